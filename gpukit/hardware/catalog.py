@@ -1,0 +1,258 @@
+"""The GPU catalog: every GPU model gpukit knows, its memory and MIG profiles, read from data."""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from gpukit.errors import InputError, UnknownGpuError, did_you_mean
+from gpukit.quantity import GIB, MIB
+
+__all__ = [
+    "Catalog",
+    "GpuModel",
+    "GpuSpec",
+    "MigGeometry",
+    "MigProfile",
+    "catalog",
+    "get_gpu",
+    "parse_gpu",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class MigProfile(BaseModel):
+    """One GPU-instance profile of one GPU model (names only mean something per model)."""
+
+    model_config = _FROZEN
+
+    name: str
+    shape: str
+    profile_id: int
+    compute_slices: int
+    memory_slices: int
+    starts: tuple[int, ...]
+    max_instances: int
+    memory_bytes: int
+    media_extensions: bool = False
+
+    @property
+    def size(self) -> int:
+        """Memory slots one instance occupies, starting at one of ``starts``."""
+        return self.memory_slices
+
+    @property
+    def resource_name(self) -> str:
+        """The extended resource the device plugin advertises under the mixed strategy."""
+        return "nvidia.com/mig-" + self.name.replace("+", ".")
+
+    @property
+    def memory_gib(self) -> float:
+        return self.memory_bytes / GIB
+
+
+class MigGeometry(BaseModel):
+    """How a MIG-capable GPU splits: its slot grid and its profiles, smallest first."""
+
+    model_config = _FROZEN
+
+    compute_slices: int
+    memory_slices: int
+    max_gpu_instances: int
+    profiles: tuple[MigProfile, ...]
+
+
+class GpuModel(BaseModel):
+    """A GPU model: memory, capabilities, the GFD product labels it appears under, MIG."""
+
+    model_config = _FROZEN
+
+    key: str
+    display_name: str
+    aliases: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    memory_bytes: int
+    compute_capability: str
+    family: str
+    price_per_hour: float | None = None
+    pci_device_ids: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    mig: MigGeometry | None = None
+
+    @property
+    def mig_capable(self) -> bool:
+        return self.mig is not None
+
+    @property
+    def memory_gib(self) -> float:
+        return self.memory_bytes / GIB
+
+    @property
+    def product(self) -> str:
+        """The main `nvidia.com/gpu.product` label value for this model."""
+        return self.products[0] if self.products else self.key
+
+    @property
+    def mps_max_clients(self) -> int:
+        """MPS clients per GPU the device plugin allows: 48 from compute capability 7.5, else 16."""
+        major, minor = (int(p) for p in self.compute_capability.split("."))
+        return 48 if (major, minor) >= (7, 5) else 16
+
+    @property
+    def profiles(self) -> tuple[MigProfile, ...]:
+        return self.mig.profiles if self.mig else ()
+
+    def profile(self, name: str) -> MigProfile:
+        """The MIG profile called ``name`` on this model; a clear error when there is none."""
+        if self.mig is None:
+            raise InputError(
+                f"GPU model {self.key} is not MIG-capable, so it has no profile {name!r}; "
+                "use a MIG-capable model (A100, A30, H100, H200, B200, ...) or whole GPUs"
+            )
+        wanted = name.removeprefix("nvidia.com/").removeprefix("mig-")
+        for profile in self.mig.profiles:
+            if profile.name == wanted or profile.resource_name.removeprefix("nvidia.com/mig-") == wanted:
+                return profile
+        names = [p.name for p in self.mig.profiles]
+        raise InputError(
+            f"MIG profile {name!r} does not exist on {self.key}"
+            f"{did_you_mean(wanted, names)}; profiles on {self.key}: {', '.join(names)}"
+        )
+
+    def smallest_profile(
+        self, memory_bytes: int, compute_slices: int = 1, *, media_extensions: bool = False
+    ) -> MigProfile | None:
+        """The smallest profile holding ``memory_bytes`` with at least ``compute_slices``.
+
+        Smallest means fewest memory slots, then fewest compute slices: those are what a
+        layout runs out of. Media-extension profiles are only chosen when asked for.
+        """
+        fitting = [
+            p
+            for p in self.profiles
+            if p.memory_bytes >= memory_bytes
+            and p.compute_slices >= compute_slices
+            and p.media_extensions == media_extensions
+        ]
+        if not fitting:
+            return None
+        return min(fitting, key=lambda p: (p.memory_slices, p.compute_slices, p.memory_bytes))
+
+
+class GpuSpec(BaseModel):
+    """A GPU model and a count, as written by users: 'A100:8', 'h100-80gb'."""
+
+    model_config = _FROZEN
+
+    model: GpuModel
+    count: int = 1
+
+
+def _norm(text: str) -> str:
+    text = text.strip().upper().replace("_", "-").replace(" ", "-")
+    text = re.sub(r"^(NVIDIA-|TESLA-)+", "", text)
+    return re.sub(r"-+", "-", text)
+
+
+class Catalog:
+    """All GPU models, looked up by key, alias, or GFD product label."""
+
+    def __init__(self, gpus: list[GpuModel]) -> None:
+        self.gpus: dict[str, GpuModel] = {g.key: g for g in gpus}
+        names: dict[str, GpuModel] = {}
+        for gpu in gpus:
+            for name in (gpu.key, *gpu.aliases, *gpu.products):
+                names.setdefault(_norm(name), gpu)
+        # Longest first, so that L40S wins over L40 and L40 over L4.
+        self._names = dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
+
+    def __iter__(self):
+        return iter(self.gpus.values())
+
+    def __len__(self) -> int:
+        return len(self.gpus)
+
+    def get(self, name: str) -> GpuModel:
+        """The model a user, a fleet file or a node label names; UnknownGpuError otherwise."""
+        wanted = _norm(name)
+        wanted = re.sub(r"(-MIG-.*|-SHARED)$", "", wanted)
+        if wanted in self._names:
+            return self._names[wanted]
+        for known, gpu in self._names.items():
+            if wanted.startswith(known) and not wanted[len(known) :][:1].isalnum():
+                return gpu
+        raise UnknownGpuError(
+            f"unknown GPU {name!r}{did_you_mean(name, self.gpus)}; "
+            f"known models: {', '.join(sorted(self.gpus))}"
+        )
+
+    def parse(self, text: str) -> GpuSpec:
+        """Parse 'MODEL' or 'MODEL:COUNT' ('A100:8', 'h100-80gb', 'NVIDIA-L4')."""
+        name, sep, count_text = str(text).partition(":")
+        count = 1
+        if sep:
+            if not count_text.isdigit() or int(count_text) < 1:
+                raise InputError(
+                    f"GPU count in {text!r} must be a positive integer, as in 'A100:8'"
+                )
+            count = int(count_text)
+        return GpuSpec(model=self.get(name), count=count)
+
+    def by_product(self, label: str) -> GpuModel | None:
+        """The model behind a `nvidia.com/gpu.product` label, or None if unknown."""
+        try:
+            return self.get(label)
+        except UnknownGpuError:
+            return None
+
+
+def _build_gpu(entry: dict[str, Any], grids: dict[str, Any]) -> GpuModel:
+    data = dict(entry)
+    data["memory_bytes"] = int(data.pop("memory_mib")) * MIB
+    mig = data.pop("mig", None)
+    if mig is not None:
+        grid = grids[mig["grid"]]
+        profiles = []
+        for shape, own in mig["profiles"].items():
+            facts = dict(grid["shapes"][shape])
+            facts.update({k: v for k, v in own.items() if k not in ("name", "memory_gib")})
+            profiles.append(
+                MigProfile(
+                    name=own["name"],
+                    shape=shape,
+                    memory_bytes=int(own["memory_gib"] * GIB),
+                    **facts,
+                )
+            )
+        profiles.sort(key=lambda p: (p.memory_slices, p.compute_slices, p.media_extensions))
+        data["mig"] = MigGeometry(
+            compute_slices=grid["compute_slices"],
+            memory_slices=grid["memory_slices"],
+            max_gpu_instances=grid["max_gpu_instances"],
+            profiles=tuple(profiles),
+        )
+    return GpuModel(**data)
+
+
+@functools.cache
+def catalog() -> Catalog:
+    """The shipped catalog (read once)."""
+    text = resources.files("gpukit.hardware").joinpath("data/gpus.yaml").read_text()
+    raw = yaml.safe_load(text)
+    return Catalog([_build_gpu(e, raw.get("grids", {})) for e in raw["gpus"]])
+
+
+def get_gpu(name: str) -> GpuModel:
+    """Look up a GPU model by key, alias or product label."""
+    return catalog().get(name)
+
+
+def parse_gpu(text: str) -> GpuSpec:
+    """Parse a user's GPU string: 'H100', 'A100:8', 'NVIDIA-A100-SXM4-40GB'."""
+    return catalog().parse(text)
