@@ -80,7 +80,11 @@ def format_validation_error(
         allowed = err.get("ctx", {}).get("expected", "")
         hint = did_you_mean(str(value), [a.strip(" '") for a in allowed.replace(" or ", ",").split(",")])
         return f"{where}: field {loc!r}: {value!r} is not allowed{hint}; use one of {allowed}"
-    if kind.startswith(("greater_than", "less_than")) or kind.endswith("_type") or kind.endswith("_parsing"):
+    bounds = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+    if kind in bounds:
+        limit = next(iter(err.get("ctx", {}).values()), "")
+        return f"{where}: field {loc!r}: {value!r} is not allowed: must be {bounds[kind]} {limit}"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{where}: field {loc!r}: {value!r} is not allowed: {message.lower()}"
     return f"{where}: field {loc!r}: {message}"
 
