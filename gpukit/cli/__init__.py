@@ -24,7 +24,9 @@ app = typer.Typer(
 _COMMAND_MODULES = (
     "gpukit.cli.core",  # plan, render, version
     "gpukit.cli.mig",  # mig validate | layouts | plan
-    "gpukit.cli.platform",  # platform render, validate, size
+    "gpukit.cli.platform",  # validate
+    "gpukit.cli.platform_render",  # platform render
+    "gpukit.cli.size",  # size
     "gpukit.cli.lint",  # lint
     "gpukit.cli.kube",  # discover, inventory, apply, submit, status, wait
     "gpukit.cli.calibrate",  # calibrate run | job | import
