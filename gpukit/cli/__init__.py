@@ -56,10 +56,10 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # Click's usage errors (typer may vendor click, so match by behaviour): they know
+        # how to print themselves and carry their exit code (2 for usage).
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError) else 1)
+            sys.exit(exc.exit_code)
         raise
