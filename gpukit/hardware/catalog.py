@@ -19,9 +19,11 @@ __all__ = [
     "GpuSpec",
     "MigGeometry",
     "MigProfile",
+    "UnmodelledMig",
     "catalog",
     "get_gpu",
     "parse_gpu",
+    "parse_product",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -41,6 +43,7 @@ class MigProfile(BaseModel):
     max_instances: int
     memory_bytes: int
     media_extensions: bool = False
+    memory_estimated: bool = False
 
     @property
     def size(self) -> int:
@@ -66,6 +69,13 @@ class MigGeometry(BaseModel):
     memory_slices: int
     max_gpu_instances: int
     profiles: tuple[MigProfile, ...]
+    max_media_extension_instances: int = 1
+    balanced: tuple[tuple[str, int], ...] = Field(
+        default=(), description="mig-parted's all-balanced layout on this model: (profile, count)"
+    )
+    placements: str = Field(
+        default="observed", description="'observed' (an -lgipp capture exists) or 'inferred'"
+    )
 
 
 class GpuModel(BaseModel):
@@ -84,6 +94,9 @@ class GpuModel(BaseModel):
     pci_device_ids: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     mig: MigGeometry | None = None
+    memory_type: str | None = None
+    capabilities: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def mig_capable(self) -> bool:
@@ -125,6 +138,19 @@ class GpuModel(BaseModel):
             f"{did_you_mean(wanted, names)}; profiles on {self.key}: {', '.join(names)}"
         )
 
+    def find_profile(self, name: str) -> MigProfile | None:
+        """The profile called ``name`` (or its resource-name form, '+' as '.'), else None."""
+        wanted = name.removeprefix("nvidia.com/").removeprefix("mig-")
+        for profile in self.profiles:
+            if profile.name == wanted or profile.resource_name.removeprefix("nvidia.com/mig-") == wanted:
+                return profile
+        return None
+
+    @property
+    def device_filter_ids(self) -> tuple[str, ...]:
+        """PCI ids as mig-parted's device-filter writes them: device id then vendor, '0x20B010DE'."""
+        return tuple(f"0x{pci[2:].upper()}10DE" for pci in self.pci_device_ids)
+
     def smallest_profile(
         self, memory_bytes: int, compute_slices: int = 1, *, media_extensions: bool = False
     ) -> MigProfile | None:
@@ -145,6 +171,17 @@ class GpuModel(BaseModel):
         return min(fitting, key=lambda p: (p.memory_slices, p.compute_slices, p.memory_bytes))
 
 
+class UnmodelledMig(BaseModel):
+    """A MIG GPU (or a set of profile names) mig-parted knows but this catalog does not model."""
+
+    model_config = _FROZEN
+
+    name: str
+    pci_device_ids: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()
+    why: str
+
+
 class GpuSpec(BaseModel):
     """A GPU model and a count, as written by users: 'A100:8', 'h100-80gb'."""
 
@@ -163,12 +200,19 @@ def _norm(text: str) -> str:
 class Catalog:
     """All GPU models, looked up by key, alias, or GFD product label."""
 
-    def __init__(self, gpus: list[GpuModel]) -> None:
+    def __init__(self, gpus: list[GpuModel], unmodelled: list[UnmodelledMig] | None = None) -> None:
         self.gpus: dict[str, GpuModel] = {g.key: g for g in gpus}
+        self.unmodelled: tuple[UnmodelledMig, ...] = tuple(unmodelled or ())
         names: dict[str, GpuModel] = {}
+        self._spellings: list[str] = []
+        self._by_pci: dict[str, GpuModel] = {}
         for gpu in gpus:
             for name in (gpu.key, *gpu.aliases, *gpu.products):
+                if _norm(name) not in names:
+                    self._spellings.append(name)
                 names.setdefault(_norm(name), gpu)
+            for pci in gpu.pci_device_ids:
+                self._by_pci.setdefault(_pci_key(pci), gpu)
         # Longest first, so that L40S wins over L40 and L40 over L4.
         self._names = dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
 
@@ -185,12 +229,46 @@ class Catalog:
         if wanted in self._names:
             return self._names[wanted]
         for known, gpu in self._names.items():
-            if wanted.startswith(known) and not wanted[len(known) :][:1].isalnum():
+            rest = wanted[len(known) :]
+            if wanted.startswith(known) and not rest[:1].isalnum() and _same_memory(rest, gpu):
                 return gpu
         raise UnknownGpuError(
-            f"unknown GPU {name!r}{did_you_mean(name, self.gpus)}; "
+            f"unknown GPU {name!r}{did_you_mean(name, self._spellings)}; "
             f"known models: {', '.join(sorted(self.gpus))}"
         )
+
+    @property
+    def mig_capable(self) -> list[GpuModel]:
+        """MIG-capable models, in catalog order."""
+        return [g for g in self.gpus.values() if g.mig is not None]
+
+    def by_pci_id(self, pci_id: str) -> GpuModel | None:
+        """The model with this PCI device id ('0x20B0', '20b0' or mig-parted's '0x20B010DE')."""
+        return self._by_pci.get(_pci_key(pci_id))
+
+    def parse_product(self, label: str) -> tuple[GpuModel, MigProfile | None]:
+        """(model, MIG profile) behind a `nvidia.com/gpu.product` label.
+
+        Under the single MIG strategy GFD writes '<product>-MIG-<profile>' (and '-SHARED'
+        when time-sliced too): 'NVIDIA-H100-80GB-HBM3-MIG-1g.10gb' -> (H100-80GB, 1g.10gb).
+        The profile is None for a whole-GPU label and for GFD's '-MIG-INVALID' marker.
+        """
+        text = label.strip()
+        if text.upper().endswith("-SHARED"):
+            text = text[: -len("-SHARED")]
+        base, sep, profile_name = _split_mig_suffix(text)
+        model = self.get(base)
+        if not sep or profile_name.upper() == "INVALID":
+            return model, None
+        profile = model.find_profile(profile_name)
+        if profile is None:
+            names = [p.name for p in model.profiles]
+            raise UnknownGpuError(
+                f"product label {label!r}: {model.key} has no MIG profile {profile_name!r}"
+                f"{did_you_mean(profile_name, names)}; profiles on {model.key}: "
+                f"{', '.join(names) or 'none (not MIG-capable)'}"
+            )
+        return model, profile
 
     def parse(self, text: str) -> GpuSpec:
         """Parse 'MODEL' or 'MODEL:COUNT' ('A100:8', 'h100-80gb', 'NVIDIA-L4')."""
@@ -212,6 +290,26 @@ class Catalog:
             return None
 
 
+def _pci_key(pci_id: str) -> str:
+    """'0x20B010DE', '0x20b0', '20B0' -> '20B0' (device id only; the vendor is always NVIDIA)."""
+    text = str(pci_id).strip().upper().removeprefix("0X")
+    return text[:4] if len(text) == 8 and text.endswith("10DE") else text
+
+
+def _same_memory(suffix: str, gpu: GpuModel) -> bool:
+    """False when a name's extra words state another memory size ('A100-40GB-X' is no A100-80GB)."""
+    sizes = [int(n) for n in re.findall(r"(?<![0-9A-Z])(\d+)G", suffix)]
+    gb = gpu.memory_bytes / 1e9
+    return all(abs(size - gb) <= 0.15 * gb for size in sizes)
+
+
+def _split_mig_suffix(label: str) -> tuple[str, str, str]:
+    index = label.upper().rfind("-MIG-")
+    if index < 0:
+        return label, "", ""
+    return label[:index], "-MIG-", label[index + len("-MIG-") :]
+
+
 def _build_gpu(entry: dict[str, Any], grids: dict[str, Any]) -> GpuModel:
     data = dict(entry)
     data["memory_bytes"] = int(data.pop("memory_mib")) * MIB
@@ -219,9 +317,11 @@ def _build_gpu(entry: dict[str, Any], grids: dict[str, Any]) -> GpuModel:
     if mig is not None:
         grid = grids[mig["grid"]]
         profiles = []
+        names_by_shape: dict[str, str] = {}
         for shape, own in mig["profiles"].items():
             facts = dict(grid["shapes"][shape])
             facts.update({k: v for k, v in own.items() if k not in ("name", "memory_gib")})
+            names_by_shape[shape] = own["name"]
             profiles.append(
                 MigProfile(
                     name=own["name"],
@@ -235,6 +335,13 @@ def _build_gpu(entry: dict[str, Any], grids: dict[str, Any]) -> GpuModel:
             compute_slices=grid["compute_slices"],
             memory_slices=grid["memory_slices"],
             max_gpu_instances=grid["max_gpu_instances"],
+            max_media_extension_instances=grid.get("max_media_extension_instances", 1),
+            balanced=tuple(
+                (names_by_shape[shape], count)
+                for shape, count in grid.get("balanced", {}).items()
+                if shape in names_by_shape
+            ),
+            placements=mig.get("placements", "observed"),
             profiles=tuple(profiles),
         )
     return GpuModel(**data)
@@ -245,7 +352,10 @@ def catalog() -> Catalog:
     """The shipped catalog (read once)."""
     text = resources.files("gpukit.hardware").joinpath("data/gpus.yaml").read_text()
     raw = yaml.safe_load(text)
-    return Catalog([_build_gpu(e, raw.get("grids", {})) for e in raw["gpus"]])
+    return Catalog(
+        [_build_gpu(e, raw.get("grids", {})) for e in raw["gpus"]],
+        [UnmodelledMig(**e) for e in raw.get("unmodelled_mig", [])],
+    )
 
 
 def get_gpu(name: str) -> GpuModel:
@@ -256,3 +366,8 @@ def get_gpu(name: str) -> GpuModel:
 def parse_gpu(text: str) -> GpuSpec:
     """Parse a user's GPU string: 'H100', 'A100:8', 'NVIDIA-A100-SXM4-40GB'."""
     return catalog().parse(text)
+
+
+def parse_product(label: str) -> tuple[GpuModel, MigProfile | None]:
+    """(model, MIG profile or None) behind a GFD product label, MIG-suffixed or not."""
+    return catalog().parse_product(label)
