@@ -8,7 +8,7 @@ for every instance, and a creation order that works on a real GPU) or is
 
 >>> layout = MigLayout.from_counts("A100-40GB", {"3g.20gb": 1, "2g.10gb": 1, "1g.5gb": 2})
 >>> str(layout.place())
-'1g.5gb@0 + 1g.5gb@1 + 2g.10gb@2 + 3g.20gb@4'
+'2g.10gb@0 + 1g.5gb@2 + 1g.5gb@3 + 3g.20gb@4'
 >>> MigLayout.from_counts("A100-40GB", {"3g.20gb": 2, "1g.5gb": 1}).place().code
 'memory'
 """
