@@ -88,6 +88,8 @@ _SUBSCHEMA_LISTS = frozenset({"anyOf", "allOf", "oneOf"})
 # Core list semantics are enforced by Go validation case by case, not by the schema.
 _CORE_DROP = frozenset({"x-kubernetes-list-type", "x-kubernetes-list-map-keys"})
 
+_META_PREFIX = "io.k8s.apimachinery.pkg.apis.meta."
+
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 
@@ -174,6 +176,8 @@ def extract_core(definitions: dict[str, Any]) -> dict[str, Any]:
             defs[name] = {"format": "quantity"}
         else:
             defs[name] = _normalise_core(node)
+        if name.startswith(_META_PREFIX):
+            continue  # API responses and options (Status, DeleteOptions...), not objects
         for gvk in node.get("x-kubernetes-group-version-kind", ()):
             api_version = f"{gvk['group']}/{gvk['version']}" if gvk["group"] else gvk["version"]
             key = f"{api_version}/{gvk['kind']}"

@@ -437,13 +437,20 @@ def _count(data: Any) -> int:
 
 
 def _mark_podspecs(node: Node, seen: set[int]) -> None:
-    """Tag inlined PodSpecs in a CRD schema so that the pod rules run on them."""
+    """Tag inlined PodSpecs and template metadata in a CRD schema for the pod rules.
+
+    The API server does not run them on a custom resource, but the pods its controller
+    creates from these templates would be rejected.
+    """
     if id(node) in seen:
         return
     seen.add(id(node))
     if node.props:
         if _PODSPEC_FIELDS <= node.props.keys():
             node.hook = "crd-podspec"
+        meta = node.props.get("metadata")
+        if meta is not None and meta.props and {"labels", "annotations"} <= meta.props.keys():
+            meta.hook = "meta"  # a pod (or other) template's metadata
         for sub in node.props.values():
             _mark_podspecs(sub, seen)
     for sub in (node.items, node.addl if isinstance(node.addl, Node) else None):
