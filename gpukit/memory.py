@@ -1,38 +1,84 @@
-"""GPU memory need of a workload: the explicit figure, or an estimate from its model."""
+"""GPU memory need of a workload: the explicit figure, or an estimate from its model.
+
+The estimate adds up the terms a practitioner would write on a whiteboard, and keeps both
+the arithmetic (``formula``) and what it took for granted (``assumptions``) so that a plan
+can show them. Sources of the constants:
+
+- Mixed-precision Adam keeps 16 bytes per parameter (2 bf16 weights, 2 bf16 gradients,
+  4 fp32 master weights, 4 + 4 fp32 Adam moments): Rajbhandari et al., "ZeRO: Memory
+  Optimizations Toward Training Trillion Parameter Models", SC 2020, section 3.1. Pure fp32
+  Adam also comes to 16 (4 + 4 + 8). Some frameworks keep an fp32 gradient copy too (18-20
+  bytes); EleutherAI's "Transformer Math 101" (2023) gives that range.
+- Inference needs the weights plus about 20 % for activations, CUDA context and the
+  allocator ("Transformer Math 101", inference section), plus the KV cache.
+- KV cache: 2 (K and V) x layers x hidden size x sequence length x batch x bytes per element
+  (the same article; also vLLM's and Hugging Face's sizing notes). With grouped-query
+  attention the real cache is smaller, so the formula errs high, which is the safe side.
+- Training activations, 16-bit, no recomputation, per layer: s·b·h·(34 + 5·a·s/h) bytes
+  (Korthikanti et al., "Reducing Activation Recomputation in Large Transformer Models",
+  MLSys 2023, section 4.1). FlashAttention does not store the a·s² attention scores, so
+  34·s·b·h per layer is used.
+- LoRA trains small adapters on a frozen base: Hu et al., "LoRA", ICLR 2022. Ranks 8-64 on
+  attention and MLP projections train roughly 0.5-2 % of the parameters; 2 % is assumed.
+- QLoRA stores the frozen base in 4-bit NormalFloat with double-quantised constants
+  (about 0.127 extra bits per parameter): Dettmers et al., "QLoRA", NeurIPS 2023.
+"""
 
 from __future__ import annotations
+
+import functools
 
 from pydantic import BaseModel, ConfigDict
 
 from gpukit.quantity import GIB, format_gib, parse_quantity
 from gpukit.workload import ModelSpec, Workload
 
-__all__ = ["BYTES_PER_PARAM", "MemoryNeed", "estimate_model_memory", "memory_need"]
+__all__ = [
+    "ADAM_BYTES_PER_PARAM",
+    "BYTES_PER_PARAM",
+    "MemoryNeed",
+    "estimate_model_memory",
+    "kv_cache_bytes",
+    "memory_need",
+]
 
 #: Bytes that hold one weight at each precision.
 BYTES_PER_PARAM = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
 
-#: Full training with Adam in mixed precision: bf16 weights (2) and gradients (2), fp32 master
-#: weights (4) and two Adam moments (4 + 4) = 16 bytes per parameter, before activations.
-#: This is the figure of the ZeRO paper (Rajbhandari et al., 2020, section 3.1).
-ADAM_MIXED_BYTES_PER_PARAM = 16.0
-#: Activations, CUDA context and allocator slack on top of the weights when serving
-#: (the common rule of thumb of ~20 % over the weights; KV cache beyond it when given).
+#: Weights, gradients and Adam state per trained parameter (ZeRO, section 3.1).
+ADAM_BYTES_PER_PARAM = 16.0
+#: Kept under its old name: code outside this module may read it.
+ADAM_MIXED_BYTES_PER_PARAM = ADAM_BYTES_PER_PARAM
+#: Activations, CUDA context and allocator slack on top of the weights when serving.
 INFERENCE_OVERHEAD = 0.20
-#: Training activations with checkpointing off, as a share of the optimizer state (rough).
+#: Training activations when their shape is not given, as a share of weights and optimizer
+#: state: short sequences, small batches or activation checkpointing. Give sequence_length,
+#: layers and hidden_size for the sized term instead.
 TRAINING_ACTIVATION_OVERHEAD = 0.25
-#: Share of parameters LoRA adapters train (rank 8-64 on attention and MLP: ~0.5-2 %).
+#: Bytes of stored activations per token, per layer, per hidden unit (16-bit, FlashAttention,
+#: no recomputation): Korthikanti et al. 2023.
+ACTIVATION_BYTES_PER_TOKEN_LAYER_HIDDEN = 34
+#: Share of parameters LoRA adapters train.
 LORA_TRAINABLE_SHARE = 0.02
+#: QLoRA's quantisation constants after double quantisation, bytes per parameter.
+QLORA_CONSTANTS_BYTES_PER_PARAM = 0.127 / 8
+#: Weight-only int8/int4 quantisation keeps activations and the KV cache in 16 bit.
+KV_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 2.0, "int4": 2.0}
 
 
 class MemoryNeed(BaseModel):
-    """How much GPU memory one worker or replica needs, and how gpukit knows."""
+    """How much GPU memory one worker or replica needs, and how gpukit knows.
+
+    For a model that must span several workers (a model bigger than a node), ``bytes`` is
+    the need of one copy of the model, which the plan splits across its workers.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     bytes: int | None
     source: str  # "given" | "estimated" | "unknown"
     formula: str = ""
+    assumptions: tuple[str, ...] = ()
 
     @property
     def known(self) -> bool:
@@ -45,41 +91,155 @@ class MemoryNeed(BaseModel):
         return f"{format_gib(self.bytes)} ({how})"
 
 
+def _count(n: float) -> str:
+    """7e9 -> '7B', 3.5e8 -> '350M': parameter counts as people write them."""
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:g}{unit}"
+    return f"{n:g}"
+
+
+def kv_cache_bytes(spec: ModelSpec) -> tuple[int, str, tuple[str, ...]]:
+    """KV-cache bytes, the term as written, and assumptions: the given size or the formula.
+
+    2 x layers x hidden x sequence x batch x bytes per element; 0 when neither a size nor
+    the model's shape is known (then an assumption says the cache is not counted).
+    """
+    if spec.kv_cache:
+        size = int(parse_quantity(spec.kv_cache))
+        return size, f"{format_gib(size)} KV cache (given)", ()
+    if spec.layers and spec.hidden_size and spec.sequence_length:
+        batch = spec.batch_size or 1
+        per = KV_BYTES[spec.precision]
+        size = int(2 * spec.layers * spec.hidden_size * spec.sequence_length * batch * per)
+        term = (
+            f"KV 2 x {spec.layers} layers x {spec.hidden_size} hidden x "
+            f"{spec.sequence_length} tokens x batch {batch} x {per:g} B = {format_gib(size)}"
+        )
+        notes = ["the KV cache assumes full multi-head attention; grouped-query attention needs less"]
+        if spec.batch_size is None:
+            notes.append("batch size not given: KV cache for 1 sequence at a time")
+        if per != BYTES_PER_PARAM[spec.precision]:
+            notes.append(f"{spec.precision} weights with a 16-bit KV cache (weight-only quantisation)")
+        return size, term, tuple(notes)
+    missing = [
+        f for f in ("sequence_length", "layers", "hidden_size") if getattr(spec, f) is None
+    ]
+    return 0, "", (f"KV cache not counted: give kv_cache, or {', '.join(missing)}",)
+
+
+def _activations(spec: ModelSpec, states: float) -> tuple[float, str, tuple[str, ...]]:
+    """Training activations: sized from the model's shape, else a share of the states."""
+    if spec.layers and spec.hidden_size and spec.sequence_length:
+        batch = spec.batch_size or 1
+        size = float(
+            ACTIVATION_BYTES_PER_TOKEN_LAYER_HIDDEN
+            * spec.sequence_length
+            * batch
+            * spec.hidden_size
+            * spec.layers
+        )
+        term = (
+            f"activations {ACTIVATION_BYTES_PER_TOKEN_LAYER_HIDDEN} x {spec.sequence_length} tokens x "
+            f"batch {batch} x {spec.hidden_size} hidden x {spec.layers} layers = {format_gib(size)}"
+        )
+        notes = ["activations stored for every layer (no checkpointing), FlashAttention"]
+        if spec.batch_size is None:
+            notes.append("batch size not given: activations for a micro-batch of 1")
+        return size, term, tuple(notes)
+    size = states * TRAINING_ACTIVATION_OVERHEAD
+    return (
+        size,
+        f"activations {TRAINING_ACTIVATION_OVERHEAD:.0%} of that = {format_gib(size)}",
+        (
+            "activations not sized (give sequence_length, layers and hidden_size): "
+            f"{TRAINING_ACTIVATION_OVERHEAD:.0%} assumed",
+        ),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
 def estimate_model_memory(spec: ModelSpec) -> MemoryNeed:
-    """Estimate the GPU memory one copy of a model needs, with the formula shown."""
+    """Estimate the GPU memory one copy of a model needs, with the formula shown.
+
+    >>> estimate_model_memory(ModelSpec(params="7B", precision="bf16")).formula
+    '7B params x 2 B (bf16) = 13.0 GiB weights + 20% overhead = 15.6 GiB'
+    """
     params = spec.params
-    weight_bytes = BYTES_PER_PARAM[spec.precision]
-    billions = params / 1e9
+    precision = spec.precision
+    weight_bytes = BYTES_PER_PARAM[precision]
+    count = _count(params)
+    assumptions: list[str] = []
     if spec.mode == "inference":
         weights = params * weight_bytes
-        kv = int(parse_quantity(spec.kv_cache)) if spec.kv_cache else 0
+        kv, kv_term, notes = kv_cache_bytes(spec)
+        assumptions += notes
         total = weights * (1 + INFERENCE_OVERHEAD) + kv
         formula = (
-            f"{billions:g}B params x {weight_bytes:g} B ({spec.precision}) x "
-            f"{1 + INFERENCE_OVERHEAD:g} overhead" + (f" + {format_gib(kv)} KV cache" if kv else "")
+            f"{count} params x {weight_bytes:g} B ({precision}) = {format_gib(weights)} weights "
+            f"+ {INFERENCE_OVERHEAD:.0%} overhead"
+        )
+        if kv:
+            formula += f" + {kv_term}"
+        assumptions.append(
+            f"{INFERENCE_OVERHEAD:.0%} over the weights for activations, CUDA context and allocator"
         )
     elif spec.mode == "training":
-        total = params * ADAM_MIXED_BYTES_PER_PARAM * (1 + TRAINING_ACTIVATION_OVERHEAD)
+        states = params * ADAM_BYTES_PER_PARAM
+        acts, act_term, notes = _activations(spec, states)
+        total = states + acts
         formula = (
-            f"{billions:g}B params x {ADAM_MIXED_BYTES_PER_PARAM:g} B (mixed-precision Adam) x "
-            f"{1 + TRAINING_ACTIVATION_OVERHEAD:g} activations"
+            f"{count} params x {ADAM_BYTES_PER_PARAM:g} B (weights, gradients, Adam) = "
+            f"{format_gib(states)} + {act_term}"
         )
+        assumptions.append(
+            "Adam with fp32 master weights and moments: 16 B per parameter (ZeRO); "
+            "no optimizer-state sharding across GPUs"
+        )
+        if precision not in ("bf16", "fp16", "fp32"):
+            assumptions.append(
+                f"{precision} training still keeps fp32 master weights and Adam moments"
+            )
+        assumptions += notes
     else:
-        # LoRA keeps the base frozen at its precision (QLoRA: 4-bit) and trains a few percent.
-        base_bytes = BYTES_PER_PARAM["int4"] if spec.mode == "qlora" else weight_bytes
-        adapters = params * LORA_TRAINABLE_SHARE * ADAM_MIXED_BYTES_PER_PARAM
-        total = (params * base_bytes + adapters) * (1 + TRAINING_ACTIVATION_OVERHEAD)
-        formula = (
-            f"({billions:g}B x {base_bytes:g} B frozen base + {LORA_TRAINABLE_SHARE:.0%} trainable "
-            f"x {ADAM_MIXED_BYTES_PER_PARAM:g} B) x {1 + TRAINING_ACTIVATION_OVERHEAD:g} activations"
+        qlora = spec.mode == "qlora"
+        base_bytes = (
+            BYTES_PER_PARAM["int4"] + QLORA_CONSTANTS_BYTES_PER_PARAM if qlora else weight_bytes
         )
-    return MemoryNeed(bytes=int(total), source="estimated", formula=formula)
+        base = params * base_bytes
+        adapters = params * LORA_TRAINABLE_SHARE * ADAM_BYTES_PER_PARAM
+        acts, act_term, notes = _activations(spec, base + adapters)
+        total = base + adapters + acts
+        base_label = "4-bit NF4 base" if qlora else f"{precision} frozen base"
+        formula = (
+            f"{count} params x {base_bytes:.3g} B ({base_label}) = {format_gib(base)} + "
+            f"{LORA_TRAINABLE_SHARE:.0%} trainable x {ADAM_BYTES_PER_PARAM:g} B "
+            f"(adapters with Adam) = {format_gib(adapters)} + {act_term}"
+        )
+        assumptions.append(
+            f"LoRA adapters train {LORA_TRAINABLE_SHARE:.0%} of the parameters (rank 8-64)"
+        )
+        if qlora:
+            assumptions.append("QLoRA: NF4 base with double-quantised constants")
+        assumptions += notes
+    formula += f" = {format_gib(total)}"
+    return MemoryNeed(
+        bytes=int(total), source="estimated", formula=formula, assumptions=tuple(assumptions)
+    )
 
 
 def memory_need(workload: Workload) -> MemoryNeed:
     """The workload's memory need per worker: explicit ``gpu_memory`` always wins."""
-    if workload.gpu_memory_bytes is not None:
-        return MemoryNeed(bytes=workload.gpu_memory_bytes, source="given")
+    given = workload.gpu_memory_bytes
+    if given is not None:
+        notes: tuple[str, ...] = ()
+        if workload.model is not None:
+            estimate = estimate_model_memory(workload.model)
+            notes = (
+                f"gpu_memory is given, so it wins over the model estimate "
+                f"({format_gib(estimate.bytes or 0)})",
+            )
+        return MemoryNeed(bytes=given, source="given", assumptions=notes)
     if workload.model is not None:
         return estimate_model_memory(workload.model)
     return MemoryNeed(bytes=None, source="unknown")

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from gpukit.advisor.plan import Option, Plan, Reason, Rejection
+from gpukit.advisor.plan import (
+    PREEMPTIBLE_PRIORITY_CLASS,
+    SCORE_FORMULA,
+    Option,
+    Plan,
+    Reason,
+    Rejection,
+)
 from gpukit.advisor.rules import (
+    HEADROOM,
     Context,
     choice_reasons,
     choose_scheduler,
     first_rejection,
     fleet_options,
+    score_options,
     sharing_preference,
     sharing_warnings,
 )
@@ -17,10 +26,25 @@ from gpukit.fleet import Fleet, default_fleet
 from gpukit.memory import memory_need
 from gpukit.workload import Workload
 
-__all__ = ["Option", "Plan", "Reason", "Rejection", "plan"]
+__all__ = [
+    "HEADROOM",
+    "PREEMPTIBLE_PRIORITY_CLASS",
+    "SCORE_FORMULA",
+    "Option",
+    "Plan",
+    "Reason",
+    "Rejection",
+    "plan",
+]
 
 #: How many runner-up options a plan lists.
 MAX_ALTERNATIVES = 5
+
+_new_plan = Plan.model_construct
+_new_reason = Reason.model_construct
+_new_rejection = Rejection.model_construct
+
+_MEMORY_CODES = {"given": "MEMORY_GIVEN", "estimated": "MEMORY_ESTIMATED"}
 
 
 def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
@@ -28,11 +52,16 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
 
     Pure: no I/O. ``fleet`` defaults to the embedded default fleet. Raises NoFeasiblePlan,
     listing every rejection, when nothing in the fleet can run the workload.
+
+    Every option the fleet offers (a MIG profile of a pool's layout, a time-slicing or MPS
+    share, or whole GPUs of a pool) goes through the option rules in order; the first that
+    objects rejects it with a code. The seed decision tree ranks the mechanisms that pass;
+    the score (rank, cost, free capacity, unused memory) orders them.
     """
     fleet = fleet or default_fleet()
     need = memory_need(workload)
     ctx = Context(workload=workload, fleet=fleet, need=need)
-    preferred, preference_reason = sharing_preference(ctx)
+    preference = sharing_preference(ctx)
 
     feasible: list[Option] = []
     rejections: list[Rejection] = []
@@ -40,47 +69,53 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         rejection = first_rejection(option, ctx)
         if rejection is not None:
             rejections.append(rejection)
-        elif option.sharing not in preferred:
+            continue
+        rank = preference.rank(option.sharing)
+        if rank is None:
             rejections.append(
-                Rejection(
+                _new_rejection(
                     option=option.label,
                     code="NOT_SUITED",
                     message=f"{option.sharing} is not among the mechanisms for this workload "
-                    f"({', '.join(preferred)}): {preference_reason.message}",
+                    f"({', '.join(preference.mechanisms)}): {preference.reason.message}",
                 )
             )
         else:
-            feasible.append(option.model_copy(update={"rank": preferred.index(option.sharing)}))
+            feasible.append(option.model_copy(update={"rank": rank}))
 
     if not feasible:
-        lines = "; ".join(f"{r.option}: {r.message}" for r in rejections)
+        lines = "; ".join(f"{r.option}: [{r.code}] {r.message}" for r in rejections)
         raise NoFeasiblePlan(
             f"no option in fleet {fleet.name!r} can run {workload.name!r}: {lines}", rejections
         )
 
-    feasible.sort(key=lambda o: o.score)
-    choice, others = feasible[0], feasible[1:]
-    sched = choose_scheduler(ctx)
-    memory_reason = Reason(
-        code={"given": "MEMORY_GIVEN", "estimated": "MEMORY_ESTIMATED"}.get(
-            need.source, "MEMORY_UNKNOWN"
-        ),
-        message=f"GPU memory per pod: {need.describe()}",
+    ranked = score_options(feasible, ctx)
+    choice, others = ranked[0], ranked[1:]
+    sched = choose_scheduler(ctx, choice.workers)
+    memory_reason = _new_reason(
+        code=_MEMORY_CODES.get(need.source, "MEMORY_UNKNOWN"),
+        message=f"GPU memory per pod: {need.describe()}"
+        if not choice.spans_nodes
+        else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
     )
     # A fallback leads with why the preferred mechanism did not fit; the tree's choice follows.
-    why_choice = choice_reasons(choice, preferred, ctx)
-    lead = (preference_reason, *why_choice) if choice.rank == 0 else (*why_choice, preference_reason)
-    reasons = (*lead, memory_reason, *sched.reasons)
-    return Plan(
+    why_choice = choice_reasons(choice, preference, ranked, ctx)
+    lead = (
+        (preference.reason, *why_choice)
+        if choice.rank == 0
+        else (*why_choice, preference.reason)
+    )
+    return _new_plan(
         workload=workload,
         fleet=fleet,
         choice=choice,
-        scheduler=sched.scheduler,  # type: ignore[arg-type]
+        scheduler=sched.scheduler,
         queue=sched.queue,
         namespace=sched.namespace,
         memory=need,
-        reasons=reasons,
+        reasons=(*lead, memory_reason, *sched.reasons),
         warnings=(*sharing_warnings(choice, ctx), *sched.warnings),
         alternatives=tuple(others[:MAX_ALTERNATIVES]),
         rejections=tuple(rejections),
+        priority_class=sched.priority_class,
     )

@@ -8,15 +8,43 @@ from pydantic import BaseModel, ConfigDict
 
 from gpukit.fleet import Fleet, NodePool
 from gpukit.memory import MemoryNeed
-from gpukit.quantity import format_gib
+from gpukit.quantity import GIB
 from gpukit.workload import Workload
 
-__all__ = ["Option", "Plan", "Reason", "Rejection"]
+__all__ = ["PREEMPTIBLE_PRIORITY_CLASS", "SCORE_FORMULA", "Option", "Plan", "Reason", "Rejection"]
 
 Sharing = Literal["dedicated", "mig", "time-slicing", "mps"]
 Scheduler = Literal["volcano", "kueue", "default"]
 
+#: The one low priority class gpukit gives preemptible work. The platform renderer emits a
+#: PriorityClass (pods, Volcano) and a Kueue WorkloadPriorityClass of this name, with a value
+#: below the cluster default, so that other work can preempt it.
+PREEMPTIBLE_PRIORITY_CLASS = "gpukit-preemptible"
+
+#: How an option's score is made; explain() prints it. The preference rank of the sharing
+#: mechanism dominates (each step costs more than every other term together).
+SCORE_FORMULA = (
+    "100 - 25 x preference rank - 15 x cost relative to the dearest fitting option "
+    "- 5 x share of the pool's free capacity taken - 4 x unused memory share"
+)
+
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def _gib(n_bytes: int | float) -> str:
+    text = f"{n_bytes / GIB:.1f} GiB"
+    return text.replace(".0 GiB", " GiB")
+
+
+def _grouped(rejections: tuple[Rejection, ...]) -> list[tuple[list[str], str, str]]:
+    """Neighbouring rejections for the same reason, as one line each."""
+    groups: list[tuple[list[str], str, str]] = []
+    for r in rejections:
+        if groups and groups[-1][1:] == (r.code, r.message):
+            groups[-1][0].append(r.option)
+        else:
+            groups.append(([r.option], r.code, r.message))
+    return groups
 
 
 class Reason(BaseModel):
@@ -37,11 +65,15 @@ class Option(BaseModel):
     pool: str
     gpu_model: str
     mig_profile: str | None = None
-    gpus: int = 1
+    gpus: int = 1  # units of resource_name per pod: whole GPUs, MIG instances or shares
     resource_name: str
     memory_bytes: int  # GPU memory each pod gets
     cost_per_hour: float  # per pod, the pool's GPU price times the share of a GPU it takes
     rank: int = 0  # preference of the sharing mechanism for this workload; lower is better
+    workers: int = 1  # pods that must start together
+    spans_nodes: bool = False  # one copy of the model split over the workers (multi-node)
+    gpu_share: float = 1.0  # fraction of one physical GPU each unit holds
+    score: float = 0.0  # higher is better; see SCORE_FORMULA
 
     @property
     def label(self) -> str:
@@ -49,14 +81,21 @@ class Option(BaseModel):
             what = f"MIG {self.mig_profile} on {self.gpu_model}"
         elif self.sharing == "dedicated":
             what = f"{self.gpus}x {self.gpu_model} (whole GPU{'s' if self.gpus > 1 else ''})"
+            if self.workers > 1 and self.spans_nodes:
+                what = f"{self.workers} workers x {what}"
         else:
             what = f"{self.sharing} share of {self.gpu_model}"
         return f"{what}, pool {self.pool}"
 
     @property
-    def score(self) -> tuple[int, float, str]:
-        """Sort key: the mechanism the rules prefer, then the cheapest, then by pool name."""
-        return (self.rank, round(self.cost_per_hour, 6), self.pool + (self.mig_profile or ""))
+    def sort_key(self) -> tuple[float, str, str, int]:
+        """Best first: highest score, then pool and profile names so that ties are stable."""
+        return (-self.score, self.pool, self.mig_profile or "", self.gpus)
+
+    @property
+    def memory_total_bytes(self) -> int:
+        """Memory that holds one copy of the workload: a pod's, or all workers' when split."""
+        return self.memory_bytes * (self.workers if self.spans_nodes else 1)
 
 
 class Rejection(BaseModel):
@@ -85,6 +124,7 @@ class Plan(BaseModel):
     warnings: tuple[Reason, ...] = ()
     alternatives: tuple[Option, ...] = ()
     rejections: tuple[Rejection, ...] = ()
+    priority_class: str | None = None  # PREEMPTIBLE_PRIORITY_CLASS for preemptible work
 
     # -- what renderers read ------------------------------------------------------------
 
@@ -101,14 +141,27 @@ class Plan(BaseModel):
         return self.fleet.pool(self.choice.pool)
 
     @property
+    def workers(self) -> int:
+        """Pods that start together: the workload's, or more when the model spans nodes."""
+        return self.choice.workers
+
+    @property
     def gang(self) -> bool:
-        return self.workload.workers > 1
+        return self.choice.workers > 1
+
+    @property
+    def pods(self) -> int:
+        return self.choice.workers * self.workload.replicas
 
     # -- outputs ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON form (documented in the README; tools rely on these keys)."""
+        """The stable JSON form (documented in the README; tools rely on these keys).
+
+        Keys after ``rejections`` were added later; the earlier ones keep their meaning.
+        """
         c = self.choice
+        pods = self.pods
         return {
             "name": self.name,
             "kind": self.workload.kind,
@@ -118,16 +171,16 @@ class Plan(BaseModel):
             "gpus": c.gpus,
             "resource_name": c.resource_name,
             "pool": c.pool,
-            "workers": self.workload.workers,
+            "workers": c.workers,
             "replicas": self.workload.replicas,
             "scheduler": self.scheduler,
             "queue": self.queue,
             "namespace": self.namespace,
             "memory_need_bytes": self.memory.bytes,
             "memory_source": self.memory.source,
-            "cost_per_hour": round(c.cost_per_hour * self.pods, 4),
-            "reasons": [r.model_dump() for r in self.reasons],
-            "warnings": [w.model_dump() for w in self.warnings],
+            "cost_per_hour": round(c.cost_per_hour * pods, 4),
+            "reasons": [{"code": r.code, "message": r.message} for r in self.reasons],
+            "warnings": [{"code": r.code, "message": r.message} for r in self.warnings],
             "alternatives": [
                 {
                     "sharing": a.sharing,
@@ -135,16 +188,22 @@ class Plan(BaseModel):
                     "mig_profile": a.mig_profile,
                     "gpus": a.gpus,
                     "pool": a.pool,
-                    "cost_per_hour": round(a.cost_per_hour * self.pods, 4),
+                    "cost_per_hour": round(a.cost_per_hour * a.workers * self.workload.replicas, 4),
+                    "workers": a.workers,
+                    "score": a.score,
                 }
                 for a in self.alternatives
             ],
-            "rejections": [r.model_dump() for r in self.rejections],
+            "rejections": [
+                {"option": r.option, "code": r.code, "message": r.message} for r in self.rejections
+            ],
+            "score": c.score,
+            "gang": self.gang,
+            "priority_class": self.priority_class,
+            "memory_per_pod_bytes": c.memory_bytes,
+            "memory_formula": self.memory.formula or None,
+            "memory_assumptions": list(self.memory.assumptions),
         }
-
-    @property
-    def pods(self) -> int:
-        return self.workload.workers * self.workload.replicas
 
     @property
     def summary(self) -> str:
@@ -155,29 +214,38 @@ class Plan(BaseModel):
         """The plan as a reviewer would read it: decision, why, warnings, other options."""
         w = self.workload
         c = self.choice
-        count = f"{w.workers} workers" if w.workers > 1 else f"{w.replicas} replica" + (
-            "s" if w.replicas > 1 else ""
-        )
+        replicas = f"{w.replicas} replica" + ("s" if w.replicas > 1 else "")
+        count = f"{c.workers} workers" if c.workers > 1 else replicas
+        if c.workers > 1 and w.replicas > 1:
+            count += f" x {replicas}"
         sched = self.scheduler + (f" (queue {self.queue})" if self.queue else "")
+        need = f"needs {self.memory.describe()}" if self.memory.known else "memory need not given"
         lines = [
-            f"{w.name}: {w.kind}, {count}, needs {self.memory.describe()}",
+            f"{w.name}: {w.kind}, {count}, {need}",
             f"Decision: {c.label}; {c.resource_name}: {c.gpus} per pod; scheduler {sched}; "
-            f"namespace {self.namespace}; ~${c.cost_per_hour * self.pods:.2f}/h",
-            "Why:",
-            *(f"  - [{r.code}] {r.message}" for r in self.reasons),
+            f"namespace {self.namespace}; ~${c.cost_per_hour * self.pods:.2f}/h; score {c.score:g}",
         ]
+        if self.priority_class:
+            lines.append(f"Priority class: {self.priority_class}")
+        lines += ["Why:", *(f"  - [{r.code}] {r.message}" for r in self.reasons)]
+        if self.memory.assumptions:
+            lines += ["Memory assumptions:", *(f"  - {a}" for a in self.memory.assumptions)]
         if self.warnings:
             lines += ["Warnings:", *(f"  - [{r.code}] {r.message}" for r in self.warnings)]
         if self.alternatives:
             lines.append("Alternatives, best first:")
             lines += [
-                f"  {i}. {a.label} ({format_gib(a.memory_bytes)} per pod, "
-                f"~${a.cost_per_hour * self.pods:.2f}/h)"
+                f"  {i}. {a.label} ({_gib(a.memory_bytes)} per pod, "
+                f"~${a.cost_per_hour * a.workers * w.replicas:.2f}/h, score {a.score:g})"
                 for i, a in enumerate(self.alternatives, 1)
             ]
         if self.rejections:
             lines.append("Rejected:")
-            lines += [f"  - {r.option}: [{r.code}] {r.message}" for r in self.rejections]
+            lines += [
+                f"  - {'; '.join(options)}: [{code}] {message}"
+                for options, code, message in _grouped(self.rejections)
+            ]
+        lines.append(f"Score: {SCORE_FORMULA}.")
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -1,138 +1,409 @@
 """The decision rules: which options a fleet offers, which a workload can use, which is best.
 
-Each rule is a small function. Option rules return a Rejection or None; the preference rule
-ranks sharing mechanisms for the workload and says why. No GPU-specific branches: GPU facts
-come from the catalog.
+Each rule is a small function. Option rules return a Rejection (a stable code and a sentence)
+or None; the preference rule is the seed decision tree and ranks sharing mechanisms for the
+workload, saying why; scoring orders the options that pass. No GPU-specific branches: GPU
+facts come from the catalog, prices from the catalog or the pool.
+
+Reason and rejection codes (stable; tests and tools match on them):
+
+=============================  ===========================================================
+preference (first reason)      DISTRIBUTED_DEDICATED, TRAINING_WHOLE_GPU, WHOLE_GPUS_ASKED,
+                               LARGE_MODEL_DEDICATED, ISOLATION_STRICT_MIG, THROUGHPUT_MPS,
+                               LATENCY_MIG, COST_CHEAPEST_SHARE, DEV_TIME_SLICING
+choice                         FALLBACK, SMALLEST_PROFILE, SHARE_FITS, TENSOR_PARALLEL,
+                               MULTI_NODE, GPU_MODEL_COST
+memory                         MEMORY_GIVEN, MEMORY_ESTIMATED, MEMORY_UNKNOWN
+scheduler                      GANG_VOLCANO, GANG_KUEUE, QUEUE_KUEUE, DEFAULT_SCHEDULER,
+                               PREEMPTIBLE_LOW_PRIORITY
+rejections                     ONE_SHARED_GPU_PER_CONTAINER, (the preference codes above),
+                               MIG_PROFILE_UNKNOWN, MEMORY_NEED_UNKNOWN,
+                               MEMORY_DOES_NOT_FIT, EXCEEDS_NODE, NO_ISOLATION,
+                               MPS_NOT_STRICT, LATENCY_AVOIDS_TIME_SLICING,
+                               MPS_CLIENT_LIMIT, NOT_ENOUGH_CAPACITY, NOT_SUITED
+warnings                       TIME_SLICING_NO_ISOLATION, MEMORY_NEED_UNKNOWN,
+                               MPS_SHARED_FAULTS, WHOLE_GPU_FOR_SMALL_WORK,
+                               MIG_LAYOUT_NEEDED, NO_GANG, NO_QUEUE_FOR_TEAM, NO_QUOTA,
+                               QUEUE_NOT_IN_FLEET, QUEUE_NAMESPACE_MISMATCH,
+                               NO_DCGM_MONITORING
+=============================  ===========================================================
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
-from gpukit.advisor.plan import Option, Reason, Rejection
+from gpukit.advisor.plan import PREEMPTIBLE_PRIORITY_CLASS, Option, Reason, Rejection
+from gpukit.errors import GpukitError
 from gpukit.fleet import Fleet, NodePool
+from gpukit.hardware import GpuModel, MigProfile
 from gpukit.memory import MemoryNeed
-from gpukit.quantity import format_gib
-from gpukit.workload import Workload
+from gpukit.quantity import GIB
+from gpukit.workload import INFERENCE_KINDS, Workload
 
 #: Memory kept free above the need: allocator fragmentation, CUDA context, spikes.
 HEADROOM = 0.10
+#: A dedicated GPU for work this much smaller than it (and not training) is the seed guide's
+#: first anti-pattern, "a whole GPU for small work".
+SMALL_WORK_SHARE = 0.5
+
+_new_option = Option.model_construct
+_new_reason = Reason.model_construct
+_new_rejection = Rejection.model_construct
+
+
+def _gib(n_bytes: int | float) -> str:
+    """Bytes as GiB, formatted like gpukit.quantity.format_gib but without Fractions (hot)."""
+    text = f"{n_bytes / GIB:.1f} GiB"
+    return text.replace(".0 GiB", " GiB")
+
+
+def _reason(code: str, message: str) -> Reason:
+    return _new_reason(code=code, message=message)
+
+
+# -- fleet facts, computed once per fleet ---------------------------------------------------
 
 
 @dataclass(frozen=True)
+class Offer:
+    """A unit a pool hands out: one MIG instance, one share, or whole GPUs."""
+
+    sharing: str
+    resource_name: str
+    memory_bytes: int  # per unit (per GPU for whole GPUs)
+    gpu_share: float  # fraction of a GPU one unit takes
+    per_gpu: int  # units per GPU
+    profile: MigProfile | None = None
+    declared: bool = True  # False: a MIG profile the pool's (empty) layout leaves open
+
+
+@dataclass(frozen=True)
+class PoolFacts:
+    """What the rules need to know about a node pool, resolved once."""
+
+    pool: NodePool
+    name: str
+    model: GpuModel
+    price: float
+    gpus_per_node: int
+    total_gpus: int
+    free_gpus: int
+    offers: tuple[Offer, ...]
+    unknown_profiles: tuple[str, ...] = ()
+
+    @property
+    def mps_over_limit(self) -> bool:
+        share = self.pool.sharing
+        return share is not None and share.mode == "mps" and share.replicas > self.model.mps_max_clients
+
+
+def _gpus_in_use(pool: NodePool) -> int:
+    # Fleet has no in-use count yet; when it grows one (gpus_in_use), capacity follows it.
+    return min(pool.total_gpus, int(getattr(pool, "gpus_in_use", 0) or 0))
+
+
+def _pool_facts(pool: NodePool) -> PoolFacts:
+    model = pool.model
+    price = pool.price
+    offers: list[Offer] = []
+    unknown: list[str] = []
+    if pool.mig is not None and model.mig is not None:
+        geometry = model.mig
+        layout = pool.mig.layout
+        if layout:
+            pairs: list[tuple[MigProfile, int, bool]] = []
+            for name, count in layout.items():
+                try:
+                    pairs.append((model.profile(name), count, True))
+                except GpukitError:
+                    unknown.append(name)
+        else:
+            # No layout declared: any profile of the model, the platform plan picks the layout.
+            pairs = [(p, p.max_instances, False) for p in model.profiles if not p.media_extensions]
+        pairs.sort(key=lambda t: (t[0].memory_slices, t[0].compute_slices, t[0].name))
+        for profile, count, declared in pairs:
+            offers.append(
+                Offer(
+                    sharing="mig",
+                    resource_name=profile.resource_name
+                    if pool.mig.strategy == "mixed"
+                    else "nvidia.com/gpu",
+                    memory_bytes=profile.memory_bytes,
+                    # A slice uses up whichever it takes more of: compute or memory slots.
+                    gpu_share=max(
+                        profile.compute_slices / geometry.compute_slices,
+                        profile.memory_slices / geometry.memory_slices,
+                    ),
+                    per_gpu=count,
+                    profile=profile,
+                    declared=declared,
+                )
+            )
+    elif pool.sharing is not None:
+        share = pool.sharing
+        offers.append(
+            Offer(
+                sharing=share.mode,
+                resource_name="nvidia.com/gpu.shared" if share.rename_by_default else "nvidia.com/gpu",
+                memory_bytes=model.memory_bytes // share.replicas,
+                gpu_share=1 / share.replicas,
+                per_gpu=share.replicas,
+            )
+        )
+    else:
+        offers.append(
+            Offer(
+                sharing="dedicated",
+                resource_name="nvidia.com/gpu",
+                memory_bytes=model.memory_bytes,
+                gpu_share=1.0,
+                per_gpu=1,
+            )
+        )
+    return PoolFacts(
+        pool=pool,
+        name=pool.name,
+        model=model,
+        price=price,
+        gpus_per_node=pool.gpus_per_node,
+        total_gpus=pool.total_gpus,
+        free_gpus=pool.total_gpus - _gpus_in_use(pool),
+        offers=tuple(offers),
+        unknown_profiles=tuple(unknown),
+    )
+
+
+@dataclass(frozen=True)
+class FleetFacts:
+    fleet: Fleet
+    pools: tuple[PoolFacts, ...]
+    by_name: dict[str, PoolFacts] = field(compare=False)
+    #: The most memory any one slice or share in the fleet gives a pod (None: no sharing).
+    largest_share: tuple[int, str] | None = None
+
+
+_FACTS: dict[int, FleetFacts] = {}
+_FACTS_LIMIT = 64
+
+
+def fleet_facts(fleet: Fleet) -> FleetFacts:
+    """Pool facts for ``fleet``, computed once per fleet object (fleets are frozen)."""
+    facts = _FACTS.get(id(fleet))
+    if facts is not None and facts.fleet is fleet:
+        return facts
+    pools = tuple(_pool_facts(p) for p in fleet.node_pools)
+    shares = [
+        (o.memory_bytes, f"{'MIG ' + o.profile.name if o.profile else o.sharing} on {p.name}")
+        for p in pools
+        for o in p.offers
+        if o.sharing != "dedicated"
+    ]
+    largest = max(shares, key=lambda s: (s[0], s[1])) if shares else None
+    facts = FleetFacts(fleet, pools, {p.name: p for p in pools}, largest)
+    if len(_FACTS) >= _FACTS_LIMIT:
+        _FACTS.pop(next(iter(_FACTS)))
+    # The entry holds the fleet, so its id cannot be reused while it is cached.
+    _FACTS[id(fleet)] = facts
+    return facts
+
+
+# -- the workload in context ---------------------------------------------------------------
+
+
+@dataclass
 class Context:
     workload: Workload
     fleet: Fleet
     need: MemoryNeed
+    facts: FleetFacts = field(default=None)  # type: ignore[assignment]
 
-    @property
+    def __post_init__(self) -> None:
+        if self.facts is None:
+            self.facts = fleet_facts(self.fleet)
+
+    @cached_property
+    def isolation(self) -> str:
+        return self.workload.effective_isolation
+
+    @cached_property
+    def priority(self) -> str:
+        return self.workload.effective_priority
+
+    @cached_property
     def need_with_headroom(self) -> int | None:
         return None if self.need.bytes is None else math.ceil(self.need.bytes * (1 + HEADROOM))
 
-    @property
+    @cached_property
     def whole_gpus_required(self) -> Reason | None:
         """Why this workload must have whole GPUs, or None when it may share."""
         w = self.workload
         if w.is_distributed:
-            return Reason(
-                code="DISTRIBUTED_DEDICATED",
-                message=f"{w.workers} workers exchange gradients or activations every step; "
+            return _reason(
+                "DISTRIBUTED_DEDICATED",
+                f"{w.workers} workers exchange gradients or activations every step; "
                 "each needs whole GPUs, since a slow shared neighbour stalls all of them",
             )
         if w.is_training:
-            return Reason(
-                code="TRAINING_WHOLE_GPU",
-                message="training keeps a GPU busy for hours; it gets whole GPUs through the "
+            return _reason(
+                "TRAINING_WHOLE_GPU",
+                "training keeps a GPU busy for hours; it gets whole GPUs through the "
                 "device plugin, and sharing would only slow it and its neighbours",
             )
         if w.gpus is not None:
-            return Reason(
-                code="WHOLE_GPUS_ASKED",
-                message=f"the workload asks for {w.gpus} whole GPU{'s' if w.gpus > 1 else ''}",
+            return _reason(
+                "WHOLE_GPUS_ASKED",
+                f"the workload asks for {w.gpus} whole GPU{'s' if w.gpus > 1 else ''}",
             )
         return None
+
+    @cached_property
+    def too_large_to_share(self) -> Reason | None:
+        """LARGE_MODEL_DEDICATED when the need is more than any slice or share holds."""
+        need = self.need_with_headroom
+        largest = self.facts.largest_share
+        if need is None or (largest is not None and need <= largest[0]):
+            return None
+        where = (
+            f"the largest slice or share in the fleet ({largest[1]}) holds {_gib(largest[0])}"
+            if largest
+            else "the fleet has no MIG slices or shared GPUs"
+        )
+        return _reason(
+            "LARGE_MODEL_DEDICATED",
+            f"{_gib(self.need.bytes or 0)} ({_gib(need)} with headroom) is more than a slice "
+            f"or share gives: {where}; large models get whole GPUs",
+        )
 
 
 # -- options the fleet offers -------------------------------------------------------------
 
 
-def dedicated_gpu_count(ctx: Context, pool: NodePool) -> int:
-    """Whole GPUs per worker: as asked, or enough memory rounded up to a power of two.
+def _power_of_two_at_least(n: int) -> int:
+    return 1 << (max(1, n) - 1).bit_length()
 
-    Tensor parallelism splits attention heads evenly, so degrees are powers of two.
+
+def _power_of_two_at_most(n: int) -> int:
+    return 1 << (n.bit_length() - 1)
+
+
+def dedicated_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
+    """(GPUs per pod, workers, spans nodes) for whole GPUs of this pool.
+
+    As asked, or from memory: tensor parallel within a node in a power of two (attention
+    heads split evenly), and when one node is not enough, as many nodes as it takes, each
+    worker holding a node's worth (a power of two) of the model. Only a workload that did
+    not fix its workers is spread that way; it then needs gang scheduling.
     """
-    if ctx.workload.gpus is not None:
-        return ctx.workload.gpus
+    w = ctx.workload
+    if w.gpus is not None:
+        return w.gpus, w.workers, False
     need = ctx.need_with_headroom
     if need is None:
-        return 1
-    count = max(1, math.ceil(need / pool.model.memory_bytes))
-    return 1 << (count - 1).bit_length()
+        return 1, w.workers, False
+    count = _power_of_two_at_least(math.ceil(need / facts.model.memory_bytes))
+    if count <= facts.gpus_per_node or w.workers > 1 or w.kind not in _SPANNABLE_KINDS:
+        return count, w.workers, False
+    per_node = _power_of_two_at_most(facts.gpus_per_node)
+    return per_node, math.ceil(count / per_node), True
+
+
+#: Kinds whose model may be split over several nodes (gang-scheduled workers).
+_SPANNABLE_KINDS = frozenset({"training", "fine-tuning", "inference"})
 
 
 def fleet_options(ctx: Context) -> Iterator[Option]:
     """Every (mechanism, pool) the fleet offers, before any rule looks at the workload."""
-    for pool in ctx.fleet.node_pools:
-        model = pool.model
-        if pool.mig is not None:
-            for profile, _count in pool.mig_profiles:
-                resource = (
-                    profile.resource_name if pool.mig.strategy == "mixed" else "nvidia.com/gpu"
-                )
-                yield Option(
-                    sharing="mig",
-                    pool=pool.name,
+    for facts in ctx.facts.pools:
+        model = facts.model
+        for offer in facts.offers:
+            if offer.sharing == "dedicated":
+                gpus, workers, spans = dedicated_shape(ctx, facts)
+                yield _new_option(
+                    sharing="dedicated",
+                    pool=facts.name,
                     gpu_model=model.key,
-                    mig_profile=profile.name,
-                    resource_name=resource,
-                    memory_bytes=profile.memory_bytes,
-                    cost_per_hour=pool.price * profile.compute_slices / model.mig.compute_slices,
+                    mig_profile=None,
+                    gpus=gpus,
+                    resource_name=offer.resource_name,
+                    memory_bytes=offer.memory_bytes * gpus,
+                    cost_per_hour=facts.price * gpus,
+                    rank=0,
+                    workers=workers,
+                    spans_nodes=spans,
+                    gpu_share=1.0,
+                    score=0.0,
                 )
-        elif pool.sharing is not None:
-            share = pool.sharing
-            yield Option(
-                sharing=share.mode,
-                pool=pool.name,
-                gpu_model=model.key,
-                resource_name="nvidia.com/gpu.shared" if share.rename_by_default else "nvidia.com/gpu",
-                memory_bytes=model.memory_bytes // share.replicas,
-                cost_per_hour=pool.price / share.replicas,
-            )
-        else:
-            gpus = dedicated_gpu_count(ctx, pool)
-            yield Option(
-                sharing="dedicated",
-                pool=pool.name,
-                gpu_model=model.key,
-                gpus=gpus,
-                resource_name="nvidia.com/gpu",
-                memory_bytes=model.memory_bytes * gpus,
-                cost_per_hour=pool.price * gpus,
-            )
+            else:
+                yield _new_option(
+                    sharing=offer.sharing,
+                    pool=facts.name,
+                    gpu_model=model.key,
+                    mig_profile=offer.profile.name if offer.profile else None,
+                    gpus=1,
+                    resource_name=offer.resource_name,
+                    memory_bytes=offer.memory_bytes,
+                    cost_per_hour=facts.price * offer.gpu_share,
+                    rank=0,
+                    workers=ctx.workload.workers,
+                    spans_nodes=False,
+                    gpu_share=offer.gpu_share,
+                    score=0.0,
+                )
 
 
 # -- rules that reject options ------------------------------------------------------------
 
-OptionRule = Callable[[Option, Context], Rejection | None]
+OptionRule = Callable[[Option, Context], "Rejection | None"]
 
 
 def _reject(option: Option, code: str, message: str) -> Rejection:
-    return Rejection(option=option.label, code=code, message=message)
+    return _new_rejection(option=option.label, code=code, message=message)
+
+
+def rule_one_shared_gpu(option: Option, ctx: Context) -> Rejection | None:
+    gpus = ctx.workload.gpus
+    if option.sharing in ("time-slicing", "mps") and gpus is not None and gpus > 1:
+        return _reject(
+            option,
+            "ONE_SHARED_GPU_PER_CONTAINER",
+            f"{gpus} shared GPUs in one container give no more compute than one: the replicas "
+            "may land on the same GPU, which then takes turns; ask for whole GPUs",
+        )
+    return None
 
 
 def rule_whole_gpus(option: Option, ctx: Context) -> Rejection | None:
-    why = ctx.whole_gpus_required
-    if why is not None and option.sharing != "dedicated":
+    if option.sharing == "dedicated":
+        return None
+    why = ctx.whole_gpus_required or ctx.too_large_to_share
+    if why is not None:
         return _reject(option, why.code, why.message)
+    return None
+
+
+def rule_mig_profile_exists(option: Option, ctx: Context) -> Rejection | None:
+    # Options come from catalog profiles, so this holds by construction; it stays as the rule
+    # that says so, and guards fleets built without validation.
+    if option.sharing != "mig":
+        return None
+    model = ctx.facts.by_name[option.pool].model
+    if model.mig is None or all(p.name != option.mig_profile for p in model.mig.profiles):
+        return _reject(
+            option,
+            "MIG_PROFILE_UNKNOWN",
+            f"{model.key} has no MIG profile {option.mig_profile!r}",
+        )
     return None
 
 
 def rule_memory_known(option: Option, ctx: Context) -> Rejection | None:
     if option.sharing == "dedicated" or ctx.need.known:
         return None
-    if option.sharing == "time-slicing" and ctx.workload.effective_isolation == "none":
+    if option.sharing == "time-slicing" and ctx.isolation == "none":
         return None  # dev and CI sessions share freely; the plan warns
     return _reject(
         option,
@@ -144,33 +415,42 @@ def rule_memory_known(option: Option, ctx: Context) -> Rejection | None:
 
 def rule_memory_fits(option: Option, ctx: Context) -> Rejection | None:
     need = ctx.need_with_headroom
-    if need is None or need <= option.memory_bytes:
+    if need is None or need <= option.memory_total_bytes:
         return None
-    what = {
-        "mig": f"the {option.mig_profile} slice has {format_gib(option.memory_bytes)}",
-        "dedicated": f"{option.gpus}x {option.gpu_model} hold {format_gib(option.memory_bytes)}",
-    }.get(option.sharing, f"each {option.sharing} replica gets {format_gib(option.memory_bytes)}")
+    if option.sharing == "mig":
+        what = f"the {option.mig_profile} slice has {_gib(option.memory_bytes)}"
+    elif option.sharing == "dedicated":
+        what = f"{option.gpus}x {option.gpu_model} hold {_gib(option.memory_bytes)}"
+        if option.workers > 1 and not option.spans_nodes:
+            what += " per worker (the need is per worker)"
+    else:
+        what = f"each {option.sharing} replica gets {_gib(option.memory_bytes)}"
     return _reject(
         option,
         "MEMORY_DOES_NOT_FIT",
-        f"needs {format_gib(need)} with {HEADROOM:.0%} headroom but {what}",
+        f"needs {_gib(need)} with {HEADROOM:.0%} headroom but {what}",
     )
 
 
 def rule_node_size(option: Option, ctx: Context) -> Rejection | None:
-    pool = ctx.fleet.pool(option.pool)
-    if option.sharing == "dedicated" and option.gpus > pool.gpus_per_node:
+    facts = ctx.facts.by_name[option.pool]
+    if option.sharing == "dedicated" and option.gpus > facts.gpus_per_node:
+        how = (
+            "split it across workers, or use a pool with bigger nodes"
+            if ctx.workload.kind in _SPANNABLE_KINDS
+            else f"a {ctx.workload.kind} pod cannot span nodes; use a pool with bigger nodes"
+        )
         return _reject(
             option,
             "EXCEEDS_NODE",
-            f"needs {option.gpus} GPUs in one pod but a node of {pool.name} has "
-            f"{pool.gpus_per_node}; use a pool with bigger nodes or split across workers",
+            f"needs {option.gpus} GPUs in one pod but a node of {facts.name} has "
+            f"{facts.gpus_per_node}; {how}",
         )
     return None
 
 
 def rule_isolation(option: Option, ctx: Context) -> Rejection | None:
-    isolation = ctx.workload.effective_isolation
+    isolation = ctx.isolation
     if option.sharing == "time-slicing" and isolation != "none":
         return _reject(
             option,
@@ -190,7 +470,7 @@ def rule_isolation(option: Option, ctx: Context) -> Rejection | None:
 
 def rule_latency(option: Option, ctx: Context) -> Rejection | None:
     w = ctx.workload
-    if option.sharing == "time-slicing" and w.kind == "inference" and w.effective_priority == "latency":
+    if option.sharing == "time-slicing" and w.kind in INFERENCE_KINDS and ctx.priority == "latency":
         return _reject(
             option,
             "LATENCY_AVOIDS_TIME_SLICING",
@@ -200,32 +480,53 @@ def rule_latency(option: Option, ctx: Context) -> Rejection | None:
     return None
 
 
+def rule_mps_clients(option: Option, ctx: Context) -> Rejection | None:
+    facts = ctx.facts.by_name[option.pool]
+    if option.sharing == "mps" and facts.mps_over_limit:
+        return _reject(
+            option,
+            "MPS_CLIENT_LIMIT",
+            f"pool {facts.name} advertises {facts.pool.sharing.replicas} MPS replicas per "  # type: ignore[union-attr]
+            f"{facts.model.key}, more than the {facts.model.mps_max_clients} clients one MPS "
+            "server accepts; lower sharing.replicas",
+        )
+    return None
+
+
+def capacity(option: Option, ctx: Context) -> tuple[int, int, str]:
+    """(units wanted, units free, unit name) of the option's pool for this workload."""
+    facts = ctx.facts.by_name[option.pool]
+    wanted = option.workers * ctx.workload.replicas * option.gpus
+    if option.sharing == "dedicated":
+        return wanted, facts.free_gpus, "GPUs"
+    offer = next(
+        o for o in facts.offers if o.profile is None or o.profile.name == option.mig_profile
+    )
+    unit = f"{option.mig_profile} slices" if option.sharing == "mig" else "shares"
+    return wanted, offer.per_gpu * facts.free_gpus, unit
+
+
 def rule_capacity(option: Option, ctx: Context) -> Rejection | None:
-    pool = ctx.fleet.pool(option.pool)
-    if option.sharing == "mig":
-        per_gpu = pool.mig.layout.get(option.mig_profile, 0) if pool.mig else 0
-        units, unit = per_gpu * pool.total_gpus, f"{option.mig_profile} slices"
-    elif option.sharing in ("time-slicing", "mps"):
-        units, unit = pool.sharing.replicas * pool.total_gpus, "shares"  # type: ignore[union-attr]
-    else:
-        units, unit = pool.total_gpus, "GPUs"
-    wanted = ctx.workload.workers * ctx.workload.replicas * option.gpus
-    if wanted > units:
+    wanted, free, unit = capacity(option, ctx)
+    if wanted > free:
         return _reject(
             option,
             "NOT_ENOUGH_CAPACITY",
-            f"needs {wanted} {unit} in all but pool {pool.name} has {units}",
+            f"needs {wanted} {unit} in all but pool {option.pool} has {free} free",
         )
     return None
 
 
 OPTION_RULES: tuple[OptionRule, ...] = (
+    rule_one_shared_gpu,
     rule_whole_gpus,
+    rule_mig_profile_exists,
     rule_memory_known,
     rule_memory_fits,
     rule_node_size,
     rule_isolation,
     rule_latency,
+    rule_mps_clients,
     rule_capacity,
 )
 
@@ -241,79 +542,175 @@ def first_rejection(option: Option, ctx: Context) -> Rejection | None:
 # -- preference among the options that pass ----------------------------------------------
 
 
-def sharing_preference(ctx: Context) -> tuple[tuple[str, ...], Reason]:
-    """The seed decision tree: which mechanisms suit this workload, best first, and why."""
+@dataclass(frozen=True)
+class Preference:
+    """Sharing mechanisms best first; mechanisms in one group rank equally (cost decides)."""
+
+    groups: tuple[tuple[str, ...], ...]
+    reason: Reason
+
+    def rank(self, sharing: str) -> int | None:
+        for index, group in enumerate(self.groups):
+            if sharing in group:
+                return index
+        return None
+
+    @property
+    def mechanisms(self) -> tuple[str, ...]:
+        return tuple(s for group in self.groups for s in group)
+
+    @property
+    def first(self) -> str:
+        return " or ".join(self.groups[0])
+
+
+def sharing_preference(ctx: Context) -> Preference:
+    """The seed decision tree: which mechanisms suit this workload, best first, and why.
+
+    multi-GPU / distributed / training -> whole GPUs; large models -> whole GPUs; small
+    shared work -> MIG when isolation is needed, MPS for throughput; dev, notebooks and CI ->
+    time-slicing; latency-sensitive serving avoids time-slicing.
+    """
     w = ctx.workload
-    whole = ctx.whole_gpus_required
+    whole = ctx.whole_gpus_required or ctx.too_large_to_share
     if whole is not None:
-        return ("dedicated",), whole
-    isolation, priority = w.effective_isolation, w.effective_priority
+        return Preference((("dedicated",),), whole)
+    isolation, priority = ctx.isolation, ctx.priority
     if isolation == "strict":
-        return ("mig", "dedicated"), Reason(
-            code="ISOLATION_STRICT_MIG",
-            message="strict isolation: a MIG slice has its own memory and compute, so a "
-            "neighbour cannot starve it or crash it",
+        return Preference(
+            (("mig",), ("dedicated",)),
+            _reason(
+                "ISOLATION_STRICT_MIG",
+                "strict isolation: a MIG slice has its own memory and compute, so a "
+                "neighbour cannot starve it or crash it",
+            ),
+        )
+    if priority == "throughput":
+        groups: tuple[tuple[str, ...], ...] = (("mps",), ("mig",), ("dedicated",))
+        if isolation == "none":
+            groups = (("mps",), ("mig",), ("time-slicing",), ("dedicated",))
+        return Preference(
+            groups,
+            _reason(
+                "THROUGHPUT_MPS",
+                "throughput work among trusted processes: MPS runs the replicas' kernels "
+                "concurrently, where time-slicing would take turns",
+            ),
+        )
+    if priority == "latency":
+        return Preference(
+            (("mig",), ("mps",), ("dedicated",)),
+            _reason(
+                "LATENCY_MIG",
+                "latency-priority work that must not be disturbed: a MIG slice gives steady "
+                "latency with its own memory and compute; time-slicing would make it wait",
+            ),
         )
     if isolation == "none":
-        return ("time-slicing", "mig", "mps", "dedicated"), Reason(
-            code="DEV_TIME_SLICING",
-            message=f"this {w.kind} workload has no isolation need: a time-sliced share is the "
-            "cheapest GPU, idle most of the time anyway",
+        return Preference(
+            (("time-slicing",), ("mps", "mig"), ("dedicated",)),
+            _reason(
+                "DEV_TIME_SLICING",
+                f"this {w.kind} workload has no isolation need: a time-sliced share is the "
+                "cheapest GPU, idle most of the time anyway",
+            ),
         )
-    if priority == "throughput" or w.kind == "batch-inference":
-        return ("mps", "mig", "dedicated"), Reason(
-            code="THROUGHPUT_MPS",
-            message="throughput work among trusted processes: MPS runs the replicas' kernels "
-            "concurrently, where time-slicing would take turns",
-        )
-    return ("mig", "mps", "dedicated"), Reason(
-        code="LATENCY_MIG",
-        message=f"{priority}-priority work that must not be disturbed: a MIG slice gives "
-        "steady latency with its own memory and compute",
+    return Preference(
+        (("mig", "mps"), ("dedicated",)),
+        _reason(
+            "COST_CHEAPEST_SHARE",
+            "cost-priority work among trusted processes: the cheapest MIG slice or MPS share "
+            "that holds it, rather than a whole GPU",
+        ),
     )
 
 
-def choice_reasons(choice: Option, preferred: tuple[str, ...], ctx: Context) -> list[Reason]:
+# -- scoring ------------------------------------------------------------------------------
+
+
+def score_options(options: list[Option], ctx: Context) -> list[Option]:
+    """Each feasible option with its score (see plan.SCORE_FORMULA), best first."""
+    if not options:
+        return []
+    dearest = max(o.cost_per_hour * o.workers for o in options) or 1.0
+    need = ctx.need_with_headroom
+    scored = []
+    for o in options:
+        wanted, free, _ = capacity(o, ctx)
+        pressure = min(1.0, wanted / free) if free else 1.0
+        waste = 0.0 if need is None else max(0.0, 1 - need / o.memory_total_bytes)
+        score = (
+            100
+            - 25 * o.rank
+            - 15 * (o.cost_per_hour * o.workers) / dearest
+            - 5 * pressure
+            - 4 * waste
+        )
+        scored.append(o.model_copy(update={"score": round(score, 2)}))
+    scored.sort(key=lambda o: o.sort_key)
+    return scored
+
+
+def choice_reasons(choice: Option, preference: Preference, feasible: list[Option], ctx: Context) -> list[Reason]:
     """Why this particular option won among the feasible ones."""
     reasons: list[Reason] = []
-    if choice.sharing != preferred[0]:
-        large = choice.sharing == "dedicated" and ctx.need.known
+    facts = ctx.facts.by_name[choice.pool]
+    model = facts.model
+    if choice.rank > 0:
         reasons.append(
-            Reason(
-                code="LARGE_MODEL_DEDICATED" if large else "FALLBACK",
-                message=(
-                    f"{format_gib(ctx.need.bytes or 0)} is more than any slice or share in the "
-                    "fleet holds (see Rejected): whole GPUs"
-                    if large
-                    else f"no {preferred[0]} option in the fleet fits this workload "
-                    f"(see Rejected); {choice.sharing} is the next best"
-                ),
+            _reason(
+                "FALLBACK",
+                f"no {preference.first} option in the fleet fits this workload "
+                f"(see Rejected); {choice.sharing} is the next best",
             )
         )
-    model = ctx.fleet.pool(choice.pool).model
     if choice.sharing == "mig":
         reasons.append(
-            Reason(
-                code="SMALLEST_PROFILE",
-                message=f"{choice.mig_profile} ({format_gib(choice.memory_bytes)}) is the smallest "
-                f"slice of the pool's MIG layout on {model.key} that holds the need with headroom",
+            _reason(
+                "SMALLEST_PROFILE",
+                f"{choice.mig_profile} ({_gib(choice.memory_bytes)}) is the smallest slice "
+                f"of {model.key} in pool {choice.pool} that holds the need with headroom",
             )
         )
     elif choice.sharing == "dedicated":
-        if ctx.need.known and ctx.workload.gpus is None and choice.gpus > 1:
+        if choice.spans_nodes:
             reasons.append(
-                Reason(
-                    code="TENSOR_PARALLEL",
-                    message=f"the model does not fit one {model.key}; {choice.gpus} GPUs in one "
+                _reason(
+                    "MULTI_NODE",
+                    f"{_gib(ctx.need_with_headroom or 0)} with headroom is more than a node "
+                    f"of {facts.gpus_per_node}x {model.key} holds: {choice.workers} workers of "
+                    f"{choice.gpus} GPUs (tensor parallel in a node, pipeline across nodes), "
+                    "started as one gang",
+                )
+            )
+        elif ctx.need.known and ctx.workload.gpus is None and choice.gpus > 1:
+            reasons.append(
+                _reason(
+                    "TENSOR_PARALLEL",
+                    f"the model does not fit one {model.key}; {choice.gpus} GPUs in one "
                     "pod (tensor parallel, a power of two) hold it",
                 )
             )
     else:
         reasons.append(
-            Reason(
-                code="SHARE_FITS",
-                message=f"each {choice.sharing} replica of {model.key} gets "
-                f"{format_gib(choice.memory_bytes)} of its {format_gib(model.memory_bytes)}",
+            _reason(
+                "SHARE_FITS",
+                f"each {choice.sharing} replica of {model.key} gets "
+                f"{_gib(choice.memory_bytes)} of its {_gib(model.memory_bytes)}",
+            )
+        )
+    rival = next(
+        (o for o in feasible if o.rank == choice.rank and o.gpu_model != model.key), None
+    )
+    if rival is not None:
+        wanted, free, unit = capacity(choice, ctx)
+        reasons.append(
+            _reason(
+                "GPU_MODEL_COST",
+                f"{model.key} (${facts.price:.2f} per GPU-hour, ${choice.cost_per_hour:.2f}/h "
+                "per pod) scores best on cost and free capacity among the GPU models that fit; "
+                f"next is {rival.gpu_model} at ${rival.cost_per_hour:.2f}/h per pod; it takes "
+                f"{wanted} of {free} free {unit} in pool {choice.pool}",
             )
         )
     return reasons
@@ -329,27 +726,33 @@ class SchedulerChoice:
     namespace: str
     reasons: tuple[Reason, ...]
     warnings: tuple[Reason, ...]
+    priority_class: str | None = None
 
 
-def choose_scheduler(ctx: Context) -> SchedulerChoice:
-    """Gang scheduling for multi-worker jobs, a Kueue queue for teams, else the default."""
+def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoice:
+    """Gang scheduling for multi-worker jobs, a Kueue queue for teams, else the default.
+
+    ``workers`` is the plan's (the model may spread a single-worker job over nodes).
+    """
     w, fleet = ctx.workload, ctx.fleet
+    workers = w.workers if workers is None else workers
+    gang = workers > 1
     installed = fleet.installed
     reasons: list[Reason] = []
     warnings: list[Reason] = []
     scheduler, queue_name, queue_ns = "default", None, None
 
-    if w.is_distributed and installed.volcano:
+    if gang and installed.volcano:
         queue = fleet.queue_for("volcano", w.team, w.queue)
         scheduler, queue_name = "volcano", queue.name if queue else (w.queue or "default")
         reasons.append(
-            Reason(
-                code="GANG_VOLCANO",
-                message=f"{w.workers} workers must start together or not at all: Volcano gang "
-                f"scheduling (minAvailable {w.workers}) avoids half-started jobs holding GPUs",
+            _reason(
+                "GANG_VOLCANO",
+                f"{workers} workers must start together or not at all: Volcano gang "
+                f"scheduling (minAvailable {workers}) avoids half-started jobs holding GPUs",
             )
         )
-    elif installed.kueue and (w.is_distributed or w.team or w.queue):
+    elif installed.kueue and (gang or w.team or w.queue):
         queue = fleet.queue_for("kueue", w.team, w.queue)
         if queue is not None or w.queue:
             scheduler = "kueue"
@@ -357,80 +760,162 @@ def choose_scheduler(ctx: Context) -> SchedulerChoice:
             queue_ns = queue.namespace if queue else None
             if queue is None:
                 warnings.append(
-                    Reason(
-                        code="QUEUE_NOT_IN_FLEET",
-                        message=f"LocalQueue {w.queue!r} is not in the fleet description; "
+                    _reason(
+                        "QUEUE_NOT_IN_FLEET",
+                        f"LocalQueue {w.queue!r} is not in the fleet description; "
                         "make sure it exists in the workload's namespace",
                     )
                 )
-            if w.is_distributed:
+            if gang:
                 reasons.append(
-                    Reason(
-                        code="GANG_KUEUE",
-                        message=f"no Volcano here; Kueue admits all {w.workers} workers at once "
+                    _reason(
+                        "GANG_KUEUE",
+                        f"no Volcano here; Kueue admits all {workers} workers at once "
                         f"or none (all-or-nothing admission) through queue {queue_name}",
                     )
                 )
             else:
                 reasons.append(
-                    Reason(
-                        code="QUEUE_KUEUE",
-                        message=f"team work goes through Kueue queue {queue_name}: quota, "
+                    _reason(
+                        "QUEUE_KUEUE",
+                        f"team work goes through Kueue queue {queue_name}: quota, "
                         "fair sharing and preemption instead of first come, first served",
                     )
                 )
         else:
             warnings.append(
-                Reason(
-                    code="NO_QUEUE_FOR_TEAM",
-                    message=f"Kueue is installed but the fleet has no LocalQueue for team "
+                _reason(
+                    "NO_QUEUE_FOR_TEAM",
+                    f"Kueue is installed but the fleet has no LocalQueue for team "
                     f"{w.team!r}; the job bypasses quota. Add a queue for the team",
                 )
             )
-    if w.is_distributed and scheduler == "default":
+    elif (w.team or w.queue) and not installed.kueue and scheduler == "default":
         warnings.append(
-            Reason(
-                code="NO_GANG",
-                message=f"{w.workers} workers with no gang scheduler (Volcano or Kueue): a "
+            _reason(
+                "NO_QUOTA",
+                f"team {w.team or w.queue!r} has no queue or quota here (no Kueue): GPUs go "
+                "first come, first served and one team can take them all",
+            )
+        )
+    if gang and scheduler == "default":
+        warnings.append(
+            _reason(
+                "NO_GANG",
+                f"{workers} workers with no gang scheduler (Volcano or Kueue): a "
                 "partial start holds GPUs while waiting for the rest and can deadlock",
             )
         )
     if scheduler == "default":
         reasons.append(
-            Reason(
-                code="DEFAULT_SCHEDULER",
-                message="no gang and no team queue needed: the default scheduler places "
+            _reason(
+                "DEFAULT_SCHEDULER",
+                "no gang and no team queue needed: the default scheduler places "
                 "each pod on its own",
+            )
+        )
+    priority_class = None
+    if w.preemptible:
+        priority_class = PREEMPTIBLE_PRIORITY_CLASS
+        via = (
+            "a Kueue WorkloadPriorityClass"
+            if scheduler == "kueue"
+            else "a PriorityClass"
+        )
+        reasons.append(
+            _reason(
+                "PREEMPTIBLE_LOW_PRIORITY",
+                f"preemptible: {via} {PREEMPTIBLE_PRIORITY_CLASS}, below the cluster default, "
+                "lets other work take its GPUs; make it checkpoint",
             )
         )
     namespace = w.namespace or queue_ns or w.effective_namespace
     if queue_ns and w.namespace and w.namespace != queue_ns:
         warnings.append(
-            Reason(
-                code="QUEUE_NAMESPACE_MISMATCH",
-                message=f"LocalQueue {queue_name} lives in namespace {queue_ns}, but the "
+            _reason(
+                "QUEUE_NAMESPACE_MISMATCH",
+                f"LocalQueue {queue_name} lives in namespace {queue_ns}, but the "
                 f"workload asks for {w.namespace}; Kueue only admits jobs from the queue's namespace",
             )
         )
-    return SchedulerChoice(scheduler, queue_name, namespace, tuple(reasons), tuple(warnings))
+    return SchedulerChoice(
+        scheduler, queue_name, namespace, tuple(reasons), tuple(warnings), priority_class
+    )
+
+
+# -- warnings about the chosen option ------------------------------------------------------
 
 
 def sharing_warnings(choice: Option, ctx: Context) -> list[Reason]:
     warnings: list[Reason] = []
+    facts = ctx.facts.by_name[choice.pool]
+    w = ctx.workload
     if choice.sharing == "time-slicing":
         warnings.append(
-            Reason(
-                code="TIME_SLICING_NO_ISOLATION",
-                message="time-sliced replicas have no memory or fault isolation and no per-pod "
+            _reason(
+                "TIME_SLICING_NO_ISOLATION",
+                "time-sliced replicas have no memory or fault isolation and no per-pod "
                 "GPU metrics; a neighbour can take all GPU memory",
             )
         )
         if not ctx.need.known:
             warnings.append(
-                Reason(
-                    code="MEMORY_NEED_UNKNOWN",
-                    message=f"no memory need given; keep under {format_gib(choice.memory_bytes)}, "
+                _reason(
+                    "MEMORY_NEED_UNKNOWN",
+                    f"no memory need given; keep under {_gib(choice.memory_bytes)}, "
                     "this replica's fair share, or set gpu_memory",
                 )
             )
+    elif choice.sharing == "mps":
+        warnings.append(
+            _reason(
+                "MPS_SHARED_FAULTS",
+                f"MPS caps each client at {_gib(choice.memory_bytes)} but its clients share "
+                "fate: a fatal GPU fault in one ends every client on that GPU",
+            )
+        )
+    elif choice.sharing == "mig":
+        offer = next(o for o in facts.offers if o.profile and o.profile.name == choice.mig_profile)
+        if not offer.declared:
+            warnings.append(
+                _reason(
+                    "MIG_LAYOUT_NEEDED",
+                    f"pool {facts.name} declares no MIG layout; its nodes' MIG config must "
+                    f"include {choice.mig_profile} (changing it evicts GPU pods)",
+                )
+            )
+    elif (
+        not w.is_training
+        and not w.is_distributed
+        and w.gpus is None
+        and choice.gpus == 1
+        and ctx.facts.largest_share is not None
+    ):
+        small = ctx.need.known and (ctx.need.bytes or 0) < SMALL_WORK_SHARE * facts.model.memory_bytes
+        idle = w.utilisation is not None and w.utilisation < SMALL_WORK_SHARE
+        if small or idle or not ctx.need.known:
+            if not ctx.need.known:
+                why = "no memory need given, so no slice or share could be proven safe"
+                fix = "give gpu_memory or a model so that a MIG slice or share can be used"
+            else:
+                why = (
+                    f"expected utilisation {w.utilisation:.0%}"
+                    if idle
+                    else f"needs {_gib(ctx.need.bytes or 0)} of {_gib(facts.model.memory_bytes)}"
+                )
+                fix = "no slice or share that suits it is free (see Rejected); add one"
+            warnings.append(
+                _reason(
+                    "WHOLE_GPU_FOR_SMALL_WORK",
+                    f"a whole {facts.model.key} for small work ({why}); {fix}",
+                )
+            )
+    if not ctx.fleet.installed.dcgm_exporter:
+        warnings.append(
+            _reason(
+                "NO_DCGM_MONITORING",
+                "no DCGM exporter in the fleet: GPU utilisation and memory go unmeasured, "
+                "so waste and contention stay invisible",
+            )
+        )
     return warnings
