@@ -525,6 +525,19 @@ def _valid_vectors(key: str, names: tuple[str, ...]) -> tuple[tuple[int, ...], .
     return tuple(out)
 
 
+@functools.cache
+def _maximal_vectors(key: str, names: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
+    """The placeable count vectors over ``names`` that no single instance can extend."""
+    vectors = set(_valid_vectors(key, names))
+    out = []
+    for vec in sorted(vectors, reverse=True):
+        if any(vec) and not any(
+            tuple(c + (j == i) for j, c in enumerate(vec)) in vectors for i in range(len(names))
+        ):
+            out.append(vec)
+    return tuple(out)
+
+
 def _profile_names(model: GpuModel, profiles: Iterable[str] | None) -> tuple[str, ...]:
     if profiles is None:
         return tuple(p.name for p in model.profiles if not p.media_extensions)
@@ -575,16 +588,7 @@ def maximal_multisets(gpu: GpuModel | str, profiles: Iterable[str] | None = None
     """
     model = _resolve(gpu)
     names = _profile_names(model, profiles)
-    vectors = set(_valid_vectors(model.key, names))
-    out = []
-    for vec in vectors:
-        if not any(vec):
-            continue
-        grows = any(
-            tuple(c + (j == i) for j, c in enumerate(vec)) in vectors for i in range(len(names))
-        )
-        if not grows:
-            out.append(vec)
+    out = list(_maximal_vectors(model.key, names))
     shapes = _shapes(model.key)
     out.sort(key=lambda v: tuple(-c for c in _big_first(names, shapes, v)))
     return [{n: c for n, c in zip(names, vec) if c} for vec in out]
