@@ -1,4 +1,4 @@
-"""Hardware facts: the GPU catalog and MIG geometry."""
+"""Hardware facts: the GPU catalog, MIG geometry (placement, layouts), mig-parted configs, packing."""
 
 from gpukit.hardware.catalog import (
     Catalog,
@@ -6,9 +6,23 @@ from gpukit.hardware.catalog import (
     GpuSpec,
     MigGeometry,
     MigProfile,
+    UnmodelledMig,
     catalog,
     get_gpu,
     parse_gpu,
+    parse_product,
+)
+from gpukit.hardware.mig import (
+    MigInstance,
+    MigLayout,
+    PlacedInstance,
+    Placement,
+    Unplaceable,
+    maximal_layouts,
+    maximal_multisets,
+    place_counts,
+    smallest_profile,
+    valid_multisets,
 )
 
 __all__ = [
@@ -16,8 +30,20 @@ __all__ = [
     "GpuModel",
     "GpuSpec",
     "MigGeometry",
+    "MigInstance",
+    "MigLayout",
     "MigProfile",
+    "PlacedInstance",
+    "Placement",
+    "UnmodelledMig",
+    "Unplaceable",
     "catalog",
     "get_gpu",
+    "maximal_layouts",
+    "maximal_multisets",
     "parse_gpu",
+    "parse_product",
+    "place_counts",
+    "smallest_profile",
+    "valid_multisets",
 ]

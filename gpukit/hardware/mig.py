@@ -392,9 +392,10 @@ def _problems(model: GpuModel, counts: Mapping[str, int], fixed: tuple[tuple[str
                 break
         for slot in range(start, start + shape.size):
             taken.setdefault(slot, f"{name}@{start}")
-    # Placement-specific rules first when they are the only ones: sums are a consequence.
-    order = {"start-not-allowed": 0, "overlap": 1}
-    out.sort(key=lambda p: order.get(p[0], 2))
+    # The most specific rule first: a bad start or a per-profile limit explains the sums.
+    order = ["start-not-allowed", "overlap", "max-instances", "media-extensions", "memory",
+             "compute", "gpu-instances"]
+    out.sort(key=lambda p: order.index(p[0]))
     return out
 
 
