@@ -54,3 +54,25 @@ def test_plan_component_fails_the_step_on_bad_input(kfp_local):
 
     with pytest.raises(RuntimeError):
         plan_gpu_workload(name="Bad_Name", kind="inference")
+
+
+def test_mig_layout_component_packs_and_writes_configmap_and_labels(kfp_local):
+    from components.plan_mig_layout import plan_mig_layout
+
+    fleet = "- {model: H100-80GB, count: 8, gpus_per_node: 8, node: h100}\n"
+    demands = "demands:\n  - {name: notebooks, profile: 1g.10gb, count: 10}\n  - {name: serve, profile: 3g.40gb, count: 2}\n"
+    task = plan_mig_layout(fleet_yaml=fleet, demands_yaml=demands)
+    summary = json.loads(task.outputs["Output"])
+    assert summary["gpus_used"] == summary["lower_bound"] == 3
+    configmap = yaml.safe_load(Path(task.outputs["configmap"].path).read_text())
+    assert configmap["kind"] == "ConfigMap" and "config.yaml" in configmap["data"]
+    script = Path(task.outputs["node_labels"].path).read_text()
+    assert "kubectl label node h100" in script and "nvidia.com/mig.config=" in script
+
+
+def test_mig_layout_component_fails_when_demand_cannot_be_placed(kfp_local):
+    from components.plan_mig_layout import plan_mig_layout
+
+    fleet = "- {model: H100-80GB, count: 1}\n"
+    with pytest.raises(RuntimeError):
+        plan_mig_layout(fleet_yaml=fleet, demands_yaml="- {profile: 7g.80gb, count: 3}\n")
