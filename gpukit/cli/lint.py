@@ -1,0 +1,122 @@
+"""`gpukit lint`: GPU anti-patterns in manifests and configs, as a table, JSON or SARIF; --fix."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from gpukit.errors import InputError
+
+
+class LintOutput(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+def _fleet(value: str | None):  # noqa: ANN202 - Fleet | None, imported lazily
+    if value is None:
+        return None
+    if value == "live":
+        from gpukit.cli.core import resolve_fleet
+
+        return resolve_fleet(value)
+    from gpukit.fleet import load_fleet
+
+    return load_fleet(value)
+
+
+def _rules_table() -> str:
+    from gpukit._text import table
+    from gpukit.lint import RULES
+
+    rows = [
+        (r.id, r.severity, "yes" if r.fixable else "-", r.needs or "-", r.name, r.summary)
+        for r in RULES.values()
+    ]
+    return table(["RULE", "SEVERITY", "FIX", "NEEDS", "NAME", "CATCHES"], rows, max_width=200)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("lint")
+    def lint_cmd(
+        paths: Annotated[
+            Optional[list[str]],
+            typer.Argument(help="manifest or config files, folders (walked for .yaml/.yml/.json), '-' for stdin"),
+        ] = None,
+        output: Annotated[
+            LintOutput, typer.Option("--output", "-o", help="table, json, or sarif (SARIF 2.1.0)")
+        ] = LintOutput.table,
+        fail_on: Annotated[
+            FailOn,
+            typer.Option("--fail-on", help="exit 1 when a finding is this severe or more (never: always 0)"),
+        ] = FailOn.error,
+        fleet: Annotated[
+            Optional[str],
+            typer.Option("--fleet", "-f", help="fleet YAML file (or 'live'): enables fleet rules"),
+        ] = None,
+        workloads: Annotated[
+            Optional[str],
+            typer.Option("--workloads", "-w", help="workload file or folder: enables sizing rules"),
+        ] = None,
+        rules: Annotated[
+            Optional[str], typer.Option("--rules", help="only these rule ids, comma-separated")
+        ] = None,
+        fix: Annotated[
+            bool, typer.Option("--fix", help="write fixed copies of files with fixable findings")
+        ] = False,
+        out: Annotated[
+            Path, typer.Option("--out", help="folder for --fix copies (paths kept as given)")
+        ] = Path("gpukit-fixed"),
+        in_place: Annotated[
+            bool, typer.Option("--in-place", help="with --fix: rewrite the files themselves")
+        ] = False,
+        list_rules: Annotated[
+            bool, typer.Option("--list-rules", help="print every rule and exit")
+        ] = False,
+    ) -> None:
+        """Review manifests and GPU configs for GPU anti-patterns.
+
+        Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: unreadable input.
+        With --fix, the findings shown are those left after fixing (re-linted).
+        """
+        if list_rules:
+            typer.echo(_rules_table())
+            raise typer.Exit(0)
+        if not paths:
+            raise InputError("lint: give one or more files or folders, or '-' for stdin")
+        if in_place and not fix:
+            raise InputError("--in-place only makes sense with --fix; add --fix")
+        from gpukit.lint import at_or_above, lint, to_json, to_sarif, to_table, write_fixes
+
+        the_fleet = _fleet(fleet)
+        only = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
+        texts: dict[str, str] = {}
+        findings = lint(paths, the_fleet, workloads, rules=only, texts=texts)
+        if fix:
+            written = write_fixes(findings, None if in_place else out, texts)
+            fixed = sum(1 for f in findings if f.fixable and f.file in written)
+            where = "in place" if in_place else f"to {out}/"
+            typer.echo(f"fixed {fixed} finding(s) in {len(written)} file(s), written {where}", err=True)
+            if written:
+                again = [str(written.get(label, label)) for label in texts if label != "<stdin>" or label in written]
+                kept = [f for f in findings if f.file == "<stdin>" and "<stdin>" not in written]
+                findings = kept + lint(again, the_fleet, workloads, rules=only)
+        if output is LintOutput.json:
+            typer.echo(to_json(findings))
+        elif output is LintOutput.sarif:
+            typer.echo(to_sarif(findings))
+        else:
+            typer.echo(to_table(findings))
+        if fail_on is not FailOn.never and at_or_above(findings, fail_on.value):
+            raise typer.Exit(1)

@@ -1,0 +1,280 @@
+"""lint(): gather documents from paths or objects, run every rule, return sorted Findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from gpukit.errors import ManifestError
+from gpukit.fleet import Fleet, NodePool, load_fleet
+from gpukit.lint._load import Loaded, expand_paths, load_text, read_source
+from gpukit.lint._model import SEVERITIES, Finding, Hit, Rule, format_loc
+from gpukit.lint._objects import QUEUE_LABEL, Doc, as_map, as_str
+from gpukit.workload import Workload, load_workloads
+
+__all__ = ["Context", "collect", "lint", "run_rules"]
+
+Loc = tuple[Any, ...]
+
+# Strings in a ConfigMap worth parsing as nested device-plugin or mig-parted configs.
+_EMBED_MARKERS = ("mig-configs", "sharing", "flags", "timeSlicing")
+
+
+@dataclass
+class Context:
+    """Everything rules may look at besides the document at hand."""
+
+    docs: list[Doc]
+    fleet: Fleet | None = None
+    workloads: tuple[Workload, ...] = ()
+    fleet_label: str = "<fleet>"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def local_queues(self) -> list[tuple[str | None, str]]:
+        """(namespace, name) of every LocalQueue in the files and Kueue queue in the fleet."""
+        out: list[tuple[str | None, str]] = []
+        for doc in self.docs:
+            if doc.kind == "LocalQueue" and doc.group == "kueue.x-k8s.io" and doc.name:
+                out.append((doc.namespace, doc.name))
+        if self.fleet is not None:
+            for queue in self.fleet.queues:
+                if queue.scheduler == "kueue":
+                    out.append((queue.namespace, queue.name))
+        return out
+
+    @cached_property
+    def kueue_present(self) -> bool:
+        if self.fleet is not None and self.fleet.installed.kueue:
+            return True
+        return any(d.group == "kueue.x-k8s.io" for d in self.docs)
+
+    @cached_property
+    def volcano_present(self) -> bool:
+        if self.fleet is not None and self.fleet.installed.volcano:
+            return True
+        return any(d.group.endswith("volcano.sh") for d in self.docs)
+
+    def queues_for(self, namespace: str | None) -> list[str]:
+        """LocalQueue names usable from ``namespace`` (a queue with no namespace fits all)."""
+        names = {n for ns, n in self.local_queues if ns is None or namespace is None or ns == namespace}
+        return sorted(names)
+
+    def workload_for(self, doc: Doc) -> Workload | None:
+        return next((w for w in self.workloads if w.name == doc.name), None)
+
+    def find(self, kind: str, name: str | None) -> Doc | None:
+        return next((d for d in self.docs if d.kind == kind and d.name == name), None)
+
+    @property
+    def pools(self) -> tuple[NodePool, ...]:
+        return self.fleet.node_pools if self.fleet is not None else ()
+
+
+def _is_list(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("kind"), str)
+        and value["kind"].endswith("List")
+        and isinstance(value.get("items"), list)
+    )
+
+
+def _docs_of(file: str, loaded: Loaded) -> Iterator[Doc]:
+    value = loaded.value
+    if value is None:
+        return
+    if _is_list(value):
+        for i, item in enumerate(value["items"]):
+            yield from _with_embedded(Doc(file, loaded.index, item, loaded, ("items", i)))
+    elif isinstance(value, list):
+        # A bare list of objects (as JSON output of tools often is).
+        for i, item in enumerate(value):
+            yield from _with_embedded(Doc(file, loaded.index, item, loaded, (i,)))
+    else:
+        yield from _with_embedded(Doc(file, loaded.index, value, loaded))
+
+
+def _with_embedded(doc: Doc) -> Iterator[Doc]:
+    yield doc
+    if doc.kind != "ConfigMap" or doc.group:
+        return
+    for key, text in as_map(doc.data.get("data")).items():
+        if not isinstance(text, str) or not any(m in text for m in _EMBED_MARKERS):
+            continue
+        label = f"{doc.file} ConfigMap/{doc.name} data[{key}]"
+        try:
+            inner = load_text(label, text)
+        except ManifestError:
+            continue  # a data value that is not YAML is not lint's business
+        for loaded in inner:
+            nested = Doc(doc.file, doc.index, loaded.value, loaded, (), (*doc.base, "data", key),
+                         outer=doc.loaded, owner=doc)
+            if nested.category in ("device-plugin", "mig-parted"):
+                yield nested
+
+
+def collect(objects_or_paths: Any, texts: dict[str, str] | None = None) -> list[Doc]:
+    """Documents from paths ('-' is stdin, folders are walked), mappings, or a mix.
+
+    ``texts``, when given, receives the text read for each file (what a fix rewrites).
+    """
+    items: Sequence[Any]
+    if isinstance(objects_or_paths, (str, Path, dict)):
+        items = [objects_or_paths]
+    elif isinstance(objects_or_paths, Iterable):
+        items = list(objects_or_paths)
+    else:
+        raise ManifestError(
+            f"lint takes paths or Kubernetes objects (dicts), got {type(objects_or_paths).__name__}"
+        )
+    docs: list[Doc] = []
+    objects = 0
+    for item in items:
+        if isinstance(item, dict):
+            loaded = Loaded(0, item)
+            docs.extend(_docs_of(f"<object {objects}>", loaded))
+            objects += 1
+        elif isinstance(item, (str, Path)):
+            for path in expand_paths([item]):
+                label, text = read_source(path)
+                if texts is not None:
+                    texts[label] = text
+                for loaded in load_text(label, text):
+                    docs.extend(_docs_of(label, loaded))
+        else:
+            raise ManifestError(
+                f"lint takes paths or Kubernetes objects (dicts), got {type(item).__name__} "
+                f"{str(item)[:40]!r}"
+            )
+    return docs
+
+
+def _fleet(fleet: Fleet | str | Path | None) -> tuple[Fleet | None, str]:
+    if fleet is None or isinstance(fleet, Fleet):
+        return fleet, "<fleet>" if fleet is None else f"<fleet {fleet.name}>"
+    return load_fleet(fleet), str(fleet)
+
+
+def _workloads(workloads: Any) -> tuple[Workload, ...]:
+    if workloads is None:
+        return ()
+    if isinstance(workloads, Workload):
+        return (workloads,)
+    if isinstance(workloads, (str, Path)):
+        return tuple(load_workloads(workloads))
+    out = []
+    for item in workloads:
+        out.extend([item] if isinstance(item, Workload) else load_workloads(item))
+    return tuple(out)
+
+
+def lint(
+    objects_or_paths: Any,
+    fleet: Fleet | str | Path | None = None,
+    workloads: Any = None,
+    *,
+    rules: Iterable[str] | None = None,
+    texts: dict[str, str] | None = None,
+) -> list[Finding]:
+    """Findings for every GPU anti-pattern in the given manifests and configs.
+
+    ``objects_or_paths``: a path (file, folder, '-' for stdin), a Kubernetes object (dict),
+    or a list of either. ``fleet`` (a Fleet or a fleet file) and ``workloads`` (Workloads,
+    a workload file or folder) give the rules context; rules that need them stay silent
+    without them. ``rules`` limits the run to some rule ids. Unreadable input raises
+    ManifestError (an InputError). ``texts``, when given, receives each file's text.
+    """
+    the_fleet, label = _fleet(fleet)
+    ctx = Context(collect(objects_or_paths, texts), the_fleet, _workloads(workloads), label)
+    return run_rules(ctx, rules)
+
+
+def run_rules(ctx: Context, only: Iterable[str] | None = None) -> list[Finding]:
+    from gpukit.lint.rules import RULES
+
+    wanted = set(only) if only is not None else None
+    if wanted is not None:
+        unknown = sorted(wanted - set(RULES))
+        if unknown:
+            from gpukit.errors import InputError, did_you_mean
+
+            raise InputError(
+                f"unknown rule id {unknown[0]!r}{did_you_mean(unknown[0], RULES)}; "
+                f"rules: {', '.join(RULES)}"
+            )
+    order = {id(d): i for i, d in enumerate(ctx.docs)}
+    findings: list[tuple[tuple[Any, ...], Finding]] = []
+    for rule in RULES.values():
+        if wanted is not None and rule.id not in wanted:
+            continue
+        pairs: Iterable[tuple[Doc, Hit]]
+        if rule.check_set is not None:
+            pairs = rule.check_set(ctx)
+        else:
+            pairs = ((doc, hit) for doc in ctx.docs for hit in rule.check(doc, ctx))  # type: ignore[misc]
+        for doc, hit in pairs:
+            finding = _finding(rule, doc, hit)
+            key = (
+                order.get(id(doc), len(order)),
+                finding.line or 0,
+                finding.column or 0,
+                finding.rule,
+                finding.path,
+                finding.message,
+            )
+            findings.append((key, finding))
+    findings.sort(key=lambda kf: kf[0])
+    return [f for _, f in findings]
+
+
+def _finding(rule: Rule, doc: Doc, hit: Hit) -> Finding:
+    if doc.embed:
+        path = format_loc(doc.embed) + " > " + format_loc(hit.loc)
+        line_col = doc.outer.line_of(doc.embed) if doc.outer is not None else None
+        inner = doc.loaded.line_of(hit.loc) if doc.loaded is not None else None
+        if line_col and inner:
+            line_col = (line_col[0] + inner[0], inner[1])
+        edits = tuple(e.model_copy(update={"embed": doc.embed}) for e in hit.edits)
+    else:
+        full = (*doc.base, *hit.loc)
+        path = format_loc(full)
+        line_col = doc.loaded.line_of(full) if doc.loaded is not None else None
+        edits = tuple(e.model_copy(update={"loc": (*doc.base, *e.loc)}) for e in hit.edits)
+    severity = hit.severity or rule.severity
+    shown = doc.owner if doc.owner is not None else doc
+    return Finding(
+        rule=rule.id,
+        severity=severity,
+        message=hit.message,
+        file=doc.file,
+        document=doc.index,
+        kind=shown.kind,
+        name=shown.name,
+        path=path,
+        line=line_col[0] if line_col else None,
+        column=line_col[1] if line_col else None,
+        fixable=bool(edits),
+        edits=edits,
+    )
+
+
+def at_or_above(findings: Iterable[Finding], severity: str) -> list[Finding]:
+    """Findings as severe as ``severity`` or more."""
+    limit = SEVERITIES.index(severity)  # type: ignore[arg-type]
+    return [f for f in findings if SEVERITIES.index(f.severity) <= limit]
+
+
+def queue_label(doc: Doc) -> str | None:
+    """The Kueue queue a batch object names (CronJobs carry it on their job template)."""
+    value = doc.labels.get(QUEUE_LABEL)
+    if value is None and doc.kind == "CronJob":
+        template = as_map(doc.spec.get("jobTemplate"))
+        value = as_map(as_map(template.get("metadata")).get("labels")).get(QUEUE_LABEL)
+    if value is None:
+        # Older Kueue versions read the annotation.
+        value = doc.annotations.get(QUEUE_LABEL)
+    return as_str(value)

@@ -1,0 +1,275 @@
+"""Bounded, safe reading of manifest files for lint: size, depth, alias and node limits.
+
+Lint reads files nobody has vetted (CI runs it on every pull request), so loading is safe
+(no Python object tags) and bounded before any rule walks the data:
+
+- ``MAX_FILE_BYTES``: larger files are refused before they are parsed;
+- ``MAX_DEPTH``: nesting deeper than this is refused while parsing;
+- ``MAX_ALIASES``: more ``*alias`` uses than this in one file are refused;
+- ``MAX_NODES``: the node count of a file with every alias expanded (what a walker would
+  visit) is bounded, so an alias bomb ("billion laughs") is refused before it is walked;
+- ``MAX_DOCUMENTS``: documents per file.
+
+Every refusal is a one-line :class:`~gpukit.errors.ManifestError` naming the file, the limit
+and how to proceed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+from gpukit.errors import ManifestError
+
+try:  # the C scanner and parser are much faster; the composer stays in Python to count depth
+    from yaml._yaml import CParser as _Parser  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
+    from yaml.reader import Reader as _Reader
+    from yaml.scanner import Scanner as _Scanner
+
+    class _PyParser(_Reader, _Scanner, _Parser):  # type: ignore[misc,valid-type]
+        def __init__(self, stream: str) -> None:
+            _Reader.__init__(self, stream)
+            _Scanner.__init__(self)
+            _Parser.__init__(self)
+
+    _Parser = _PyParser  # type: ignore[misc,assignment]
+
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_DOCUMENTS",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "YAML_SUFFIXES",
+    "Loaded",
+    "expand_paths",
+    "load_text",
+    "read_source",
+]
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_ALIASES = 1000
+MAX_NODES = 500_000
+MAX_DOCUMENTS = 2000
+
+YAML_SUFFIXES = (".yaml", ".yml", ".json")
+
+Loc = tuple[Any, ...]
+
+
+class _LimitError(Exception):
+    """Raised inside the composer; turned into a ManifestError that names the file."""
+
+
+class _Loader(Composer, _Parser, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
+    def __init__(self, text: str) -> None:
+        _Parser.__init__(self, text)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        Composer.__init__(self)
+        self.depth = 0
+        self.aliases = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _LimitError(
+                    f"more than {MAX_ALIASES} YAML aliases (*name); expand them or split the file"
+                )
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _LimitError(f"nested deeper than {MAX_DEPTH} levels; flatten the document")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+@dataclass
+class Loaded:
+    """One YAML document: its value and its node tree (for line numbers)."""
+
+    index: int
+    value: Any
+    node: Node | None = field(repr=False, default=None)
+
+    def line_of(self, loc: Loc) -> tuple[int, int] | None:
+        """1-based (line, column) of the value at ``loc``, or of its nearest ancestor."""
+        node = self.node
+        if node is None:
+            return None
+        best = node
+        for part in loc:
+            child = _child(node, part)
+            if child is None:
+                break
+            node = best = child
+        return best.start_mark.line + 1, best.start_mark.column + 1
+
+
+def _child(node: Node, part: Any) -> Node | None:
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == str(part):
+                return value
+    elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def _expanded_size(root: Node) -> int:
+    """Nodes a walker visits with aliases expanded; refuses cycles and sizes over MAX_NODES."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    # Iterative post-order: recursion depth is bounded by MAX_DEPTH anyway, but keep it flat.
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            children = _children(node)
+            total = 1 + sum(sizes[id(c)] for c in children)
+            if total > MAX_NODES:
+                raise _LimitError(
+                    f"more than {MAX_NODES} values once aliases are expanded (an alias bomb?); "
+                    "expand the aliases or split the file"
+                )
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise _LimitError("a YAML alias refers to its own anchor (a cycle); remove it")
+        active.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) not in sizes:
+                if id(child) in active:
+                    raise _LimitError("a YAML alias refers to its own anchor (a cycle); remove it")
+                stack.append((child, False))
+    return sizes[id(root)]
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def load_text(label: str, text: str) -> list[Loaded]:
+    """Every document in ``text`` (empty ones included, value None), within the limits."""
+    if "\x00" in text:
+        raise ManifestError(f"{label}: binary data (NUL bytes), not YAML or JSON; lint text files")
+    loader = _Loader(text)
+    docs: list[Loaded] = []
+    total = 0
+    try:
+        while loader.check_node():
+            if len(docs) >= MAX_DOCUMENTS:
+                raise _LimitError(f"more than {MAX_DOCUMENTS} documents; split the file")
+            node = loader.get_node()
+            if node is None:
+                docs.append(Loaded(len(docs), None))
+                continue
+            total += _expanded_size(node)
+            if total > MAX_NODES:
+                raise _LimitError(
+                    f"more than {MAX_NODES} values once aliases are expanded; split the file"
+                )
+            docs.append(Loaded(len(docs), loader.construct_document(node), node))
+    except _LimitError as exc:
+        raise ManifestError(f"{label}: refused: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ManifestError(f"{label}: not valid YAML or JSON{where}: {problem}") from None
+    except (RecursionError, MemoryError, OverflowError, ValueError, TypeError) as exc:
+        # Constructors raise these on pathological scalars (huge timestamps, odd tags).
+        raise ManifestError(f"{label}: cannot be loaded: {type(exc).__name__}: {exc}") from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+def read_source(source: str | Path) -> tuple[str, str]:
+    """(label, text) of a file, or of standard input for '-'; refuses big or binary input."""
+    if str(source) == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        raw = stream.read(MAX_FILE_BYTES + 1) if stream is not None else sys.stdin.read(
+            MAX_FILE_BYTES + 1
+        ).encode("utf-8", "surrogateescape")
+        return "<stdin>", _decode("<stdin>", raw)
+    path = Path(source)
+    label = str(path)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ManifestError(f"{label}: is a folder; lint expands folders itself, pass it as is")
+        if size > MAX_FILE_BYTES:
+            raise ManifestError(_too_big(label))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ManifestError(f"{label}: no such file or folder; check the path") from None
+    except PermissionError:
+        raise ManifestError(f"{label}: permission denied; make it readable") from None
+    except OSError as exc:
+        raise ManifestError(f"{label}: cannot be read ({exc.strerror or exc})") from None
+    return label, _decode(label, raw)
+
+
+def _too_big(label: str) -> str:
+    return (
+        f"{label}: refused: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB "
+        "(a Kubernetes object is at most 1.5 MiB); split the file"
+    )
+
+
+def _decode(label: str, raw: bytes) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise ManifestError(_too_big(label))
+    if b"\x00" in raw:
+        raise ManifestError(f"{label}: binary data (NUL bytes), not YAML or JSON; lint text files")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ManifestError(f"{label}: not UTF-8 text; give a YAML or JSON file") from None
+
+
+def expand_paths(sources: list[str | Path]) -> Iterator[str]:
+    """Files to lint: files and '-' as given, folders walked for YAML/JSON files (sorted).
+
+    Hidden files and folders (``.git``) are skipped inside folders.
+    """
+    for source in sources:
+        path = Path(source)
+        if str(source) != "-" and path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in YAML_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                raise ManifestError(f"{path}: folder holds no .yaml, .yml or .json files")
+            yield from (str(p) for p in found)
+        else:
+            yield str(source)
