@@ -76,3 +76,36 @@ def test_mig_layout_component_fails_when_demand_cannot_be_placed(kfp_local):
     fleet = "- {model: H100-80GB, count: 1}\n"
     with pytest.raises(RuntimeError):
         plan_mig_layout(fleet_yaml=fleet, demands_yaml="- {profile: 7g.80gb, count: 3}\n")
+
+
+BAD_POD = """apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: c
+      image: cuda:latest
+      resources:
+        limits: {nvidia.com/gpu: "0.5"}
+"""
+
+
+def test_gpukit_manifests_pass_gpukit_lint_in_a_pipeline(kfp_local):
+    from tests.kfp._pipelines import plan_then_lint
+
+    run = plan_then_lint()
+    assert run.output == 0
+
+
+def test_lint_component_counts_findings_below_the_threshold(kfp_local):
+    from tests.kfp._pipelines import lint_text
+
+    run = lint_text(text=BAD_POD, fail_on="none")
+    assert run.output >= 2
+
+
+def test_lint_component_fails_the_step_at_the_threshold(kfp_local):
+    from tests.kfp._pipelines import lint_text
+
+    with pytest.raises(RuntimeError):
+        lint_text(text=BAD_POD, fail_on="error")
