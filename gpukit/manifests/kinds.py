@@ -1,0 +1,82 @@
+"""Which Kubernetes object runs a plan: the one rule, written down in one function."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from gpukit.advisor.plan import Plan
+from gpukit.errors import FleetError
+from gpukit.manifests.scheduling import scheduling
+
+__all__ = ["ObjectKind", "object_kind", "trainjob_blocker"]
+
+ObjectKind = Literal[
+    "Pod",
+    "Deployment",
+    "Job",
+    "VolcanoJob",
+    "PyTorchJob",
+    "TrainJob",
+    "JobSet",
+    "LeaderWorkerSet",
+]
+
+
+def trainjob_blocker(plan: Plan) -> str | None:
+    """What a Trainer v2 TrainJob cannot carry for this plan, or None when it can carry all.
+
+    A TrainJob reaches its pods only through ``runtimePatches``, which allow node selector,
+    tolerations, volumes and labels, but not ``schedulerName``, ``priorityClassName`` or
+    pod-level ``resourceClaims``.
+    """
+    sched = scheduling(plan)
+    if plan.fleet.installed.dra:
+        return "DRA resource claims (pod resourceClaims cannot be patched into a TrainJob)"
+    if sched.scheduler_name:
+        return f"schedulerName {sched.scheduler_name} (a TrainJob's runtime decides the scheduler)"
+    if sched.priority_class and not sched.kueue_queue:
+        return "a pod priority class (only Kueue's priority label reaches a TrainJob)"
+    return None
+
+
+def object_kind(plan: Plan) -> ObjectKind:
+    """The object that runs the plan. The rule, first match wins:
+
+    1. Serving (``inference``): several workers per replica (one model across nodes) is a
+       ``LeaderWorkerSet`` (needs LWS installed); otherwise a ``Deployment`` + ``Service``.
+    2. ``interactive``: a ``Pod`` (a notebook or dev shell; nothing to restart or scale).
+    3. Multi-worker training (``training``/``fine-tuning`` with workers > 1):
+       a. the plan chose Volcano: a Volcano ``Job`` (gang, PyTorch plugin);
+       b. Kubeflow Trainer v2 installed and a TrainJob can carry the plan
+          (:func:`trainjob_blocker`): a ``TrainJob`` on the ``torch-distributed`` runtime;
+       c. the Kubeflow training operator installed: a ``PyTorchJob``;
+       d. JobSet installed: a ``JobSet`` of one Indexed Job;
+       e. else an Indexed batch ``Job`` with a headless Service for the rendezvous.
+    4. Everything else (single-worker training, batch inference, CI): a batch ``Job``.
+
+    Trainer v2 comes before the v1 operator because it is its successor; both come before a
+    bare JobSet because they set up the PyTorch rendezvous themselves.
+    """
+    w, installed = plan.workload, plan.fleet.installed
+    if w.kind == "inference":
+        if w.is_distributed:
+            if not installed.lws:
+                raise FleetError(
+                    f"{w.name}: serving one model across {w.workers} nodes needs a "
+                    "LeaderWorkerSet, but the fleet says LWS is not installed; install LWS "
+                    "and set installed.lws: true, or serve on one node (workers: 1)"
+                )
+            return "LeaderWorkerSet"
+        return "Deployment"
+    if w.kind == "interactive":
+        return "Pod"
+    if w.is_training and w.is_distributed:
+        if plan.scheduler == "volcano":
+            return "VolcanoJob"
+        if installed.kubeflow_trainer and trainjob_blocker(plan) is None:
+            return "TrainJob"
+        if installed.training_operator:
+            return "PyTorchJob"
+        if installed.jobset:
+            return "JobSet"
+    return "Job"

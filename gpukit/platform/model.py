@@ -1,0 +1,279 @@
+"""The platform plan: what a fleet must have in place to run a set of workloads, before rendering."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gpukit.advisor import Plan, plan
+from gpukit.errors import FleetError
+from gpukit.fleet import Fleet, NodePool
+from gpukit.manifests.scheduling import scheduling
+from gpukit.quantity import GIB, parse_quantity
+from gpukit.workload import Workload
+
+__all__ = [
+    "DevicePluginConfig",
+    "NodeClassRef",
+    "PlatformOptions",
+    "PlatformPlan",
+    "platform_plan",
+    "pool_resources",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+#: Requests the renderers give a pod that names none (pods.resources): per whole GPU, and
+#: per share or slice. Quotas of pools that do not declare their CPU and memory use them.
+CPU_PER_GPU, MEMORY_PER_GPU = 4, 16 * GIB
+CPU_PER_SHARE, MEMORY_PER_SHARE = 2, 8 * GIB
+
+
+class NodeClassRef(BaseModel):
+    """The Karpenter node class a GPU NodePool launches from (cloud-specific)."""
+
+    model_config = _FROZEN
+
+    group: str = "karpenter.k8s.aws"
+    kind: str = "EC2NodeClass"
+    name: str = "default"
+
+
+class PlatformOptions(BaseModel):
+    """Names and choices of the platform bundle that a fleet file does not say."""
+
+    model_config = _FROZEN
+
+    operator_namespace: str = "gpu-operator"
+    device_plugin_configmap: str = "gpukit-device-plugin-config"
+    mig_configmap: str = "gpukit-mig-parted-config"
+    cluster_queue: str = Field(
+        default="gpukit-gpus", description="ClusterQueue for Kueue queues whose fleet entry names none"
+    )
+    cohort: str = "gpukit"
+    node_class: NodeClassRef = NodeClassRef()
+    capacity_type: Literal["on-demand", "spot"] = "on-demand"
+
+
+@dataclass(frozen=True)
+class DevicePluginConfig:
+    """One named device-plugin config (a key of the ConfigMap) and the pools that use it."""
+
+    name: str
+    mode: str
+    replicas: int
+    rename_by_default: bool
+    fail_requests_greater_than_one: bool
+    resources: tuple[str, ...]
+    pools: tuple[str, ...]
+
+    def spec(self) -> dict[str, Any]:
+        """The config file (``version: v1``) as the device plugin reads it."""
+        key = "timeSlicing" if self.mode == "time-slicing" else "mps"
+        return {
+            "version": "v1",
+            "sharing": {
+                key: {
+                    "renameByDefault": self.rename_by_default,
+                    "failRequestsGreaterThanOne": self.fail_requests_greater_than_one,
+                    "resources": [{"name": name, "replicas": self.replicas} for name in self.resources],
+                }
+            },
+        }
+
+
+@dataclass(frozen=True)
+class LocalQueueSpec:
+    name: str
+    namespace: str
+    cluster_queue: str
+
+
+@dataclass(frozen=True)
+class PlatformPlan:
+    """Everything the platform renderers read, decided once."""
+
+    fleet: Fleet
+    options: PlatformOptions
+    plans: tuple[Plan, ...]
+    device_plugin: tuple[DevicePluginConfig, ...]
+    mig_configs: dict[str, str]  # pool -> nvidia.com/mig.config value
+    local_queues: tuple[LocalQueueSpec, ...]
+    cluster_queues: tuple[str, ...]
+    volcano_queues: tuple[str, ...]
+    kai_queues: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    estimated: tuple[str, ...] = field(default=())  # pools whose CPU/memory quota is estimated
+
+    @property
+    def dra(self) -> bool:
+        return self.fleet.installed.dra
+
+    def device_plugin_config(self, pool: str) -> str | None:
+        for config in self.device_plugin:
+            if pool in config.pools:
+                return config.name
+        return None
+
+    @property
+    def mig_strategy(self) -> str:
+        """The GPU Operator's one, cluster-wide MIG strategy."""
+        strategies = {p.mig.strategy for p in self.fleet.node_pools if p.mig is not None}
+        return strategies.pop() if strategies else "none"
+
+
+def _gpu_resources(pool: NodePool) -> dict[str, int]:
+    """Extended resources the pool's nodes advertise in all, as the device plugin counts them."""
+    replicas = pool.sharing.replicas if pool.sharing else 1
+    if pool.mig is not None:
+        out: dict[str, int] = {}
+        for profile, count in pool.mig_profiles:
+            name = profile.resource_name if pool.mig.strategy == "mixed" else "nvidia.com/gpu"
+            out[name] = out.get(name, 0) + count * pool.total_gpus * replicas
+        return out
+    if pool.sharing is not None and pool.sharing.rename_by_default:
+        return {"nvidia.com/gpu.shared": pool.total_gpus * replicas}
+    return {"nvidia.com/gpu": pool.total_gpus * replicas}
+
+
+def pool_resources(pool: NodePool) -> tuple[dict[str, int], bool]:
+    """(cpu cores, memory bytes and GPU resources of the whole pool, whether CPU/memory are
+    estimated from the per-GPU defaults because the fleet does not declare them)."""
+    gpu = _gpu_resources(pool)
+    units = sum(gpu.values())
+    whole = pool.offers_whole_gpus
+    estimated = pool.cpu_per_node is None or pool.memory_per_node is None
+    cpu = (
+        pool.cpu_per_node * pool.nodes
+        if pool.cpu_per_node is not None
+        else units * (CPU_PER_GPU if whole else CPU_PER_SHARE)
+    )
+    memory = (
+        int(parse_quantity(pool.memory_per_node)) * pool.nodes
+        if pool.memory_per_node is not None
+        else units * (MEMORY_PER_GPU if whole else MEMORY_PER_SHARE)
+    )
+    return {"cpu": cpu, "memory": memory, **dict(sorted(gpu.items()))}, estimated
+
+
+def _gpu_resource_names(pool: NodePool) -> tuple[str, ...]:
+    """Names the sharing config lists: the resource every GPU (or MIG device) is advertised as."""
+    if pool.mig is not None and pool.mig.strategy == "mixed":
+        return tuple(p.resource_name for p, _ in pool.mig_profiles)
+    return ("nvidia.com/gpu",)
+
+
+def _device_plugin_configs(fleet: Fleet) -> tuple[DevicePluginConfig, ...]:
+    if fleet.installed.dra:
+        return ()  # DRA claims carry their own sharing config; the device plugin is off
+    configs: dict[str, DevicePluginConfig] = {}
+    for pool in fleet.node_pools:
+        share = pool.sharing
+        if share is None:
+            continue
+        name = share.config_name or f"{share.mode}-{share.replicas}" + ("-shared" if share.rename_by_default else "")
+        config = DevicePluginConfig(
+            name=name,
+            mode=share.mode,
+            replicas=share.replicas,
+            rename_by_default=share.rename_by_default,
+            fail_requests_greater_than_one=share.fail_requests_greater_than_one,
+            resources=_gpu_resource_names(pool),
+            pools=(pool.name,),
+        )
+        known = configs.get(name)
+        if known is None:
+            configs[name] = config
+        elif known.spec() != config.spec():
+            raise FleetError(
+                f"pools {known.pools[0]!r} and {pool.name!r} both name device-plugin config "
+                f"{name!r} but share GPUs differently; give one of them another sharing.config_name"
+            )
+        else:
+            configs[name] = DevicePluginConfig(**{**known.__dict__, "pools": (*known.pools, pool.name)})
+    return tuple(configs[n] for n in sorted(configs))
+
+
+def _mig_configs(fleet: Fleet) -> dict[str, str]:
+    from gpukit.platform.mig import mig_config_names
+
+    return mig_config_names(fleet)
+
+
+
+def platform_plan(
+    fleet: Fleet, workloads: Iterable[Workload], options: PlatformOptions | None = None
+) -> PlatformPlan:
+    """Plan every workload on ``fleet`` and collect what the cluster needs for all of them.
+
+    Raises NoFeasiblePlan for a workload the fleet cannot run, FleetError for a fleet the
+    GPU Operator cannot be configured for (one MIG strategy per cluster).
+    """
+    options = options or PlatformOptions()
+    plans = tuple(plan(w, fleet) for w in workloads)
+    strategies = sorted({p.mig.strategy for p in fleet.node_pools if p.mig is not None})
+    if len(strategies) > 1:
+        pools = ", ".join(f"{p.name}={p.mig.strategy}" for p in fleet.node_pools if p.mig)
+        raise FleetError(
+            f"the GPU Operator sets one MIG strategy for the whole cluster, but pools use "
+            f"{' and '.join(strategies)} ({pools}); use 'mixed' for every MIG pool"
+        )
+
+    installed = fleet.installed
+    local: dict[tuple[str, str], LocalQueueSpec] = {}
+    if installed.kueue:
+        for queue in fleet.queues:
+            if queue.scheduler == "kueue":
+                namespace = queue.namespace or queue.team or "default"
+                local[(namespace, queue.name)] = LocalQueueSpec(
+                    queue.name, namespace, queue.cluster_queue or options.cluster_queue
+                )
+        for p in plans:
+            w = p.workload
+            name = p.queue if p.scheduler == "kueue" else (w.queue or w.team)
+            if name and (p.namespace, name) not in local:
+                # A team with no queue yet gets one, so its next plan can go through Kueue.
+                local[(p.namespace, name)] = LocalQueueSpec(name, p.namespace, options.cluster_queue)
+    local_queues = tuple(local[k] for k in sorted(local))
+
+    volcano: set[str] = set()
+    if installed.volcano:
+        volcano.update(q.name for q in fleet.queues if q.scheduler == "volcano")
+        volcano.update(p.queue for p in plans if p.scheduler == "volcano" and p.queue)
+        volcano.discard("default")  # Volcano creates its default queue itself
+    kai = sorted({q for p in plans if (q := scheduling(p).kai_queue)}) if installed.kai else []
+
+    namespaces = {options.operator_namespace, *(q.namespace for q in local_queues)}
+    namespaces.update(p.namespace for p in plans)
+    namespaces.discard("default")
+    estimated = tuple(p.name for p in fleet.node_pools if pool_resources(p)[1])
+    return PlatformPlan(
+        fleet=fleet,
+        options=options,
+        plans=plans,
+        device_plugin=_device_plugin_configs(fleet),
+        mig_configs=_mig_configs(fleet),
+        local_queues=local_queues,
+        cluster_queues=tuple(sorted({q.cluster_queue for q in local_queues})),
+        volcano_queues=tuple(sorted(volcano)),
+        kai_queues=tuple(kai),
+        namespaces=tuple(sorted(namespaces)),
+        estimated=estimated,
+    )
+
+
+def split(total: int, parts: int, index: int) -> int:
+    """The index-th of ``parts`` near-equal integer shares of ``total`` (the first ones get the
+    remainder), so the shares always add up to the total."""
+    base, extra = divmod(total, parts)
+    return base + (1 if index < extra else 0)
+
+
+def env_name(pool: str) -> str:
+    """A shell variable name for a pool: GPUKIT_NODES_<POOL>."""
+    return "GPUKIT_NODES_" + re.sub(r"[^A-Za-z0-9]", "_", pool).upper()
+
