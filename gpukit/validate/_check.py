@@ -25,11 +25,9 @@ _INT64 = (-(2**63), 2**63 - 1)
 _DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
 )
-# resource.Quantity's grammar: signed decimal number, then one suffix (binary SI,
-# decimal SI or a decimal exponent).
-QUANTITY = re.compile(
-    r"[+-]?(\d+(\.\d*)?|\.\d+)((Ki|Mi|Gi|Ti|Pi|Ei)|[numkMGTPE]|[eE][+-]?(\d+(\.\d*)?|\.\d+))?"
-)
+# What resource.ParseQuantity accepts: a signed decimal number, then one suffix (binary
+# SI, decimal SI, or a decimal exponent with an integer power).
+QUANTITY = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)((Ki|Mi|Gi|Ti|Pi|Ei)|[numkMGTPE]|[eE][+-]?\d+)?")
 _NUMBER = (int, float)
 
 

@@ -8,6 +8,7 @@ overcommitted, and need a limit).
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -20,10 +21,21 @@ __all__ = ["check_podspec"]
 _CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
 
 
+_EXPONENT = re.compile(r"[eE]([+-]?\d+)")
+
+
 def _quantity(value: Any) -> Fraction | None:
-    """Exact value of a quantity, or None when it is not one (the schema reports that)."""
-    if isinstance(value, str) and not QUANTITY.fullmatch(value):
-        return None
+    """Exact value of a quantity, or None when it is not one (the schema reports that).
+
+    Exponents beyond +-64 are not evaluated: 10**999999999 would take the process down,
+    and no resource amount needs them.
+    """
+    if isinstance(value, str):
+        if not QUANTITY.fullmatch(value):
+            return None
+        exponent = _EXPONENT.search(value)
+        if exponent and abs(int(exponent.group(1))) > 64:
+            return None
     try:
         return parse_quantity(value)
     except (ValueError, ZeroDivisionError):
