@@ -392,10 +392,9 @@ def _problems(model: GpuModel, counts: Mapping[str, int], fixed: tuple[tuple[str
                 break
         for slot in range(start, start + shape.size):
             taken.setdefault(slot, f"{name}@{start}")
-    # The most specific rule first: a bad start or a per-profile limit explains the sums.
-    order = ["start-not-allowed", "overlap", "max-instances", "media-extensions", "memory",
-             "compute", "gpu-instances"]
-    out.sort(key=lambda p: order.index(p[0]))
+    # A bad start or an overlap of fixed starts first; then sums, then per-profile limits.
+    order = {"start-not-allowed": 0, "overlap": 1}
+    out.sort(key=lambda p: order.get(p[0], 2))
     return out
 
 
