@@ -88,7 +88,17 @@ class MemoryNeed(BaseModel):
         if self.bytes is None:
             return "no GPU memory need given"
         how = "given" if self.source == "given" else f"estimated: {self.formula}"
-        return f"{format_gib(self.bytes)} ({how})"
+        return f"{_gib(self.bytes)} ({how})"
+
+
+def _gib(n_bytes: int) -> str:
+    # format_gib's output without its exact Fraction arithmetic: plan() calls this per workload.
+    return f"{n_bytes / GIB:.1f} GiB".replace(".0 GiB", " GiB")
+
+
+@functools.lru_cache(maxsize=1024)
+def _quantity_bytes(text: str) -> int:
+    return int(parse_quantity(text))
 
 
 def _count(n: float) -> str:
@@ -230,8 +240,8 @@ def estimate_model_memory(spec: ModelSpec) -> MemoryNeed:
 
 def memory_need(workload: Workload) -> MemoryNeed:
     """The workload's memory need per worker: explicit ``gpu_memory`` always wins."""
-    given = workload.gpu_memory_bytes
-    if given is not None:
+    if workload.gpu_memory is not None:
+        given = _quantity_bytes(workload.gpu_memory)
         notes: tuple[str, ...] = ()
         if workload.model is not None:
             estimate = estimate_model_memory(workload.model)

@@ -12,6 +12,9 @@ from gpukit.advisor.plan import (
 )
 from gpukit.advisor.rules import (
     HEADROOM,
+    _reason,
+    _rejection,
+    Candidate,
     Context,
     choice_reasons,
     choose_scheduler,
@@ -40,9 +43,6 @@ __all__ = [
 #: How many runner-up options a plan lists.
 MAX_ALTERNATIVES = 5
 
-_new_plan = Plan.model_construct
-_new_reason = Reason.model_construct
-_new_rejection = Rejection.model_construct
 
 _MEMORY_CODES = {"given": "MEMORY_GIVEN", "estimated": "MEMORY_ESTIMATED"}
 
@@ -63,7 +63,7 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
     ctx = Context(workload=workload, fleet=fleet, need=need)
     preference = sharing_preference(ctx)
 
-    feasible: list[Option] = []
+    feasible: list[Candidate] = []
     rejections: list[Rejection] = []
     for option in fleet_options(ctx):
         rejection = first_rejection(option, ctx)
@@ -73,15 +73,16 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         rank = preference.rank(option.sharing)
         if rank is None:
             rejections.append(
-                _new_rejection(
-                    option=option.label,
-                    code="NOT_SUITED",
-                    message=f"{option.sharing} is not among the mechanisms for this workload "
+                _rejection(
+                    option.label,
+                    "NOT_SUITED",
+                    f"{option.sharing} is not among the mechanisms for this workload "
                     f"({', '.join(preference.mechanisms)}): {preference.reason.message}",
                 )
             )
         else:
-            feasible.append(option.model_copy(update={"rank": rank}))
+            option.rank = rank
+            feasible.append(option)
 
     if not feasible:
         lines = "; ".join(f"{r.option}: [{r.code}] {r.message}" for r in rejections)
@@ -92,9 +93,9 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
     ranked = score_options(feasible, ctx)
     choice, others = ranked[0], ranked[1:]
     sched = choose_scheduler(ctx, choice.workers)
-    memory_reason = _new_reason(
-        code=_MEMORY_CODES.get(need.source, "MEMORY_UNKNOWN"),
-        message=f"GPU memory per pod: {need.describe()}"
+    memory_reason = _reason(
+        _MEMORY_CODES.get(need.source, "MEMORY_UNKNOWN"),
+        f"GPU memory per pod: {need.describe()}"
         if not choice.spans_nodes
         else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
     )
@@ -105,17 +106,17 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         if choice.rank == 0
         else (*why_choice, preference.reason)
     )
-    return _new_plan(
+    return Plan(
         workload=workload,
         fleet=fleet,
-        choice=choice,
-        scheduler=sched.scheduler,
+        choice=choice.to_option(),
+        scheduler=sched.scheduler,  # type: ignore[arg-type]
         queue=sched.queue,
         namespace=sched.namespace,
         memory=need,
         reasons=(*lead, memory_reason, *sched.reasons),
         warnings=(*sharing_warnings(choice, ctx), *sched.warnings),
-        alternatives=tuple(others[:MAX_ALTERNATIVES]),
+        alternatives=tuple(o.to_option() for o in others[:MAX_ALTERNATIVES]),
         rejections=tuple(rejections),
         priority_class=sched.priority_class,
     )

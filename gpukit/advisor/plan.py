@@ -11,7 +11,15 @@ from gpukit.memory import MemoryNeed
 from gpukit.quantity import GIB
 from gpukit.workload import Workload
 
-__all__ = ["PREEMPTIBLE_PRIORITY_CLASS", "SCORE_FORMULA", "Option", "Plan", "Reason", "Rejection"]
+__all__ = [
+    "PREEMPTIBLE_PRIORITY_CLASS",
+    "SCORE_FORMULA",
+    "Option",
+    "Plan",
+    "Reason",
+    "Rejection",
+    "option_label",
+]
 
 Sharing = Literal["dedicated", "mig", "time-slicing", "mps"]
 Scheduler = Literal["volcano", "kueue", "default"]
@@ -34,6 +42,22 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 def _gib(n_bytes: int | float) -> str:
     text = f"{n_bytes / GIB:.1f} GiB"
     return text.replace(".0 GiB", " GiB")
+
+
+def option_label(
+    sharing: str, gpu_model: str, mig_profile: str | None, gpus: int, workers: int,
+    spans_nodes: bool, pool: str,
+) -> str:
+    """How an option is named in explanations: 'MIG 1g.10gb on H100-80GB, pool h100-mig'."""
+    if sharing == "mig":
+        what = f"MIG {mig_profile} on {gpu_model}"
+    elif sharing == "dedicated":
+        what = f"{gpus}x {gpu_model} (whole GPU{'s' if gpus > 1 else ''})"
+        if workers > 1 and spans_nodes:
+            what = f"{workers} workers x {what}"
+    else:
+        what = f"{sharing} share of {gpu_model}"
+    return f"{what}, pool {pool}"
 
 
 def _grouped(rejections: tuple[Rejection, ...]) -> list[tuple[list[str], str, str]]:
@@ -77,15 +101,10 @@ class Option(BaseModel):
 
     @property
     def label(self) -> str:
-        if self.sharing == "mig":
-            what = f"MIG {self.mig_profile} on {self.gpu_model}"
-        elif self.sharing == "dedicated":
-            what = f"{self.gpus}x {self.gpu_model} (whole GPU{'s' if self.gpus > 1 else ''})"
-            if self.workers > 1 and self.spans_nodes:
-                what = f"{self.workers} workers x {what}"
-        else:
-            what = f"{self.sharing} share of {self.gpu_model}"
-        return f"{what}, pool {self.pool}"
+        return option_label(
+            self.sharing, self.gpu_model, self.mig_profile, self.gpus, self.workers,
+            self.spans_nodes, self.pool,
+        )
 
     @property
     def sort_key(self) -> tuple[float, str, str, int]:

@@ -34,9 +34,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 
-from gpukit.advisor.plan import PREEMPTIBLE_PRIORITY_CLASS, Option, Reason, Rejection
+from gpukit.advisor.plan import PREEMPTIBLE_PRIORITY_CLASS, Option, Reason, Rejection, option_label
 from gpukit.errors import GpukitError
 from gpukit.fleet import Fleet, NodePool
 from gpukit.hardware import GpuModel, MigProfile
@@ -50,9 +50,6 @@ HEADROOM = 0.10
 #: first anti-pattern, "a whole GPU for small work".
 SMALL_WORK_SHARE = 0.5
 
-_new_option = Option.model_construct
-_new_reason = Reason.model_construct
-_new_rejection = Rejection.model_construct
 
 
 def _gib(n_bytes: int | float) -> str:
@@ -61,8 +58,15 @@ def _gib(n_bytes: int | float) -> str:
     return text.replace(".0 GiB", " GiB")
 
 
+@lru_cache(maxsize=8192)
 def _reason(code: str, message: str) -> Reason:
-    return _new_reason(code=code, message=message)
+    # Reasons are frozen values and most sentences recur from plan to plan: build each once.
+    return Reason(code=code, message=message)
+
+
+@lru_cache(maxsize=8192)
+def _rejection(option: str, code: str, message: str) -> Rejection:
+    return Rejection(option=option, code=code, message=message)
 
 
 # -- fleet facts, computed once per fleet ---------------------------------------------------
@@ -214,31 +218,30 @@ def fleet_facts(fleet: Fleet) -> FleetFacts:
 # -- the workload in context ---------------------------------------------------------------
 
 
-@dataclass
 class Context:
-    workload: Workload
-    fleet: Fleet
-    need: MemoryNeed
-    facts: FleetFacts = field(default=None)  # type: ignore[assignment]
+    """A workload in the light of one fleet: the facts every rule reads, computed once."""
 
-    def __post_init__(self) -> None:
-        if self.facts is None:
-            self.facts = fleet_facts(self.fleet)
+    __slots__ = (
+        "facts", "fleet", "isolation", "need", "need_with_headroom", "priority",
+        "too_large_to_share", "whole_gpus_required", "workload",
+    )
 
-    @cached_property
-    def isolation(self) -> str:
-        return self.workload.effective_isolation
+    def __init__(
+        self, workload: Workload, fleet: Fleet, need: MemoryNeed, facts: FleetFacts | None = None
+    ) -> None:
+        self.workload = workload
+        self.fleet = fleet
+        self.need = need
+        self.facts = facts or fleet_facts(fleet)
+        self.isolation = workload.effective_isolation
+        self.priority = workload.effective_priority
+        self.need_with_headroom = (
+            None if need.bytes is None else math.ceil(need.bytes * (1 + HEADROOM))
+        )
+        self.whole_gpus_required = self._whole_gpus_required()
+        self.too_large_to_share = self._too_large_to_share()
 
-    @cached_property
-    def priority(self) -> str:
-        return self.workload.effective_priority
-
-    @cached_property
-    def need_with_headroom(self) -> int | None:
-        return None if self.need.bytes is None else math.ceil(self.need.bytes * (1 + HEADROOM))
-
-    @cached_property
-    def whole_gpus_required(self) -> Reason | None:
+    def _whole_gpus_required(self) -> Reason | None:
         """Why this workload must have whole GPUs, or None when it may share."""
         w = self.workload
         if w.is_distributed:
@@ -260,8 +263,7 @@ class Context:
             )
         return None
 
-    @cached_property
-    def too_large_to_share(self) -> Reason | None:
+    def _too_large_to_share(self) -> Reason | None:
         """LARGE_MODEL_DEDICATED when the need is more than any slice or share holds."""
         need = self.need_with_headroom
         largest = self.facts.largest_share
@@ -315,56 +317,108 @@ def dedicated_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
 _SPANNABLE_KINDS = frozenset({"training", "fine-tuning", "inference"})
 
 
-def fleet_options(ctx: Context) -> Iterator[Option]:
+@dataclass(slots=True)
+class Candidate:
+    """An option under evaluation: Option's fields, plus the pool facts it came from.
+
+    Rules read the same attribute names on a Candidate and on an Option. Only options that
+    pass every rule become (validated) Option models.
+    """
+
+    sharing: str
+    pool: str
+    gpu_model: str
+    mig_profile: str | None
+    gpus: int
+    resource_name: str
+    memory_bytes: int
+    cost_per_hour: float
+    workers: int
+    spans_nodes: bool
+    gpu_share: float
+    facts: PoolFacts
+    offer: Offer
+    rank: int = 0
+    score: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return option_label(
+            self.sharing, self.gpu_model, self.mig_profile, self.gpus, self.workers,
+            self.spans_nodes, self.pool,
+        )
+
+    @property
+    def memory_total_bytes(self) -> int:
+        return self.memory_bytes * (self.workers if self.spans_nodes else 1)
+
+    def to_option(self) -> Option:
+        return _option(
+            self.sharing, self.pool, self.gpu_model, self.mig_profile, self.gpus,
+            self.resource_name, self.memory_bytes, self.cost_per_hour, self.rank, self.workers,
+            self.spans_nodes, self.gpu_share, self.score,
+        )
+
+
+@lru_cache(maxsize=8192)
+def _option(
+    sharing: str, pool: str, gpu_model: str, mig_profile: str | None, gpus: int,
+    resource_name: str, memory_bytes: int, cost_per_hour: float, rank: int, workers: int,
+    spans_nodes: bool, gpu_share: float, score: float,
+) -> Option:
+    # Options are frozen values; the same one recurs across workloads of the same shape.
+    return Option(
+        sharing=sharing,  # type: ignore[arg-type]
+        pool=pool,
+        gpu_model=gpu_model,
+        mig_profile=mig_profile,
+        gpus=gpus,
+        resource_name=resource_name,
+        memory_bytes=memory_bytes,
+        cost_per_hour=cost_per_hour,
+        rank=rank,
+        workers=workers,
+        spans_nodes=spans_nodes,
+        gpu_share=gpu_share,
+        score=score,
+    )
+
+
+#: What rules accept: an option under evaluation or a finished one.
+AnyOption = Candidate | Option
+
+
+def fleet_options(ctx: Context) -> Iterator[Candidate]:
     """Every (mechanism, pool) the fleet offers, before any rule looks at the workload."""
+    workers = ctx.workload.workers
     for facts in ctx.facts.pools:
-        model = facts.model
+        key = facts.model.key
         for offer in facts.offers:
             if offer.sharing == "dedicated":
-                gpus, workers, spans = dedicated_shape(ctx, facts)
-                yield _new_option(
-                    sharing="dedicated",
-                    pool=facts.name,
-                    gpu_model=model.key,
-                    mig_profile=None,
-                    gpus=gpus,
-                    resource_name=offer.resource_name,
-                    memory_bytes=offer.memory_bytes * gpus,
-                    cost_per_hour=facts.price * gpus,
-                    rank=0,
-                    workers=workers,
-                    spans_nodes=spans,
-                    gpu_share=1.0,
-                    score=0.0,
+                gpus, n, spans = dedicated_shape(ctx, facts)
+                yield Candidate(
+                    "dedicated", facts.name, key, None, gpus, offer.resource_name,
+                    offer.memory_bytes * gpus, facts.price * gpus, n, spans, 1.0, facts, offer,
                 )
             else:
-                yield _new_option(
-                    sharing=offer.sharing,
-                    pool=facts.name,
-                    gpu_model=model.key,
-                    mig_profile=offer.profile.name if offer.profile else None,
-                    gpus=1,
-                    resource_name=offer.resource_name,
-                    memory_bytes=offer.memory_bytes,
-                    cost_per_hour=facts.price * offer.gpu_share,
-                    rank=0,
-                    workers=ctx.workload.workers,
-                    spans_nodes=False,
-                    gpu_share=offer.gpu_share,
-                    score=0.0,
+                yield Candidate(
+                    offer.sharing, facts.name, key, offer.profile.name if offer.profile else None,
+                    1, offer.resource_name, offer.memory_bytes, facts.price * offer.gpu_share,
+                    workers, False, offer.gpu_share, facts, offer,
                 )
 
 
 # -- rules that reject options ------------------------------------------------------------
 
-OptionRule = Callable[[Option, Context], "Rejection | None"]
+#: A rule reads an Option or a Candidate (same attribute names) and may reject it.
+OptionRule = Callable[[Candidate, Context], "Rejection | None"]
 
 
-def _reject(option: Option, code: str, message: str) -> Rejection:
-    return _new_rejection(option=option.label, code=code, message=message)
+def _reject(option: AnyOption, code: str, message: str) -> Rejection:
+    return _rejection(option.label, code, message)
 
 
-def rule_one_shared_gpu(option: Option, ctx: Context) -> Rejection | None:
+def rule_one_shared_gpu(option: AnyOption, ctx: Context) -> Rejection | None:
     gpus = ctx.workload.gpus
     if option.sharing in ("time-slicing", "mps") and gpus is not None and gpus > 1:
         return _reject(
@@ -376,7 +430,7 @@ def rule_one_shared_gpu(option: Option, ctx: Context) -> Rejection | None:
     return None
 
 
-def rule_whole_gpus(option: Option, ctx: Context) -> Rejection | None:
+def rule_whole_gpus(option: AnyOption, ctx: Context) -> Rejection | None:
     if option.sharing == "dedicated":
         return None
     why = ctx.whole_gpus_required or ctx.too_large_to_share
@@ -385,7 +439,7 @@ def rule_whole_gpus(option: Option, ctx: Context) -> Rejection | None:
     return None
 
 
-def rule_mig_profile_exists(option: Option, ctx: Context) -> Rejection | None:
+def rule_mig_profile_exists(option: AnyOption, ctx: Context) -> Rejection | None:
     # Options come from catalog profiles, so this holds by construction; it stays as the rule
     # that says so, and guards fleets built without validation.
     if option.sharing != "mig":
@@ -400,7 +454,7 @@ def rule_mig_profile_exists(option: Option, ctx: Context) -> Rejection | None:
     return None
 
 
-def rule_memory_known(option: Option, ctx: Context) -> Rejection | None:
+def rule_memory_known(option: AnyOption, ctx: Context) -> Rejection | None:
     if option.sharing == "dedicated" or ctx.need.known:
         return None
     if option.sharing == "time-slicing" and ctx.isolation == "none":
@@ -413,7 +467,7 @@ def rule_memory_known(option: Option, ctx: Context) -> Rejection | None:
     )
 
 
-def rule_memory_fits(option: Option, ctx: Context) -> Rejection | None:
+def rule_memory_fits(option: AnyOption, ctx: Context) -> Rejection | None:
     need = ctx.need_with_headroom
     if need is None or need <= option.memory_total_bytes:
         return None
@@ -432,7 +486,7 @@ def rule_memory_fits(option: Option, ctx: Context) -> Rejection | None:
     )
 
 
-def rule_node_size(option: Option, ctx: Context) -> Rejection | None:
+def rule_node_size(option: AnyOption, ctx: Context) -> Rejection | None:
     facts = ctx.facts.by_name[option.pool]
     if option.sharing == "dedicated" and option.gpus > facts.gpus_per_node:
         how = (
@@ -449,7 +503,7 @@ def rule_node_size(option: Option, ctx: Context) -> Rejection | None:
     return None
 
 
-def rule_isolation(option: Option, ctx: Context) -> Rejection | None:
+def rule_isolation(option: AnyOption, ctx: Context) -> Rejection | None:
     isolation = ctx.isolation
     if option.sharing == "time-slicing" and isolation != "none":
         return _reject(
@@ -468,7 +522,7 @@ def rule_isolation(option: Option, ctx: Context) -> Rejection | None:
     return None
 
 
-def rule_latency(option: Option, ctx: Context) -> Rejection | None:
+def rule_latency(option: AnyOption, ctx: Context) -> Rejection | None:
     w = ctx.workload
     if option.sharing == "time-slicing" and w.kind in INFERENCE_KINDS and ctx.priority == "latency":
         return _reject(
@@ -480,7 +534,7 @@ def rule_latency(option: Option, ctx: Context) -> Rejection | None:
     return None
 
 
-def rule_mps_clients(option: Option, ctx: Context) -> Rejection | None:
+def rule_mps_clients(option: AnyOption, ctx: Context) -> Rejection | None:
     facts = ctx.facts.by_name[option.pool]
     if option.sharing == "mps" and facts.mps_over_limit:
         return _reject(
@@ -493,20 +547,20 @@ def rule_mps_clients(option: Option, ctx: Context) -> Rejection | None:
     return None
 
 
-def capacity(option: Option, ctx: Context) -> tuple[int, int, str]:
+def capacity(option: AnyOption, ctx: Context) -> tuple[int, int, str]:
     """(units wanted, units free, unit name) of the option's pool for this workload."""
     facts = ctx.facts.by_name[option.pool]
     wanted = option.workers * ctx.workload.replicas * option.gpus
     if option.sharing == "dedicated":
         return wanted, facts.free_gpus, "GPUs"
-    offer = next(
+    offer = getattr(option, "offer", None) or next(
         o for o in facts.offers if o.profile is None or o.profile.name == option.mig_profile
     )
     unit = f"{option.mig_profile} slices" if option.sharing == "mig" else "shares"
     return wanted, offer.per_gpu * facts.free_gpus, unit
 
 
-def rule_capacity(option: Option, ctx: Context) -> Rejection | None:
+def rule_capacity(option: AnyOption, ctx: Context) -> Rejection | None:
     wanted, free, unit = capacity(option, ctx)
     if wanted > free:
         return _reject(
@@ -531,7 +585,7 @@ OPTION_RULES: tuple[OptionRule, ...] = (
 )
 
 
-def first_rejection(option: Option, ctx: Context) -> Rejection | None:
+def first_rejection(option: AnyOption, ctx: Context) -> Rejection | None:
     for rule in OPTION_RULES:
         rejection = rule(option, ctx)
         if rejection is not None:
@@ -628,30 +682,31 @@ def sharing_preference(ctx: Context) -> Preference:
 # -- scoring ------------------------------------------------------------------------------
 
 
-def score_options(options: list[Option], ctx: Context) -> list[Option]:
-    """Each feasible option with its score (see plan.SCORE_FORMULA), best first."""
+def score_options(options: list[Candidate], ctx: Context) -> list[Candidate]:
+    """The feasible options with their scores (see plan.SCORE_FORMULA), best first."""
     if not options:
         return []
     dearest = max(o.cost_per_hour * o.workers for o in options) or 1.0
     need = ctx.need_with_headroom
-    scored = []
     for o in options:
         wanted, free, _ = capacity(o, ctx)
         pressure = min(1.0, wanted / free) if free else 1.0
         waste = 0.0 if need is None else max(0.0, 1 - need / o.memory_total_bytes)
-        score = (
+        o.score = round(
             100
             - 25 * o.rank
             - 15 * (o.cost_per_hour * o.workers) / dearest
             - 5 * pressure
-            - 4 * waste
+            - 4 * waste,
+            2,
         )
-        scored.append(o.model_copy(update={"score": round(score, 2)}))
-    scored.sort(key=lambda o: o.sort_key)
-    return scored
+    options.sort(key=lambda o: (-o.score, o.pool, o.mig_profile or "", o.gpus))
+    return options
 
 
-def choice_reasons(choice: Option, preference: Preference, feasible: list[Option], ctx: Context) -> list[Reason]:
+def choice_reasons(
+    choice: Candidate, preference: Preference, feasible: list[Candidate], ctx: Context
+) -> list[Reason]:
     """Why this particular option won among the feasible ones."""
     reasons: list[Reason] = []
     facts = ctx.facts.by_name[choice.pool]
@@ -846,7 +901,7 @@ def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoic
 # -- warnings about the chosen option ------------------------------------------------------
 
 
-def sharing_warnings(choice: Option, ctx: Context) -> list[Reason]:
+def sharing_warnings(choice: AnyOption, ctx: Context) -> list[Reason]:
     warnings: list[Reason] = []
     facts = ctx.facts.by_name[choice.pool]
     w = ctx.workload

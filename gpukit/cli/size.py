@@ -53,4 +53,6 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(report.table())
         if report.unplaced or report.violations:
-            raise typer.Exit(1)
+            # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which
+            # turns typer.Exit into a return value that main() does not pass on.
+            raise SystemExit(1)
