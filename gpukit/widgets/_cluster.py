@@ -62,11 +62,11 @@ def detect_cluster() -> Cluster:
         return Cluster(False, "this gpukit has no live-cluster module (gpukit.kube) yet")
     in_cluster = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
     if not in_cluster and not any(p.is_file() for p in _kubeconfig_paths()):
-        where = os.environ.get("KUBECONFIG") or "~/.kube/config"
+        where = "the file KUBECONFIG names" if os.environ.get("KUBECONFIG") else "~/.kube/config"
         return Cluster(
             False,
-            f"no cluster configured (no kubeconfig at {where}); set KUBECONFIG to use a "
-            "live fleet, dry-run apply and submit",
+            f"no cluster configured ({where} does not exist): the embedded or a file fleet "
+            "works; a kubeconfig turns on the live fleet, dry-run apply and submit",
         )
     return Cluster(
         True,

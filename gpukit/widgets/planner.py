@@ -30,23 +30,27 @@ _FORM_FIELDS = (
 )
 _DEFAULT = gpukit.Workload(name="my-job", kind="inference", gpu_memory="6Gi")
 _DESC = {"description_width": "110px"}
-_WIDE = W.Layout(width="330px")
+
+
+def _wide() -> W.Layout:
+    # A Layout per control: controls are hidden one by one through their layout.
+    return W.Layout(width="330px")
 
 
 def _text(value: str, description: str, placeholder: str = "") -> W.Text:
     # Typing re-plans on Enter or leaving the box, not on every key.
     return W.Text(
         value=value, description=description, placeholder=placeholder,
-        continuous_update=False, style=_DESC, layout=_WIDE,
+        continuous_update=False, style=_DESC, layout=_wide(),
     )
 
 
 def _int(value: int, description: str) -> W.IntText:
-    return W.IntText(value=value, description=description, style=_DESC, layout=_WIDE)
+    return W.IntText(value=value, description=description, style=_DESC, layout=_wide())
 
 
 def _choice(options: tuple[str, ...], value: str, description: str) -> W.Dropdown:
-    return W.Dropdown(options=options, value=value, description=description, style=_DESC, layout=_WIDE)
+    return W.Dropdown(options=options, value=value, description=description, style=_DESC, layout=_wide())
 
 
 class Planner(W.VBox):
@@ -98,7 +102,7 @@ class Planner(W.VBox):
             "memory_from": W.ToggleButtons(
                 options=[("GPU memory", "memory"), ("model size", "model")],
                 value="model" if model is not None and base.gpu_memory is None else "memory",
-                description="size from", style={"description_width": "110px", "button_width": "100px"},
+                description="size from", style={"description_width": "110px", "button_width": "112px"},
             ),
             "gpu_memory": _text(base.gpu_memory or "", "GPU memory", "6Gi"),
             "params": _text(_params_text(model.params) if model else "7B", "model size", "7B"),
@@ -110,7 +114,7 @@ class Planner(W.VBox):
             "queue": _text(base.queue or "", "queue", "(team's queue)"),
             "fleet": W.Dropdown(
                 options=fleet_options, value=fleet_value, description="fleet", style=_DESC,
-                layout=_WIDE,
+                layout=_wide(),
             ),
             "fleet_file": _text(
                 str(fleet) if isinstance(fleet, (str, Path)) else "", "fleet file", "fleet.yaml"

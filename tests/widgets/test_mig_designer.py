@@ -48,19 +48,19 @@ def test_valid_layout_is_drawn_where_the_engine_places_it(gpu, counts):
 
 INVALID = [
     # The issue's example: two 3g instances take all 8 memory slots.
-    pytest.param("A100-40GB", {"3g.20gb": 2, "1g.5gb": 1}, "memory", id="3g-x2-plus-1g"),
-    pytest.param("A100-40GB", {"1g.5gb": 8}, "compute", id="too-many-1g"),
-    pytest.param("H100-80GB", {"4g.40gb": 1, "3g.40gb": 1, "1g.10gb": 1}, "memory", id="4g-3g-1g"),
-    pytest.param("H100-80GB", {"1g.10gb+me": 2}, "max-instances", id="two-media"),
+    pytest.param("A100-40GB", {"3g.20gb": 2, "1g.5gb": 1}, id="3g-x2-plus-1g"),
+    pytest.param("A100-40GB", {"1g.5gb": 8}, id="too-many-1g"),
+    pytest.param("H100-80GB", {"4g.40gb": 1, "3g.40gb": 1, "1g.10gb": 1}, id="4g-3g-1g"),
+    pytest.param("H100-80GB", {"1g.10gb+me": 2}, id="two-media"),
 ]
 
 
-@pytest.mark.parametrize(("gpu", "counts", "code"), INVALID)
-def test_invalid_layout_says_why_and_offers_the_engines_nearest(gpu, counts, code):
+@pytest.mark.parametrize(("gpu", "counts"), INVALID)
+def test_invalid_layout_says_why_and_offers_the_engines_nearest(gpu, counts):
     designer = MigDesigner(gpu, counts)
     result = MigLayout.from_counts(gpu, counts).place()
     assert not result.ok and not designer.check.valid
-    assert result.code == code and designer.check.reason == result.reason
+    assert designer.check.reason == result.reason and designer.check.reasons == result.reasons
     assert "gpukit-mig-invalid" in designer.status.value
     assert result.reason.replace("'", "&#x27;") in designer.status.value
     buttons = [b for b in designer.nearest.children if "gpukit-mig-use" in b._dom_classes]

@@ -233,3 +233,21 @@ def test_detect_cluster_without_kubeconfig(monkeypatch, tmp_path):
     assert not cluster.ready and cluster.note
     with pytest.raises(ClusterError):
         cluster.apply([], dry_run=True)
+
+
+def shown(planner: Planner) -> set[str]:
+    hidden = {k for k, c in planner.controls.items() if c.layout.display == "none"}
+    if planner._model_box.layout.display == "none":
+        hidden |= {"params", "precision", "mode"}
+    return set(planner.controls) - hidden
+
+
+def test_only_the_relevant_fields_are_shown(planner):
+    always = {"name", "kind", "gpus", "workers", "replicas", "memory_from", "isolation",
+              "priority", "team", "queue", "fleet"}
+    assert shown(planner) == always | {"gpu_memory"}
+    planner.set(memory_from="model")
+    assert shown(planner) == always | {"params", "precision", "mode"}
+    planner.set(fleet="file")
+    assert shown(planner) == always | {"params", "precision", "mode", "fleet_file"}
+    assert len({id(c.layout) for c in planner.controls.values()}) == len(planner.controls)
