@@ -119,4 +119,6 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(to_table(findings))
         if fail_on is not FailOn.never and at_or_above(findings, fail_on.value):
-            raise typer.Exit(1)
+            # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which
+            # turns typer.Exit into a return value that main() does not pass on.
+            raise SystemExit(1)

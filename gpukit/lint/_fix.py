@@ -66,12 +66,15 @@ def _rename(mapping: MutableMapping[Any, Any], old: Any, new: Any) -> None:
 def apply_edits(root: Any, edits: Iterable[Edit]) -> Any:
     """Apply edits (all addressed inside ``root``) in place; returns ``root``.
 
-    Deletions run last, deepest and highest index first, so earlier ones do not shift the
-    places later ones address. Edits whose place no longer exists are skipped.
+    Renames run first (they repair the structure other edits address); deletions run
+    last, deepest and highest index first, so earlier ones do not shift the places later
+    ones address. Edits whose place no longer exists are skipped.
     """
     edits = list(edits)
+    first = [e for e in edits if e.op == "rename"]
+    middle = [e for e in edits if e.op in ("set", "append")]
     later = sorted((e for e in edits if e.op == "delete"), key=lambda e: _sort_key(e.loc), reverse=True)
-    for edit in [e for e in edits if e.op != "delete"] + later:
+    for edit in first + middle + later:
         if not edit.loc:
             continue
         parent = _parent(root, edit.loc, create=edit.op in ("set", "append"))

@@ -293,8 +293,8 @@ def gpus_exceed_node(doc: Doc, ctx: Context) -> Iterator[Hit]:
                 c = next(c for c in site.containers if name in c.gpu_names)
                 yield Hit(
                     (*c.resources_loc, "limits" if name in c.limits else "requests", name),
-                    f"each of {site.title} needs {need} {name} but the largest matching node in fleet "
-                    f"{ctx.fleet.name!r} offers {best}; the pod can never schedule: spread the work "
+                    f"one pod of {site.title} needs {need} {name} but the largest matching node in "
+                    f"fleet {ctx.fleet.name!r} offers {best}; it can never schedule: spread the work "
                     f"over more pods of at most {best} each",
                 )
 

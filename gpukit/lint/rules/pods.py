@@ -70,8 +70,8 @@ def toleration_missing(doc: Doc, ctx: Context) -> Iterator[Hit]:
             wanted = _toleration(taint)
             yield Hit(
                 site.spec_loc,
-                f"{site.title} request GPUs but does not tolerate the {shown} taint on GPU "
-                f"nodes, so it stays Pending: add a toleration {{key: {taint.key}, operator: "
+                f"no toleration in {site.title} for the {shown} taint that GPU nodes carry; "
+                f"GPU pods without it stay Pending: add a toleration {{key: {taint.key}, operator: "
                 f"{wanted['operator']}, effect: {taint.effect}}}",
                 (Edit(op="append", loc=(*site.spec_loc, "tolerations"), value=wanted),),
             )
@@ -93,8 +93,8 @@ def product_selector(doc: Doc, ctx: Context) -> Iterator[Hit]:
             products = sorted({p.gpu_product for p in pools_for(ctx.pools, site, name)})
             yield Hit(
                 site.spec_loc,
-                f"{site.title} ask for {name}, which fleet {ctx.fleet.name!r} offers on "
-                f"{', '.join(models)}; speed and memory differ, so pin one: add nodeSelector "
+                f"{name} in {site.title} can come from {', '.join(models)} in fleet "
+                f"{ctx.fleet.name!r}; speed and memory differ, so pin one: add nodeSelector "
                 f"nvidia.com/gpu.product: one of {', '.join(products)}",
             )
             break
@@ -156,8 +156,8 @@ def dev_shm(doc: Doc, ctx: Context) -> Iterator[Hit]:
                               value={"name": name, "mountPath": "/dev/shm"}))
         yield Hit(
             site.spec_loc,
-            f"{site.title} of this {doc.gpu_pods}-pod PyTorch job have the container "
-            "runtime's 64 MiB /dev/shm; NCCL and DataLoader workers crash with 'bus error': mount "
-            "an emptyDir with medium: Memory at /dev/shm",
+            f"{site.title} of this {doc.gpu_pods}-pod PyTorch job keep the container runtime's "
+            "64 MiB /dev/shm; NCCL and DataLoader workers crash with 'bus error': mount an "
+            "emptyDir with medium: Memory at /dev/shm",
             tuple(edits),
         )
