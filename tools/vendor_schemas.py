@@ -74,12 +74,36 @@ CORE_DIR = f"kubernetes-json-schema/v{CORE_VERSION}.0-local"
 # Schema keywords the validator interprets; everything else is dropped.
 KEEP = frozenset(
     {
-        "type", "properties", "additionalProperties", "items", "required", "enum",
-        "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-        "multipleOf", "minLength", "maxLength", "minItems", "maxItems", "uniqueItems",
-        "minProperties", "maxProperties", "nullable", "default", "anyOf", "allOf", "oneOf",
-        "not", "x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields",
-        "x-kubernetes-embedded-resource", "x-kubernetes-list-type",
+        "type",
+        "properties",
+        "additionalProperties",
+        "items",
+        "required",
+        "enum",
+        "pattern",
+        "format",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+        "nullable",
+        "default",
+        "anyOf",
+        "allOf",
+        "oneOf",
+        "not",
+        "x-kubernetes-int-or-string",
+        "x-kubernetes-preserve-unknown-fields",
+        "x-kubernetes-embedded-resource",
+        "x-kubernetes-list-type",
         "x-kubernetes-list-map-keys",
     }
 )
@@ -158,8 +182,10 @@ def _normalise_core(node: dict[str, Any]) -> dict[str, Any]:
             out[key] = _normalise_core(value)
         elif key in KEEP and key not in _SUBSCHEMA_LISTS and key not in _CORE_DROP:
             out[key] = value
-    if out.get("type", "object") == "object" and "properties" not in out and (
-        "additionalProperties" not in out
+    if (
+        out.get("type", "object") == "object"
+        and "properties" not in out
+        and ("additionalProperties" not in out)
     ):
         # RawExtension, JSON, FieldsV1 and friends hold arbitrary JSON.
         out["x-kubernetes-preserve-unknown-fields"] = True
@@ -229,7 +255,7 @@ def build(reference: Path | None, core: bool = True) -> dict[str, Any]:
         sources = _crd_sources(reference)
         for stem in CRDS:
             text = (reference / "crds" / f"{stem}.yaml").read_text("utf-8")
-            doc = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506  (a safe loader)
+            doc = yaml.load(text, Loader=_YAML_LOADER)
             crd = extract_crd(doc)
             name = f"{stem}.json.gz"
             out[name] = crd
@@ -315,9 +341,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.check:
             args.out.mkdir(parents=True, exist_ok=True)
             target.write_bytes(encode(name, content))
-    extra = sorted(
-        p.name for p in args.out.glob("*") if p.is_file() and p.name not in files
-    ) if args.out.exists() else []
+    extra = (
+        sorted(p.name for p in args.out.glob("*") if p.is_file() and p.name not in files)
+        if args.out.exists()
+        else []
+    )
     for name in stale:
         print(f"{'stale' if args.check else 'wrote'} {name}")
     for name in extra:

@@ -22,9 +22,7 @@ Path = tuple[Any, Any] | None
 
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
-_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
-)
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 # What resource.ParseQuantity accepts: a signed decimal number, then one suffix (binary
 # SI, decimal SI, or a decimal exponent with an integer power).
 QUANTITY = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)((Ki|Mi|Gi|Ti|Pi|Ei)|[numkMGTPE]|[eE][+-]?\d+)?")
@@ -111,7 +109,7 @@ class Checker:
     only evaluate the value.
     """
 
-    __slots__ = ("issues", "structural", "podspec_hook", "meta")
+    __slots__ = ("issues", "meta", "podspec_hook", "structural")
 
     def __init__(
         self, structural: bool = True, podspec_hook: Any = None, meta: Node | None = None
@@ -135,7 +133,9 @@ class Checker:
         if node.int_or_string:
             if not (isinstance(value, str) or _is("integer", value)):
                 self.add(
-                    "type", path, f"expected an integer or a string, got {json_type(value)} {show(value)}"
+                    "type",
+                    path,
+                    f"expected an integer or a string, got {json_type(value)} {show(value)}",
                 )
                 return
         elif node.type is not None and not _is(node.type, value):
@@ -209,14 +209,13 @@ class Checker:
             low, high = _INT32 if node.format == "int32" else _INT64
             if not low <= value <= high:
                 self.add("format", path, f"{value} does not fit in {node.format} ({low}..{high})")
-        if node.minimum is not None:
-            if value < node.minimum or (node.excl_min and value == node.minimum):
-                rel = ">" if node.excl_min else ">="
-                self.add("range", path, f"must be {rel} {node.minimum} (got {value})")
-        if node.maximum is not None:
-            if value > node.maximum or (node.excl_max and value == node.maximum):
-                rel = "<" if node.excl_max else "<="
-                self.add("range", path, f"must be {rel} {node.maximum} (got {value})")
+        low, high = node.minimum, node.maximum
+        if low is not None and (value < low or (node.excl_min and value == low)):
+            self.add("range", path, f"must be {'>' if node.excl_min else '>='} {low} (got {value})")
+        if high is not None and (value > high or (node.excl_max and value == high)):
+            self.add(
+                "range", path, f"must be {'<' if node.excl_max else '<='} {high} (got {value})"
+            )
         if node.multiple_of:
             ratio = value / node.multiple_of
             if ratio != int(ratio):
@@ -242,9 +241,13 @@ class Checker:
                 self.add("type", (path, (key,)), f"field names must be strings, got {show(key)}")
             elif isinstance(node.addl, Node):
                 self.walk(child, node.addl, (path, (key,)))
-            elif node.addl is True or node.preserve or not structural:
-                continue
-            elif node.embedded and key in ("apiVersion", "kind", "metadata"):
+            elif (
+                node.addl is True
+                or node.preserve
+                or not structural
+                or node.embedded
+                and key in ("apiVersion", "kind", "metadata")
+            ):
                 continue
             else:
                 self._unknown(key, node, path)
@@ -371,7 +374,11 @@ class Checker:
             for key, val in annotations.items():
                 why = _names.check_qualified_name(str(key))
                 if why:
-                    self.add("name", ((path, "annotations"), (str(key),)), f"annotation key {show(key)}: {why}")
+                    self.add(
+                        "name",
+                        ((path, "annotations"), (str(key),)),
+                        f"annotation key {show(key)}: {why}",
+                    )
                 total += len(str(key)) + (len(val) if isinstance(val, str) else 0)
             if total > 256 * 1024:
                 self.add(

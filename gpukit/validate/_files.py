@@ -51,7 +51,7 @@ _Loader.yaml_implicit_resolvers = {
 class Document:
     """One document of a file: its 0-based index, its data, duplicate keys (key, line)."""
 
-    __slots__ = ("index", "data", "duplicates")
+    __slots__ = ("data", "duplicates", "index")
 
     def __init__(self, index: int, data: Any, duplicates: list[tuple[str, int]]) -> None:
         self.index = index

@@ -91,7 +91,9 @@ def _check_resources(checker: Checker, resources: Any, path: Path) -> None:
                 checker.add("pod", at, f"must be greater than or equal to 0 (got {show(raw)})")
             elif _is_extended(str(name)) and amount.denominator != 1:
                 checker.add(
-                    "pod", at, f"{name} must be a whole number (got {show(raw)}); devices are not divisible"
+                    "pod",
+                    at,
+                    f"{name} must be a whole number (got {show(raw)}); devices are not divisible",
                 )
     limits, requests = parsed["limits"], parsed["requests"]
     for name, request in requests.items():
@@ -106,7 +108,9 @@ def _check_resources(checker: Checker, resources: Any, path: Path) -> None:
                     "that requests it without a limit is rejected; set limits (requests default to them)",
                 )
             elif request != limit:
-                checker.add("pod", at, f"must equal the limit for {name}: it cannot be overcommitted")
+                checker.add(
+                    "pod", at, f"must equal the limit for {name}: it cannot be overcommitted"
+                )
         elif limit is not None and request > limit:
             checker.add("pod", at, f"request for {name} must be less than or equal to its limit")
 

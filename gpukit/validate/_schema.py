@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["MISSING", "META_DEF", "PODSPEC_DEF", "Compiler", "Node"]
+__all__ = ["META_DEF", "MISSING", "PODSPEC_DEF", "Compiler", "Node"]
 
 META_DEF = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 PODSPEC_DEF = "io.k8s.api.core.v1.PodSpec"
@@ -18,11 +18,40 @@ class Node:
     """One compiled schema node. Attributes mirror the keywords; None means 'not given'."""
 
     __slots__ = (
-        "type", "props", "addl", "items", "required", "enum", "pattern", "pattern_src",
-        "format", "minimum", "maximum", "excl_min", "excl_max", "multiple_of", "min_len",
-        "max_len", "min_items", "max_items", "unique", "min_props", "max_props", "nullable",
-        "default", "defaults", "int_or_string", "preserve", "embedded", "list_type",
-        "map_keys", "any_of", "all_of", "one_of", "not_", "hook",
+        "addl",
+        "all_of",
+        "any_of",
+        "default",
+        "defaults",
+        "embedded",
+        "enum",
+        "excl_max",
+        "excl_min",
+        "format",
+        "hook",
+        "int_or_string",
+        "items",
+        "list_type",
+        "map_keys",
+        "max_items",
+        "max_len",
+        "max_props",
+        "maximum",
+        "min_items",
+        "min_len",
+        "min_props",
+        "minimum",
+        "multiple_of",
+        "not_",
+        "nullable",
+        "one_of",
+        "pattern",
+        "pattern_src",
+        "preserve",
+        "props",
+        "required",
+        "type",
+        "unique",
     )
 
     def __init__(self) -> None:
@@ -77,7 +106,9 @@ class Compiler:
         if props:
             node.props = {name: self.compile(sub) for name, sub in props.items()}
             node.defaults = tuple(
-                (name, sub.default) for name, sub in node.props.items() if sub.default is not MISSING
+                (name, sub.default)
+                for name, sub in node.props.items()
+                if sub.default is not MISSING
             )
         addl = s.get("additionalProperties")
         if isinstance(addl, dict):
@@ -135,7 +166,7 @@ def _compile_pattern(pattern: str) -> re.Pattern[str] | None:
     text = pattern.replace(r"\z", r"\Z")
     match = _INLINE_FLAGS.search(text)
     if match and match.start() > 0:
-        text = f"{text[: match.start()]}(?{match.group(1)}:{text[match.end():]})"
+        text = f"{text[: match.start()]}(?{match.group(1)}:{text[match.end() :]})"
     try:
         return re.compile(text)
     except re.error:

@@ -25,13 +25,34 @@ _SCHEMAS = "schemas"
 # Core kinds that live outside namespaces (the schemas do not say; the API server does).
 _CLUSTER_SCOPED_CORE = frozenset(
     {
-        "APIService", "CSIDriver", "CSINode", "CertificateSigningRequest", "ClusterRole",
-        "ClusterRoleBinding", "ComponentStatus", "CustomResourceDefinition", "DeviceClass",
-        "DeviceTaintRule", "FlowSchema", "IngressClass", "MutatingAdmissionPolicy",
-        "MutatingAdmissionPolicyBinding", "MutatingWebhookConfiguration", "Namespace", "Node",
-        "PersistentVolume", "PriorityClass", "PriorityLevelConfiguration", "ResourceSlice",
-        "RuntimeClass", "StorageClass", "StorageVersion", "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration", "VolumeAttachment",
+        "APIService",
+        "CSIDriver",
+        "CSINode",
+        "CertificateSigningRequest",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ComponentStatus",
+        "CustomResourceDefinition",
+        "DeviceClass",
+        "DeviceTaintRule",
+        "FlowSchema",
+        "IngressClass",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "ResourceSlice",
+        "RuntimeClass",
+        "StorageClass",
+        "StorageVersion",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
         "VolumeAttributesClass",
     }
 )
@@ -114,7 +135,7 @@ class Validator:
             spec = crd["spec"]
             group, kind = spec["group"], spec["names"]["kind"]
             for version in spec["versions"]:
-                version["schema"]["openAPIV3Schema"]  # noqa: B018  (must exist)
+                version["schema"]["openAPIV3Schema"]
                 self._user[f"{group}/{version['name']}/{kind}"] = (crd, version)
         except (KeyError, TypeError):
             raise ManifestError(
@@ -216,7 +237,11 @@ class Validator:
     def _unknown_message(self, api_version: str, kind: str) -> str:
         group, _ = _split(api_version)
         known = self.known_kinds()
-        same_kind = [k.rsplit("/", 1)[0] for k in known if k.endswith("/" + kind) and _split(k.rsplit("/", 1)[0])[0] == group]
+        same_kind = [
+            k.rsplit("/", 1)[0]
+            for k in known
+            if k.endswith("/" + kind) and _split(k.rsplit("/", 1)[0])[0] == group
+        ]
         if same_kind:
             return (
                 f"{kind} is not served as {api_version}; known versions: "
@@ -277,7 +302,10 @@ class Validator:
         if schema is None:
             return [
                 Issue(
-                    code="unknown-kind", message=self._unknown_message(api_version, kind), **ident, **where
+                    code="unknown-kind",
+                    message=self._unknown_message(api_version, kind),
+                    **ident,
+                    **where,
                 )
             ], None
         if not schema.served:
@@ -322,7 +350,13 @@ class Validator:
         items = obj.get("items")
         if not isinstance(items, list):
             return [
-                Issue(code="type", path="items", message="a v1 List needs items: a list of objects", **ident, **where)
+                Issue(
+                    code="type",
+                    path="items",
+                    message="a v1 List needs items: a list of objects",
+                    **ident,
+                    **where,
+                )
             ], None
         issues: list[Issue] = []
         stored = []
@@ -431,7 +465,11 @@ def _ident(obj: dict[str, Any]) -> dict[str, str | None]:
 
 
 def _count(data: Any) -> int:
-    if isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list):
+    if (
+        isinstance(data, dict)
+        and data.get("kind") == "List"
+        and isinstance(data.get("items"), list)
+    ):
         return len(data["items"])
     return 1
 

@@ -22,7 +22,11 @@ POD = {
     "apiVersion": "v1",
     "kind": "Pod",
     "metadata": {"name": "p"},
-    "spec": {"containers": [{"name": "c", "image": "cuda", "resources": {"limits": {"nvidia.com/gpu": 1}}}]},
+    "spec": {
+        "containers": [
+            {"name": "c", "image": "cuda", "resources": {"limits": {"nvidia.com/gpu": 1}}}
+        ]
+    },
 }
 BAD_POD = {**POD, "spec": {"containers": [{"name": "c", "image": "cuda", "resourses": {}}]}}
 WIDGET_CRD = {
@@ -41,14 +45,21 @@ WIDGET_CRD = {
                 "schema": {
                     "openAPIV3Schema": {
                         "type": "object",
-                        "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer"}}}},
+                        "properties": {
+                            "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}
+                        },
                     }
                 },
             }
         ],
     },
 }
-WIDGET = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 2}}
+WIDGET = {
+    "apiVersion": "example.com/v1",
+    "kind": "Widget",
+    "metadata": {"name": "w"},
+    "spec": {"size": 2},
+}
 
 
 @dataclass
@@ -87,6 +98,7 @@ def test_exit_codes_through_the_real_entry_point(tmp_path):
             text=True,
             cwd=ROOT,
             timeout=120,
+            check=False,
         )
         assert result.returncode == code, result.stderr
 
@@ -166,7 +178,12 @@ def test_json_output(run, files):
     (issue,) = report["issues"]
     assert issue["code"] == "unknown-field"
     assert issue["path"] == "spec.containers[0].resourses"
-    assert (issue["file"], issue["doc"], issue["kind"], issue["name"]) == (str(files["bad"]), 1, "Pod", "p")
+    assert (issue["file"], issue["doc"], issue["kind"], issue["name"]) == (
+        str(files["bad"]),
+        1,
+        "Pod",
+        "p",
+    )
 
 
 def test_json_output_is_deterministic(run, files):
@@ -190,7 +207,8 @@ def test_empty_folder_is_unreadable(run, tmp_path):
 
 def test_unquoted_dates_stay_strings():
     (doc,) = parse_manifests(
-        "x", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    day: 2026-01-31\n"
+        "x",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    day: 2026-01-31\n",
     )
     assert doc.data["metadata"]["labels"]["day"] == "2026-01-31"
 

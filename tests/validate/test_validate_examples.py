@@ -155,9 +155,13 @@ def _first_container(obj: Any, path: str = "") -> tuple[dict[str, Any], str] | N
     if isinstance(obj, dict):
         for key, value in obj.items():
             here = f"{path}.{key}" if path else key
-            if key in ("containers", "initContainers") and isinstance(value, list) and value:
-                if isinstance(value[0], dict):
-                    return value[0], f"{here}[0]"
+            if (
+                key in ("containers", "initContainers")
+                and value
+                and isinstance(value, list)
+                and (isinstance(value[0], dict))
+            ):
+                return value[0], f"{here}[0]"
             found = _first_container(value, here)
             if found:
                 return found

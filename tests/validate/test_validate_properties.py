@@ -20,7 +20,9 @@ EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" /
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -82,7 +84,9 @@ quantities = st.builds(
     st.sampled_from(["", "+", "-"]),
     digits,
     st.sampled_from(["", "."]) | digits.map(lambda d: "." + d),
-    st.sampled_from(["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E"])
+    st.sampled_from(
+        ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E"]
+    )
     | st.integers(-30, 30).map(lambda e: f"e{e}"),
 )
 

@@ -38,7 +38,10 @@ def cluster_queue(spec: dict[str, Any] | None = None, **meta: Any) -> dict[str, 
                 {
                     "coveredResources": ["nvidia.com/gpu"],
                     "flavors": [
-                        {"name": "a100", "resources": [{"name": "nvidia.com/gpu", "nominalQuota": 8}]}
+                        {
+                            "name": "a100",
+                            "resources": [{"name": "nvidia.com/gpu", "nominalQuota": 8}],
+                        }
                     ],
                 }
             ],
@@ -165,9 +168,18 @@ INVALID = {
         ("unknown-field", "spec.containers[0].resourses"),
     ),
     "unknown-top-level-field": (edit(pod(), "extra", 1), ("unknown-field", "extra")),
-    "unknown-metadata-field": (edit(pod(), "metadata.lables", {}), ("unknown-field", "metadata.lables")),
-    "missing-containers": (edit(pod(), "spec.containers", _DELETE), ("required", "spec.containers")),
-    "wrong-type-string": (edit(pod(), "spec.containers.0.image", 3), ("type", "spec.containers[0].image")),
+    "unknown-metadata-field": (
+        edit(pod(), "metadata.lables", {}),
+        ("unknown-field", "metadata.lables"),
+    ),
+    "missing-containers": (
+        edit(pod(), "spec.containers", _DELETE),
+        ("required", "spec.containers"),
+    ),
+    "wrong-type-string": (
+        edit(pod(), "spec.containers.0.image", 3),
+        ("type", "spec.containers[0].image"),
+    ),
     "wrong-type-bool-for-int": (
         edit(pod(), "spec.terminationGracePeriodSeconds", True),
         ("type", "spec.terminationGracePeriodSeconds"),
@@ -200,7 +212,12 @@ INVALID = {
         ("format", "spec.containers[0].resources.limits[memory]"),
     ),
     "not-base64": (
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"t": "not base64!"}},
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "s"},
+            "data": {"t": "not base64!"},
+        },
         ("format", "data[t]"),
     ),
     # metadata
@@ -211,7 +228,10 @@ INVALID = {
         edit(VALID["service-int-or-string"], "metadata.name", "1svc"),
         ("name", "metadata.name"),
     ),
-    "namespace-with-dot": (edit(pod(), "metadata.namespace", "team.a"), ("name", "metadata.namespace")),
+    "namespace-with-dot": (
+        edit(pod(), "metadata.namespace", "team.a"),
+        ("name", "metadata.namespace"),
+    ),
     "bad-label-key": (
         edit(pod(), "metadata.labels", {"-bad": "x"}),
         ("name", "metadata.labels[-bad]"),
@@ -250,16 +270,25 @@ INVALID = {
         edit(
             cluster_queue(),
             "spec.resourceGroups.0.flavors.0.resources",
-            [{"name": "nvidia.com/gpu", "nominalQuota": 8}, {"name": "nvidia.com/gpu", "nominalQuota": 4}],
+            [
+                {"name": "nvidia.com/gpu", "nominalQuota": 8},
+                {"name": "nvidia.com/gpu", "nominalQuota": 4},
+            ],
         ),
         ("duplicate", "spec.resourceGroups[0].flavors[0].resources[1]"),
     ),
     "crd-max-items": (
-        edit(cluster_queue(), "spec.resourceGroups", [cluster_queue()["spec"]["resourceGroups"][0]] * 17),
+        edit(
+            cluster_queue(),
+            "spec.resourceGroups",
+            [cluster_queue()["spec"]["resourceGroups"][0]] * 17,
+        ),
         ("length", "spec.resourceGroups"),
     ),
     "crd-minimum": (
-        edit(pytorch_job({"name": "pytorch", "image": "pt"}), "spec.runPolicy", {"backoffLimit": "x"}),
+        edit(
+            pytorch_job({"name": "pytorch", "image": "pt"}), "spec.runPolicy", {"backoffLimit": "x"}
+        ),
         ("type", "spec.runPolicy.backoffLimit"),
     ),
     "trainjob-num-nodes-type": (
@@ -272,7 +301,11 @@ INVALID = {
         ("type", "spec.trainer.numNodes"),
     ),
     "crd-map-key-path": (
-        edit(pytorch_job({"name": "pytorch", "image": "pt"}), "spec.pytorchReplicaSpecs.Worker.replicas", "2"),
+        edit(
+            pytorch_job({"name": "pytorch", "image": "pt"}),
+            "spec.pytorchReplicaSpecs.Worker.replicas",
+            "2",
+        ),
         ("type", "spec.pytorchReplicaSpecs[Worker].replicas"),
     ),
     # pod rules the API server enforces in Go
@@ -309,8 +342,13 @@ INVALID = {
         ("pod", "spec.containers[0].volumeMounts[0].name"),
     ),
     "gpu-fraction-in-crd-template": (
-        pytorch_job({"name": "pytorch", "image": "pt", "resources": {"limits": {"nvidia.com/gpu": "500m"}}}),
-        ("pod", "spec.pytorchReplicaSpecs[Worker].template.spec.containers[0].resources.limits[nvidia.com/gpu]"),
+        pytorch_job(
+            {"name": "pytorch", "image": "pt", "resources": {"limits": {"nvidia.com/gpu": "500m"}}}
+        ),
+        (
+            "pod",
+            "spec.pytorchReplicaSpecs[Worker].template.spec.containers[0].resources.limits[nvidia.com/gpu]",
+        ),
     ),
     # objects that are not objects
     "missing-kind": (edit(pod(), "kind", _DELETE), ("required", "kind")),
@@ -341,7 +379,10 @@ def test_messages_name_the_value_and_the_fix():
 # -- kinds --------------------------------------------------------------------------------------
 
 UNKNOWN = {
-    "unknown-group": ({"apiVersion": "example.com/v1", "kind": "Widget"}, "no schema for example.com/v1 Widget"),
+    "unknown-group": (
+        {"apiVersion": "example.com/v1", "kind": "Widget"},
+        "no schema for example.com/v1 Widget",
+    ),
     "known-group-unknown-kind": (
         {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ClusterQueu"},
         "did you mean 'ClusterQueue'",
@@ -350,7 +391,10 @@ UNKNOWN = {
         {"apiVersion": "kueue.x-k8s.io/v1", "kind": "ClusterQueue"},
         "known versions: kueue.x-k8s.io/v1beta1, kueue.x-k8s.io/v1beta2",
     ),
-    "core-kind-in-wrong-group": ({"apiVersion": "v1", "kind": "Deployment"}, "no kind 'Deployment'"),
+    "core-kind-in-wrong-group": (
+        {"apiVersion": "v1", "kind": "Deployment"},
+        "no kind 'Deployment'",
+    ),
     "retired-api": ({"apiVersion": "extensions/v1beta1", "kind": "Deployment"}, "no schema"),
 }
 
@@ -379,7 +423,9 @@ def test_deprecated_version_is_a_warning():
 
 def test_namespace_on_a_cluster_scoped_kind_is_a_warning():
     issues = validate(cluster_queue(namespace="team-a"))
-    assert [(i.severity, i.code, i.path) for i in issues] == [("warning", "name", "metadata.namespace")]
+    assert [(i.severity, i.code, i.path) for i in issues] == [
+        ("warning", "name", "metadata.namespace")
+    ]
     priority = copy.deepcopy(VALID["priority-class"])
     priority["metadata"]["namespace"] = "default"
     assert [i.severity for i in validate(priority)] == ["warning"]
@@ -472,14 +518,24 @@ def widget_crd(schema: dict[str, Any], scope: str = "Namespaced") -> dict[str, A
             "names": {"kind": "Widget", "plural": "widgets"},
             "scope": scope,
             "versions": [
-                {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
             ],
         },
     }
 
 
 def widget(spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": spec}
+    return {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": spec,
+    }
 
 
 SCHEMA = {
@@ -504,11 +560,17 @@ SCHEMA = {
                 "inner": {
                     "type": "object",
                     "x-kubernetes-embedded-resource": True,
-                    "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                    "properties": {
+                        "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
                 },
                 "note": {"type": "string", "nullable": True},
                 "kind": {"type": "string", "pattern": "^(?i)[a-z]([-a-z0-9]*[a-z0-9])?$"},
-                "tags": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"},
+                "tags": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "x-kubernetes-list-type": "set",
+                },
             },
         }
     },
@@ -523,7 +585,10 @@ def widgets() -> Validator:
 CRD_CASES = {
     "defaulted-required": ({}, []),
     "preserve-unknown-fields": ({"free": {"anything": {"goes": [1, 2]}}}, []),
-    "preserve-checks-declared-fields": ({"mixed": {"known": 1, "other": 2}}, [("type", "spec.mixed.known")]),
+    "preserve-checks-declared-fields": (
+        {"mixed": {"known": 1, "other": 2}},
+        [("type", "spec.mixed.known")],
+    ),
     "additional-properties": ({"env": {"A": "1", "B": 2}}, [("type", "spec.env[B]")]),
     "int-or-string": ({"port": "http"}, []),
     "int-or-string-rejects-bool": ({"port": True}, [("type", "spec.port")]),
@@ -560,7 +625,9 @@ def test_nullable_null_is_kept_and_defaults_fill_in(widgets):
 
 
 def test_a_given_crd_replaces_the_vendored_one():
-    crd = widget_crd({"type": "object", "properties": {"spec": {"type": "object"}}}, scope="Cluster")
+    crd = widget_crd(
+        {"type": "object", "properties": {"spec": {"type": "object"}}}, scope="Cluster"
+    )
     crd["spec"]["group"] = "kueue.x-k8s.io"
     crd["spec"]["names"]["kind"] = "ClusterQueue"
     crd["spec"]["versions"][0]["name"] = "v1beta2"
@@ -605,7 +672,13 @@ def test_validate_objects_reports_positions():
 
 def test_issue_text_names_file_object_path():
     issue = Issue(
-        code="type", message="expected string", path="spec.x", kind="Pod", name="p", file="a.yaml", doc=2
+        code="type",
+        message="expected string",
+        path="spec.x",
+        kind="Pod",
+        name="p",
+        file="a.yaml",
+        doc=2,
     )
     assert str(issue) == "a.yaml#2: Pod/p: spec.x: expected string"
     assert Issue(code="unknown-kind", message="m", severity="warning").object == "?"

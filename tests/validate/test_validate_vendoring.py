@@ -15,7 +15,9 @@ REFERENCE = ROOT.parent / "shared" / "reference"
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("vendor_schemas", ROOT / "tools" / "vendor_schemas.py")
+    spec = importlib.util.spec_from_file_location(
+        "vendor_schemas", ROOT / "tools" / "vendor_schemas.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("vendor_schemas", module)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
