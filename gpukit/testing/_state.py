@@ -1,0 +1,768 @@
+"""The state behind FakeApiServer: stored objects, discovery documents, selectors, apply."""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+Obj = dict[str, Any]
+Key = tuple[str, str, str, str]  # group, plural, namespace ('' when cluster-scoped), name
+Path = tuple[str, ...]
+
+
+class ApiError(Exception):
+    """An API failure, answered as a metav1.Status object with the same code and reason."""
+
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        message: str,
+        details: Obj | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+
+    def status(self) -> Obj:
+        body: Obj = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+        }
+        if self.details is not None:
+            body["details"] = self.details
+        body["code"] = self.code
+        return body
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One served resource: what discovery lists and what a URL's plural resolves to."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+    status: bool = True  # has a status subresource that apply ignores
+    builtin: bool = True
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def qualified(self) -> str:
+        """'jobs.batch', or 'pods' in the core group, as RBAC and error messages write it."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    def discovery(self) -> list[Obj]:
+        verbs = ["create", "delete", "get", "list", "patch", "update", "watch"]
+        entry: Obj = {
+            "name": self.plural,
+            "singularName": self.singular or self.kind.lower(),
+            "namespaced": self.namespaced,
+            "kind": self.kind,
+            "verbs": verbs,
+        }
+        if self.short_names:
+            entry["shortNames"] = list(self.short_names)
+        entries = [entry]
+        if self.status:
+            entries.append(
+                {
+                    "name": f"{self.plural}/status",
+                    "singularName": "",
+                    "namespaced": self.namespaced,
+                    "kind": self.kind,
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
+        return entries
+
+
+def _builtin(group: str, version: str, kind: str, plural: str, namespaced: bool, *short: str,
+             status: bool = True) -> ResourceType:
+    return ResourceType(group, version, kind, plural, namespaced, kind.lower(), short, status)
+
+
+#: The built-in resources a Kubernetes 1.34 API server serves that gpukit reads or writes.
+BUILTIN_RESOURCES: tuple[ResourceType, ...] = (
+    _builtin("", "v1", "Namespace", "namespaces", False, "ns"),
+    _builtin("", "v1", "Node", "nodes", False, "no"),
+    _builtin("", "v1", "Pod", "pods", True, "po"),
+    _builtin("", "v1", "Event", "events", True, "ev", status=False),
+    _builtin("", "v1", "ConfigMap", "configmaps", True, "cm", status=False),
+    _builtin("", "v1", "Secret", "secrets", True, status=False),
+    _builtin("", "v1", "Service", "services", True, "svc"),
+    _builtin("", "v1", "ServiceAccount", "serviceaccounts", True, "sa", status=False),
+    _builtin("", "v1", "LimitRange", "limitranges", True, "limits", status=False),
+    _builtin("", "v1", "ResourceQuota", "resourcequotas", True, "quota"),
+    _builtin("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, "pvc"),
+    _builtin("apps", "v1", "Deployment", "deployments", True, "deploy"),
+    _builtin("apps", "v1", "StatefulSet", "statefulsets", True, "sts"),
+    _builtin("apps", "v1", "DaemonSet", "daemonsets", True, "ds"),
+    _builtin("batch", "v1", "Job", "jobs", True),
+    _builtin("batch", "v1", "CronJob", "cronjobs", True, "cj"),
+    _builtin("rbac.authorization.k8s.io", "v1", "Role", "roles", True, status=False),
+    _builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True, status=False),
+    _builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False, status=False),
+    _builtin("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False,
+             status=False),
+    _builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition",
+             "customresourcedefinitions", False, "crd", "crds"),
+    _builtin("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, "pc",
+             status=False),
+    _builtin("resource.k8s.io", "v1", "DeviceClass", "deviceclasses", False, status=False),
+    _builtin("resource.k8s.io", "v1", "ResourceClaim", "resourceclaims", True),
+    _builtin("resource.k8s.io", "v1", "ResourceClaimTemplate", "resourceclaimtemplates", True,
+             status=False),
+    _builtin("resource.k8s.io", "v1", "ResourceSlice", "resourceslices", False, status=False),
+)
+
+_CRD = ("apiextensions.k8s.io", "customresourcedefinitions")
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """Kubernetes' version order: GA before beta before alpha, higher numbers first."""
+    match = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
+    if not match:
+        return (3, 0, 0, version)
+    major = int(match[1])
+    stage = {None: 0, "beta": 1, "alpha": 2}[match[2]]
+    return (stage, -major, -int(match[3] or 0), version)
+
+
+# -- selectors ---------------------------------------------------------------------------
+
+_SET_REQ = re.compile(r"^\s*([^\s!=(),]+)\s+(in|notin)\s+\(([^)]*)\)\s*$")
+
+
+def _split_top(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def label_matcher(selector: str | None):
+    """A predicate over a labels dict for a Kubernetes label selector string."""
+    if not selector:
+        return lambda labels: True
+    tests = []
+    for req in _split_top(selector):
+        set_match = _SET_REQ.match(req)
+        if set_match:
+            key, op, values = set_match[1], set_match[2], {v.strip() for v in set_match[3].split(",")}
+            if op == "in":
+                tests.append(lambda lb, k=key, vs=values: lb.get(k) in vs)
+            else:
+                tests.append(lambda lb, k=key, vs=values: lb.get(k) not in vs)
+        elif "!=" in req:
+            key, value = (s.strip() for s in req.split("!=", 1))
+            tests.append(lambda lb, k=key, v=value: lb.get(k) != v)
+        elif "=" in req:
+            key, value = (s.strip() for s in req.replace("==", "=").split("=", 1))
+            tests.append(lambda lb, k=key, v=value: lb.get(k) == v)
+        elif req.startswith("!"):
+            tests.append(lambda lb, k=req[1:].strip(): k not in lb)
+        else:
+            tests.append(lambda lb, k=req: k in lb)
+    return lambda labels: all(t(labels) for t in tests)
+
+
+#: Field selectors the real API server accepts, beyond metadata.name and metadata.namespace.
+FIELD_SELECTORS = {
+    ("", "pods"): {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
+                   "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"},
+    ("", "events"): {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+                     "involvedObject.uid", "involvedObject.apiVersion",
+                     "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+                     "reportingComponent", "source", "type"},
+    ("", "nodes"): {"spec.unschedulable"},
+    ("", "namespaces"): {"status.phase"},
+    ("", "secrets"): {"type"},
+    ("batch", "jobs"): {"status.successful"},
+}
+
+
+def field_matcher(rt: ResourceType, selector: str | None):
+    if not selector:
+        return lambda obj: True
+    allowed = {"metadata.name", "metadata.namespace"} | FIELD_SELECTORS.get(
+        (rt.group, rt.plural), set()
+    )
+    tests = []
+    for req in _split_top(selector):
+        negate = "!=" in req
+        key, value = (s.strip() for s in (req.split("!=", 1) if negate else
+                                          req.replace("==", "=").split("=", 1)))
+        if key not in allowed:
+            raise ApiError(400, "BadRequest", f"field label not supported: {key}")
+        tests.append((key.split("."), value, negate))
+
+    def match(obj: Obj) -> bool:
+        for parts, value, negate in tests:
+            current: Any = obj
+            for part in parts:
+                current = current.get(part) if isinstance(current, dict) else None
+            text = "" if current is None else str(current).lower() if isinstance(current, bool) \
+                else str(current)
+            if (text == value) == negate:
+                return False
+        return True
+
+    return match
+
+
+# -- field paths (server-side apply ownership) ----------------------------------------
+
+_META_SYSTEM = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
+                "managedFields", "deletionTimestamp", "selfLink"}
+
+
+def _leaves(value: Any, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
+    if isinstance(value, dict) and (value or not prefix):
+        for key, item in value.items():
+            yield from _leaves(item, (*prefix, key))
+    else:
+        yield prefix, value
+
+
+def owned_paths(obj: Obj, rt: ResourceType) -> dict[Path, Any]:
+    """Leaf fields a manager owns after writing ``obj``: lists are atomic, status is not owned."""
+    result: dict[Path, Any] = {}
+    for path, value in _leaves(obj):
+        top = path[0]
+        if top in ("apiVersion", "kind") or (top == "status" and rt.status):
+            continue
+        if top == "metadata" and len(path) > 1 and path[1] in _META_SYSTEM:
+            continue
+        if top == "metadata" and len(path) == 1:
+            continue
+        result[path] = value
+    return result
+
+
+_MISSING = object()
+
+
+def get_path(obj: Obj, path: Path) -> Any:
+    current: Any = obj
+    for part in path:
+        if not isinstance(current, dict) or part not in current:
+            return _MISSING
+        current = current[part]
+    return current
+
+
+def set_path(obj: Obj, path: Path, value: Any) -> None:
+    current = obj
+    for part in path[:-1]:
+        nxt = current.get(part)
+        if not isinstance(nxt, dict):
+            nxt = current[part] = {}
+        current = nxt
+    current[path[-1]] = copy.deepcopy(value)
+
+
+def delete_path(obj: Obj, path: Path) -> None:
+    parents = [obj]
+    for part in path[:-1]:
+        nxt = parents[-1].get(part)
+        if not isinstance(nxt, dict):
+            return
+        parents.append(nxt)
+    parents[-1].pop(path[-1], None)
+    # Drop maps the removal left empty, as the real server's field sets do.
+    for depth in range(len(path) - 1, 0, -1):
+        if parents[depth] == {}:
+            parents[depth - 1].pop(path[depth - 1], None)
+
+
+def format_path(path: Path) -> str:
+    return "." + ".".join(path)
+
+
+def fields_v1(paths: Iterable[Path]) -> Obj:
+    tree: Obj = {}
+    for path in sorted(paths):
+        node = tree
+        for part in path:
+            node = node.setdefault(f"f:{part}", {})
+    return tree
+
+
+# -- validation (the subset of 422s gpukit's objects can meet) -------------------------
+
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def _pod_specs(rt: ResourceType, obj: Obj) -> Iterator[tuple[str, Obj]]:
+    spec = obj.get("spec") or {}
+    if (rt.group, rt.plural) == ("", "pods"):
+        yield "spec", spec
+    elif (rt.group, rt.plural) in {("batch", "jobs"), ("apps", "deployments"),
+                                   ("apps", "statefulsets"), ("apps", "daemonsets")}:
+        yield "spec.template.spec", (spec.get("template") or {}).get("spec") or {}
+    elif (rt.group, rt.plural) == ("batch.volcano.sh", "jobs"):
+        for i, task in enumerate(spec.get("tasks") or []):
+            yield f"spec.tasks[{i}].template.spec", (task.get("template") or {}).get("spec") or {}
+
+
+def validation_causes(rt: ResourceType, obj: Obj) -> list[Obj]:
+    causes: list[Obj] = []
+    meta = obj.get("metadata") or {}
+    name = meta.get("name") or ""
+    if not name:
+        causes.append({"reason": "FieldValueRequired", "message": "Required value: name or "
+                       "generateName is required", "field": "metadata.name"})
+    elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+        causes.append({"reason": "FieldValueInvalid", "field": "metadata.name",
+                       "message": f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must '
+                       "consist of lower case alphanumeric characters, '-' or '.', and must "
+                       "start and end with an alphanumeric character"})
+    for key, value in sorted((meta.get("labels") or {}).items()):
+        text = str(value)
+        if len(text) > 63 or not _LABEL_VALUE.match(text):
+            causes.append({"reason": "FieldValueInvalid", "field": "metadata.labels",
+                           "message": f'Invalid value: "{text}": a valid label must be an empty '
+                           "string or consist of alphanumeric characters, '-', '_' or '.', and "
+                           "must start and end with an alphanumeric character (at most 63)"})
+    for where, pod in _pod_specs(rt, obj):
+        containers = pod.get("containers") or []
+        if not containers:
+            causes.append({"reason": "FieldValueRequired", "message": "Required value",
+                           "field": f"{where}.containers"})
+        for i, container in enumerate(containers):
+            for required in ("name", "image"):
+                if not container.get(required):
+                    causes.append({"reason": "FieldValueRequired", "message": "Required value",
+                                   "field": f"{where}.containers[{i}].{required}"})
+    return causes
+
+
+def invalid(rt: ResourceType, name: str, causes: list[Obj]) -> ApiError:
+    kind = f"{rt.kind}.{rt.group}" if rt.group else rt.kind
+    parts = [f"{c['field']}: {c['message']}" for c in causes]
+    detail = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+    return ApiError(
+        422, "Invalid", f'{kind} "{name}" is invalid: {detail}',
+        {"name": name, "group": rt.group, "kind": rt.kind, "causes": causes},
+    )
+
+
+def not_found(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(404, "NotFound", f'{rt.qualified} "{name}" not found',
+                    {"name": name, "group": rt.group, "kind": rt.plural})
+
+
+def namespace_not_found(namespace: str) -> ApiError:
+    return ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
+                    {"name": namespace, "kind": "namespaces"})
+
+
+# -- the store ------------------------------------------------------------------------
+
+
+@dataclass
+class _Event:
+    rv: int
+    type: str
+    group: str
+    plural: str
+    namespace: str
+    obj: Obj
+
+
+@dataclass
+class Store:
+    """Objects by (group, plural, namespace, name), an event log for watches, field owners."""
+
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    rv: int = 0
+    objects: dict[Key, Obj] = field(default_factory=dict)
+    owners: dict[Key, dict[Path, dict[str, tuple[str, str]]]] = field(default_factory=dict)
+    log: list[_Event] = field(default_factory=list)
+    compacted: int = 0
+    _uids: int = 0
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
+
+    # -- resource types ------------------------------------------------------------
+
+    def types(self) -> list[ResourceType]:
+        """Built-in resources, then every served version of every stored CRD."""
+        with self.lock:
+            crds = [o for k, o in self.objects.items() if k[:2] == _CRD]
+        found = list(BUILTIN_RESOURCES)
+        for crd in sorted(crds, key=lambda c: c["metadata"]["name"]):
+            spec = crd.get("spec") or {}
+            names = spec.get("names") or {}
+            for version in spec.get("versions") or []:
+                if not version.get("served", True):
+                    continue
+                found.append(
+                    ResourceType(
+                        group=spec.get("group", ""),
+                        version=version["name"],
+                        kind=names.get("kind", ""),
+                        plural=names.get("plural", ""),
+                        namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                        singular=names.get("singular", ""),
+                        short_names=tuple(names.get("shortNames") or ()),
+                        status="status" in (version.get("subresources") or {}),
+                        builtin=False,
+                    )
+                )
+        return found
+
+    def groups(self) -> dict[str, list[str]]:
+        """group -> served versions, highest priority first (the first is preferred)."""
+        versions: dict[str, set[str]] = {}
+        for rt in self.types():
+            versions.setdefault(rt.group, set()).add(rt.version)
+        return {g: sorted(vs, key=version_priority) for g, vs in versions.items()}
+
+    def resolve(self, group: str, version: str, plural: str) -> ResourceType | None:
+        for rt in self.types():
+            if (rt.group, rt.version, rt.plural) == (group, version, plural):
+                return rt
+        return None
+
+    def by_kind(self, api_version: str, kind: str) -> ResourceType:
+        group, _, version = api_version.rpartition("/")
+        for rt in self.types():
+            if (rt.group, rt.version, rt.kind) == (group, version, kind):
+                return rt
+        raise KeyError(f"the fake API server does not serve {kind} in {api_version}")
+
+    # -- reads ---------------------------------------------------------------------
+
+    def present(self, rt: ResourceType, obj: Obj, *, in_list: bool = False) -> Obj:
+        """An object as the API returns it in ``rt``'s group version."""
+        out = copy.deepcopy(obj)
+        if in_list and rt.builtin:
+            # Built-in list items come without apiVersion and kind, as from a real server.
+            out.pop("apiVersion", None)
+            out.pop("kind", None)
+        else:
+            out = {"apiVersion": rt.group_version, "kind": rt.kind,
+                   **{k: v for k, v in out.items() if k not in ("apiVersion", "kind")}}
+        key = self._key(rt, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+        owners = self.owners.get(key)
+        if owners:
+            out["metadata"]["managedFields"] = self._managed_fields(owners)
+        return out
+
+    @staticmethod
+    def _managed_fields(owners: dict[Path, dict[str, tuple[str, str]]]) -> list[Obj]:
+        grouped: dict[tuple[str, str, str], list[Path]] = {}
+        for path, managers in owners.items():
+            for manager, (operation, api_version) in managers.items():
+                grouped.setdefault((manager, operation, api_version), []).append(path)
+        return [
+            {"manager": m, "operation": op, "apiVersion": av, "fieldsType": "FieldsV1",
+             "fieldsV1": fields_v1(paths)}
+            for (m, op, av), paths in sorted(grouped.items())
+        ]
+
+    @staticmethod
+    def _key(rt: ResourceType, namespace: str | None, name: str) -> Key:
+        return (rt.group, rt.plural, (namespace or "") if rt.namespaced else "", name)
+
+    def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+        with self.lock:
+            obj = self.objects.get(self._key(rt, namespace, name))
+            if obj is None:
+                raise not_found(rt, name)
+            return self.present(rt, obj)
+
+    def find(self, rt: ResourceType, namespace: str | None, name: str) -> Obj | None:
+        with self.lock:
+            obj = self.objects.get(self._key(rt, namespace, name))
+            return copy.deepcopy(obj) if obj is not None else None
+
+    def list(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[list[Obj], int]:
+        labels_ok = label_matcher(label_selector)
+        fields_ok = field_matcher(rt, field_selector)
+        with self.lock:
+            items = [
+                self.present(rt, obj, in_list=True)
+                for key, obj in sorted(self.objects.items())
+                if key[:2] == (rt.group, rt.plural)
+                and (not namespace or not rt.namespaced or key[2] == namespace)
+                and labels_ok((obj.get("metadata") or {}).get("labels") or {})
+                and fields_ok(obj)
+            ]
+            return items, self.rv
+
+    def namespace_exists(self, namespace: str) -> bool:
+        return ("", "namespaces", "", namespace) in self.objects
+
+    # -- writes --------------------------------------------------------------------
+
+    def _record(self, kind: str, rt: ResourceType, key: Key, obj: Obj) -> None:
+        self.log.append(_Event(self.rv, kind, rt.group, rt.plural, key[2], copy.deepcopy(obj)))
+        self.changed.notify_all()
+
+    def _stamp_new(self, rt: ResourceType, obj: Obj, namespace: str | None) -> Obj:
+        self._uids += 1
+        meta = obj.setdefault("metadata", {})
+        if rt.namespaced:
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        meta["uid"] = f"00000000-0000-4000-8000-{self._uids:012d}"
+        meta["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        meta["generation"] = 1
+        if (rt.group, rt.plural) == ("", "namespaces"):
+            obj.setdefault("status", {"phase": "Active"})
+        if (rt.group, rt.plural) == _CRD:
+            obj.setdefault("status", {
+                "conditions": [{"type": "Established", "status": "True"},
+                               {"type": "NamesAccepted", "status": "True"}],
+                "acceptedNames": (obj.get("spec") or {}).get("names", {}),
+            })
+        obj["apiVersion"] = rt.group_version
+        obj["kind"] = rt.kind
+        return obj
+
+    def _commit(self, rt: ResourceType, key: Key, obj: Obj, created: bool) -> None:
+        old = self.objects.get(key)
+        if old is not None and _same(old, obj):
+            return
+        self.rv += 1
+        obj["metadata"]["resourceVersion"] = str(self.rv)
+        if old is not None and old.get("spec") != obj.get("spec"):
+            obj["metadata"]["generation"] = int(old["metadata"].get("generation", 1)) + 1
+        self.objects[key] = obj
+        self._record("ADDED" if created else "MODIFIED", rt, key, obj)
+
+    def put(self, rt: ResourceType, obj: Obj, manager: str | None, namespace: str | None = None,
+            validate: bool = False, dry_run: bool = False) -> tuple[int, Obj]:
+        """Create or replace ``obj`` (an Update operation: the manager takes changed fields)."""
+        with self.lock:
+            obj = copy.deepcopy(obj)
+            meta = obj.setdefault("metadata", {})
+            namespace = meta.get("namespace") or namespace or ("default" if rt.namespaced else None)
+            name = meta.get("name", "")
+            if validate:
+                causes = validation_causes(rt, obj)
+                if causes:
+                    raise invalid(rt, name, causes)
+                if rt.namespaced and not self.namespace_exists(namespace or ""):
+                    raise namespace_not_found(namespace or "")
+            key = self._key(rt, namespace, name)
+            old = self.objects.get(key)
+            if old is None:
+                obj = self._stamp_new(rt, obj, namespace)
+            else:
+                for field_name in ("uid", "creationTimestamp", "generation", "resourceVersion"):
+                    if field_name in old["metadata"]:
+                        obj["metadata"][field_name] = old["metadata"][field_name]
+                if rt.namespaced:
+                    obj["metadata"]["namespace"] = namespace
+                obj["apiVersion"], obj["kind"] = rt.group_version, rt.kind
+                if rt.status and "status" not in obj and "status" in old:
+                    obj["status"] = copy.deepcopy(old["status"])
+            if dry_run:
+                return (201 if old is None else 200), self.present(rt, obj)
+            if manager:
+                self._take_update(rt, key, old or {}, obj, manager)
+            self._commit(rt, key, obj, created=old is None)
+            return (201 if old is None else 200), self.present(rt, obj)
+
+    def _take_update(self, rt: ResourceType, key: Key, old: Obj, new: Obj, manager: str) -> None:
+        owners = self.owners.setdefault(key, {})
+        old_paths = owned_paths(old, rt) if old else {}
+        new_paths = owned_paths(new, rt)
+        for path in set(owners) - set(new_paths):
+            owners.pop(path, None)
+        for path, value in new_paths.items():
+            if path not in old_paths or old_paths[path] != value or path not in owners:
+                owners[path] = {manager: ("Update", rt.group_version)}
+
+    def set_status(self, rt: ResourceType, namespace: str | None, name: str, status: Obj) -> Obj:
+        with self.lock:
+            key = self._key(rt, namespace, name)
+            old = self.objects.get(key)
+            if old is None:
+                raise not_found(rt, name)
+            obj = copy.deepcopy(old)
+            obj["status"] = copy.deepcopy(status)
+            self._commit(rt, key, obj, created=False)
+            return self.present(rt, obj)
+
+    def delete(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
+        with self.lock:
+            key = self._key(rt, namespace, name)
+            obj = self.objects.pop(key, None)
+            if obj is None:
+                raise not_found(rt, name)
+            self.owners.pop(key, None)
+            self.rv += 1
+            self._record("DELETED", rt, key, obj)
+            if (rt.group, rt.plural) == ("", "namespaces"):
+                # The namespace controller removes everything inside; done at once here.
+                for inner in [k for k in self.objects if k[2] == name and k[:2] != ("", "namespaces")]:
+                    inner_rt = next(t for t in self.types() if (t.group, t.plural) == inner[:2])
+                    self.delete(inner_rt, name, inner[3])
+            return self.present(rt, obj)
+
+    def apply(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: Obj,
+        manager: str,
+        *,
+        force: bool,
+        dry_run: bool,
+    ) -> tuple[int, Obj]:
+        """Server-side apply: create, or merge the manager's fields, with conflict detection."""
+        with self.lock:
+            key = self._key(rt, namespace, name)
+            current = self.objects.get(key)
+            new_paths = owned_paths(body, rt)
+            if current is None:
+                obj = copy.deepcopy(body)
+                obj.setdefault("metadata", {})
+                if rt.status:
+                    obj.pop("status", None)  # status is written through its subresource only
+                causes = validation_causes(rt, obj)
+                if causes:
+                    raise invalid(rt, name, causes)
+                if rt.namespaced and not self.namespace_exists(namespace or ""):
+                    raise namespace_not_found(namespace or "")
+                obj = self._stamp_new(rt, obj, namespace)
+                owners = {p: {manager: ("Apply", rt.group_version)} for p in new_paths}
+                code = 201
+            else:
+                owners = copy.deepcopy(self.owners.get(key, {}))
+                conflicts = []
+                for path, value in new_paths.items():
+                    others = {m: o for m, o in owners.get(path, {}).items() if m != manager}
+                    if others and get_path(current, path) != value:
+                        conflicts.extend((m, o[1], path) for m, o in others.items())
+                if conflicts and not force:
+                    raise _conflict(rt, name, conflicts)
+                obj = copy.deepcopy(current)
+                for path in list(owners):
+                    managers = owners[path]
+                    if manager in managers and managers[manager][0] == "Apply" and path not in new_paths:
+                        del managers[manager]
+                        if not managers:
+                            del owners[path]
+                            delete_path(obj, path)
+                for path, value in new_paths.items():
+                    if force or get_path(current, path) != value:
+                        owners[path] = {manager: ("Apply", rt.group_version)}
+                    else:
+                        owners.setdefault(path, {})[manager] = ("Apply", rt.group_version)
+                    set_path(obj, path, value)
+                causes = validation_causes(rt, obj)
+                if causes:
+                    raise invalid(rt, name, causes)
+                code = 200
+            if dry_run:
+                out = self.present(rt, obj)
+                out["metadata"]["managedFields"] = self._managed_fields(owners)
+                return code, out
+            self.owners[key] = owners
+            self._commit(rt, key, obj, created=current is None)
+            return code, self.present(rt, self.objects[key])
+
+    # -- watch ---------------------------------------------------------------------
+
+    def events_after(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        rv: int,
+        labels_ok,
+        fields_ok,
+    ) -> list[tuple[int, str, Obj]]:
+        if rv < self.compacted:
+            raise ApiError(410, "Expired", f"too old resource version: {rv} ({self.compacted})")
+        found = []
+        for event in self.log:
+            if event.rv <= rv or (event.group, event.plural) != (rt.group, rt.plural):
+                continue
+            if namespace and rt.namespaced and event.namespace != namespace:
+                continue
+            meta = event.obj.get("metadata") or {}
+            if labels_ok(meta.get("labels") or {}) and fields_ok(event.obj):
+                found.append((event.rv, event.type, self.present_event(rt, event.obj)))
+        return found
+
+    def present_event(self, rt: ResourceType, obj: Obj) -> Obj:
+        out = copy.deepcopy(obj)
+        out["apiVersion"], out["kind"] = rt.group_version, rt.kind
+        return out
+
+    def compact(self) -> None:
+        """Forget the event log, as etcd compaction does: older resourceVersions expire."""
+        with self.lock:
+            self.compacted = self.rv
+            self.log.clear()
+
+
+def _same(old: Obj, new: Obj) -> bool:
+    def strip(o: Obj) -> Obj:
+        o = copy.deepcopy(o)
+        o.get("metadata", {}).pop("resourceVersion", None)
+        o.get("metadata", {}).pop("generation", None)
+        return o
+
+    return strip(old) == strip(new)
+
+
+def _conflict(rt: ResourceType, name: str, conflicts: list[tuple[str, str, Path]]) -> ApiError:
+    causes = [
+        {"reason": "FieldManagerConflict", "message": f'conflict with "{m}" using {av}',
+         "field": format_path(p)}
+        for m, av, p in conflicts
+    ]
+    if len(conflicts) == 1:
+        m, av, p = conflicts[0]
+        message = f'Apply failed with 1 conflict: conflict with "{m}" using {av}: {format_path(p)}'
+    else:
+        managers = sorted({(m, av) for m, av, _ in conflicts})
+        lines = [f'conflicts with "{m}" using {av}:' + "".join(
+            f"\n- {format_path(p)}" for mm, aa, p in conflicts if (mm, aa) == (m, av))
+            for m, av in managers]
+        message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
+    return ApiError(409, "Conflict", message,
+                    {"name": name, "group": rt.group, "kind": rt.plural, "causes": causes})
