@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from importlib import resources
@@ -231,7 +232,11 @@ class Catalog:
         for known, gpu in self._names.items():
             rest = wanted[len(known) :]
             if wanted.startswith(known) and not rest[:1].isalnum() and _same_memory(rest, gpu):
-                return gpu
+                # 'H100-NVLL' is a typo of 'H100-NVL', not an H100 with extra words.
+                longer = [n for n in self._names if n.startswith(known + "-")]
+                if not difflib.get_close_matches(wanted, longer, n=1, cutoff=0.85):
+                    return gpu
+                break
         raise UnknownGpuError(
             f"unknown GPU {name!r}{did_you_mean(name, self._spellings)}; "
             f"known models: {', '.join(sorted(self.gpus))}"
