@@ -229,6 +229,8 @@ class Checker:
         for key in list(value):
             child = value[key]
             sub = props.get(key) if props else None
+            if node.embedded and key == "metadata" and structural:
+                continue  # always ObjectMeta, whatever the CRD declares: see _embedded
             if sub is not None:
                 if child is None and not sub.nullable and structural:
                     # The API server prunes such nulls, then defaults the field.

@@ -561,7 +561,8 @@ SCHEMA = {
                     "type": "object",
                     "x-kubernetes-embedded-resource": True,
                     "properties": {
-                        "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                        "metadata": {"type": "object"},
+                        "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
                     },
                 },
                 "note": {"type": "string", "nullable": True},
@@ -601,7 +602,13 @@ CRD_CASES = {
         [("required", "spec.inner.kind")],
     ),
     "embedded-resource-metadata-is-objectmeta": (
-        {"inner": {"apiVersion": "v1", "kind": "Pod", "metadata": {"nam": "x"}}},
+        {
+            "inner": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"nam": "x", "labels": {"a": "b"}},
+            }
+        },
         [("unknown-field", "spec.inner.metadata.nam")],
     ),
     "nullable-keeps-null": ({"note": None}, []),
