@@ -96,3 +96,11 @@ def test_time_sliced_pod_selects_the_shared_product_label():
     (pod,) = gk.render(p)
     assert pod["spec"]["nodeSelector"]["nvidia.com/gpu.product"] == "NVIDIA-L4-SHARED"
     assert pod["spec"]["nodeSelector"]["nvidia.com/gpu.sharing-strategy"] == "time-slicing"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_example_manifests_pass_the_schemas(example):
+    from gpukit.validate import validate_objects
+
+    (workload,) = gk.load_workloads(example)
+    assert [str(i) for i in validate_objects(gk.render(gk.plan(workload)))] == []

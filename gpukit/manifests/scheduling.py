@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gpukit.advisor.plan import Plan
+from gpukit.advisor.plan import PREEMPTIBLE_PRIORITY_CLASS, Plan
 
 __all__ = [
     "KAI_DEFAULT_QUEUE",
@@ -44,10 +44,10 @@ class PriorityClass:
     description: str
 
 
-#: Work that may be stopped to make room for anything else. Negative, so that pods with
-#: no priority class at all (priority 0) still preempt it, as cluster-autoscaler's
-#: over-provisioning placeholders do.
-PREEMPTIBLE_CLASS = "gpukit-preemptible"
+#: Work that may be stopped to make room for anything else (the advisor's name for it).
+#: Its value is negative, so that pods with no priority class at all (priority 0) still
+#: preempt it, as cluster-autoscaler's over-provisioning placeholders do.
+PREEMPTIBLE_CLASS = PREEMPTIBLE_PRIORITY_CLASS
 
 #: Every priority class gpukit renders on the platform side, highest first. A workload
 #: names one of these or none; the platform bundle creates all of them.
@@ -76,8 +76,8 @@ class Scheduling:
       and the ``kai.scheduler/queue`` label (KAI groups a Job's pods itself, gang included).
     - Kueue: when the plan says Kueue, the top-level object carries the LocalQueue label;
       Kueue then admits the object as a whole (all-or-nothing).
-    - Priority: the plan's ``priority_class`` when the advisor sets one; else preemptible
-      work gets :data:`PREEMPTIBLE_CLASS`; else none (the cluster default, priority 0).
+    - Priority: the plan's ``priority_class`` (the advisor sets :data:`PREEMPTIBLE_CLASS`
+      for preemptible work), as priorityClassName and, with Kueue, its priority label.
     """
 
     scheduler_name: str | None
@@ -116,11 +116,8 @@ class Scheduling:
 
 
 def priority_class(plan: Plan) -> str | None:
-    """The priority class name the plan asks for, or None for the cluster default."""
-    chosen = getattr(plan, "priority_class", None)  # set by the advisor when it has an opinion
-    if chosen:
-        return str(chosen)
-    return PREEMPTIBLE_CLASS if plan.workload.preemptible else None
+    """The priority class the plan chose (one of :data:`PRIORITY_CLASSES`), or None."""
+    return plan.priority_class
 
 
 def scheduling(plan: Plan) -> Scheduling:

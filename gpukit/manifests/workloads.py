@@ -52,6 +52,7 @@ TRAINER_CONTAINER = "node"
 #: Who owns gpukit's entry in a TrainJob's runtimePatches.
 PATCH_MANAGER = "gpukit.io/render"
 LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"
+VOLCANO_QUEUE_ANNOTATION = "scheduling.volcano.sh/queue-name"
 
 
 def _labels(plan: Plan) -> dict[str, str]:
@@ -373,10 +374,14 @@ def render_leaderworkerset(plan: Plan) -> list[Obj]:
     worker_meta = _template_metadata(plan, sched, {"role": "worker"})
     for meta in (leader_meta, worker_meta):
         meta.pop("annotations", None)  # LWS makes one PodGroup per group itself
+    metadata = _metadata(plan, _object_labels(plan, sched))
+    if sched.volcano:
+        # The PodGroups LWS creates take their queue from this annotation.
+        metadata["annotations"] = {VOLCANO_QUEUE_ANNOTATION: sched.volcano_queue}
     lws = {
         "apiVersion": "leaderworkerset.x-k8s.io/v1",
         "kind": "LeaderWorkerSet",
-        "metadata": _metadata(plan, _object_labels(plan, sched)),
+        "metadata": metadata,
         "spec": {
             "replicas": w.replicas,
             "leaderWorkerTemplate": {

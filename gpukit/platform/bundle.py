@@ -153,7 +153,8 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
                 "KAI scheduler Queues.",
                 [
                     "One parent queue holding the fleet's GPUs, one queue per team.",
-                    "Workload pods name their queue in the kai.scheduler/queue label.",
+                    "Workload pods name their queue in the kai.scheduler/queue label; pods of no",
+                    "team use KAI's own default-queue, which gpukit leaves alone.",
                 ],
                 kai,
                 needs="the KAI scheduler",

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gpukit.advisor import Plan, plan
 from gpukit.errors import FleetError
 from gpukit.fleet import Fleet, NodePool
-from gpukit.manifests.scheduling import scheduling
+from gpukit.manifests.scheduling import KAI_DEFAULT_QUEUE, scheduling
 from gpukit.quantity import GIB, parse_quantity
 from gpukit.workload import Workload
 
@@ -245,7 +245,10 @@ def platform_plan(
         volcano.update(q.name for q in fleet.queues if q.scheduler == "volcano")
         volcano.update(p.queue for p in plans if p.scheduler == "volcano" and p.queue)
         volcano.discard("default")  # Volcano creates its default queue itself
-    kai = sorted({q for p in plans if (q := scheduling(p).kai_queue)}) if installed.kai else []
+    kai: set[str] = set()
+    if installed.kai:
+        kai.update(q for p in plans if (q := scheduling(p).kai_queue))
+        kai.discard(KAI_DEFAULT_QUEUE)  # KAI's own (its install or quick start creates it)
 
     namespaces = {options.operator_namespace, *(q.namespace for q in local_queues)}
     namespaces.update(p.namespace for p in plans)
@@ -260,7 +263,7 @@ def platform_plan(
         local_queues=local_queues,
         cluster_queues=tuple(sorted({q.cluster_queue for q in local_queues})),
         volcano_queues=tuple(sorted(volcano)),
-        kai_queues=tuple(kai),
+        kai_queues=tuple(sorted(kai)),
         namespaces=tuple(sorted(namespaces)),
         estimated=estimated,
     )
