@@ -436,7 +436,7 @@ def _check_config(name: str, entries: Any, source: str, cat: Catalog) -> list[Fi
         if not isinstance(enabled, bool):
             add(f"'mig-enabled' must be true or false, got {enabled!r}", i)
             continue
-        counts = _mig_devices(entry.get("mig-devices"), lambda r, i=i: add(r, i))
+        counts = _mig_devices(entry.get("mig-devices"), lambda r, i=i: add(r, i), cat)
         if counts is None:
             continue
         if not enabled and any(counts.values()):
@@ -495,7 +495,7 @@ def _devices(entry: Mapping[str, Any], bad: Any) -> frozenset[int] | None:
     return None
 
 
-def _mig_devices(raw: Any, bad: Any) -> dict[str, int] | None:
+def _mig_devices(raw: Any, bad: Any, cat: Catalog) -> dict[str, int] | None:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -506,7 +506,9 @@ def _mig_devices(raw: Any, bad: Any) -> dict[str, int] | None:
     for profile, count in raw.items():
         profile = str(profile)
         if not _PROFILE.match(profile):
-            bad(f"{profile!r} is not a MIG profile name (e.g. 1g.10gb, 1g.10gb+me, 1c.3g.20gb)")
+            known = sorted({p.name for m in cat.mig_capable for p in m.profiles})
+            bad(f"{profile!r} is not a MIG profile name{did_you_mean(profile, known)}; "
+                "names look like 1g.10gb, 1g.10gb+me or 1c.3g.20gb")
             ok = False
         elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
             bad(f"count of {profile} must be a whole number >= 0, got {count!r}")
