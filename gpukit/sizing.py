@@ -27,14 +27,23 @@ from gpukit.fleet import Fleet, default_fleet
 from gpukit.hardware import GpuModel, get_gpu
 from gpukit.workload import Workload
 
-__all__ = ["Driver", "SizingLine", "SizingReport", "Unplaced", "check_plan", "mig_gpus_needed", "size"]
+__all__ = [
+    "Driver",
+    "SizingLine",
+    "SizingReport",
+    "Unplaced",
+    "check_plan",
+    "first_fit_gpus",
+    "mig_gpus_needed",
+    "size",
+]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 #: How MIG instances are counted onto GPUs (shown in reports).
 MIG_PACKING = (
-    "first-fit decreasing onto GPUs, each GPU's set of instances checked for a valid "
-    "placement (gpukit.hardware.mig.place_counts); MIG layouts are free to change"
+    "gpukit.hardware.packing.pack per pool (LP over valid layouts, integer rounding, exact "
+    "search), never more GPUs than placement-checked first-fit decreasing; layouts free to change"
 )
 #: Nodes given to every pool when sizing ignores the fleet's current size.
 _UNBOUNDED_NODES = 1_000_000
@@ -207,8 +216,30 @@ def _driver_dict(d: Driver) -> dict[str, Any]:
 def mig_gpus_needed(model: GpuModel | str, counts: Mapping[str, int]) -> int:
     """GPUs of ``model`` that hold ``counts`` MIG instances (profile -> how many).
 
-    First-fit decreasing: instances largest first, each onto the first GPU whose instances
-    plus it still have a valid placement, else onto a new GPU.
+    The fleet packer (gpukit.hardware.packing.pack: an LP over valid layouts, then integer
+    rounding and exact search) on as many free GPUs as first-fit decreasing needs; it never
+    uses more. Every GPU it uses has a layout with a valid placement.
+    """
+    from gpukit.hardware.packing import GpuSlot, MigDemand, pack
+
+    model = model if isinstance(model, GpuModel) else get_gpu(model)
+    counts = {name: n for name, n in counts.items() if n}
+    if not counts:
+        return 0
+    upper = first_fit_gpus(model, counts)
+    slots = [GpuSlot(node=f"n{i // 8}", index=i % 8, model=model.key) for i in range(upper)]
+    demands = [
+        MigDemand(name=name, profile=name, count=n, gpu=model.key) for name, n in sorted(counts.items())
+    ]
+    packed = pack(demands, slots)
+    return upper if packed.unplaced else min(upper, packed.gpus_used)
+
+
+def first_fit_gpus(model: GpuModel | str, counts: Mapping[str, int]) -> int:
+    """GPUs first-fit decreasing needs for ``counts`` MIG instances of ``model``.
+
+    Instances largest first, each onto the first GPU whose instances plus it still have a
+    valid placement (gpukit.hardware.mig.place_counts), else onto a new GPU.
     """
     from gpukit.hardware.mig import place_counts
 

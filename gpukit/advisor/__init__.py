@@ -106,8 +106,15 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         if choice.rank == 0
         else (*why_choice, preference.reason)
     )
+    # The plan's workload is the workload as planned: a model that spans nodes runs as several
+    # workers, and everything downstream (renderers, KFP, lint) reads them from it.
+    planned = (
+        workload
+        if choice.workers == workload.workers
+        else workload.model_copy(update={"workers": choice.workers})
+    )
     return Plan(
-        workload=workload,
+        workload=planned,
         fleet=fleet,
         choice=choice.to_option(),
         scheduler=sched.scheduler,  # type: ignore[arg-type]

@@ -18,7 +18,8 @@ scheduler                      GANG_VOLCANO, GANG_KUEUE, QUEUE_KUEUE, DEFAULT_SC
                                PREEMPTIBLE_LOW_PRIORITY
 rejections                     ONE_SHARED_GPU_PER_CONTAINER, (the preference codes above),
                                MIG_PROFILE_UNKNOWN, MEMORY_NEED_UNKNOWN,
-                               MEMORY_DOES_NOT_FIT, EXCEEDS_NODE, NO_ISOLATION,
+                               MEMORY_DOES_NOT_FIT, EXCEEDS_NODE,
+                               MULTI_NODE_SERVING_NEEDS_LWS, NO_ISOLATION,
                                MPS_NOT_STRICT, LATENCY_AVOIDS_TIME_SLICING,
                                MPS_CLIENT_LIMIT, NOT_ENOUGH_CAPACITY, NOT_SUITED
 warnings                       TIME_SLICING_NO_ISOLATION, MEMORY_NEED_UNKNOWN,
@@ -503,6 +504,21 @@ def rule_node_size(option: AnyOption, ctx: Context) -> Rejection | None:
     return None
 
 
+def rule_multi_node_serving(option: AnyOption, ctx: Context) -> Rejection | None:
+    if (
+        option.workers > 1
+        and ctx.workload.kind == "inference"
+        and not ctx.fleet.installed.lws
+    ):
+        return _reject(
+            option,
+            "MULTI_NODE_SERVING_NEEDS_LWS",
+            f"serving one model on {option.workers} nodes runs as a LeaderWorkerSet, which "
+            "the fleet does not have; install LWS (installed.lws: true) or use bigger GPUs",
+        )
+    return None
+
+
 def rule_isolation(option: AnyOption, ctx: Context) -> Rejection | None:
     isolation = ctx.isolation
     if option.sharing == "time-slicing" and isolation != "none":
@@ -578,6 +594,7 @@ OPTION_RULES: tuple[OptionRule, ...] = (
     rule_memory_known,
     rule_memory_fits,
     rule_node_size,
+    rule_multi_node_serving,
     rule_isolation,
     rule_latency,
     rule_mps_clients,

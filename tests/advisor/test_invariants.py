@@ -40,13 +40,15 @@ def fleets(draw) -> Fleet:
     if draw(st.booleans()):
         return gk.default_fleet()
     pools = draw(st.lists(st.sampled_from(POOLS), min_size=1, max_size=4, unique_by=lambda p: p["name"]))
-    volcano, kueue = draw(st.booleans()), draw(st.booleans())
+    volcano, kueue, lws = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
     queues = [{"name": "team-a", "scheduler": "kueue", "team": "team-a", "namespace": "team-a"}] if kueue else []
     return Fleet.model_validate(
         {
             "name": "random",
             "node_pools": pools,
-            "installed": {"volcano": volcano, "kueue": kueue, "dcgm_exporter": draw(st.booleans())},
+            "installed": {
+                "volcano": volcano, "kueue": kueue, "lws": lws, "dcgm_exporter": draw(st.booleans()),
+            },
             "queues": queues,
         }
     )
@@ -150,6 +152,10 @@ def test_plan_invariants(workload: W, fleet: Fleet):
     # the choice scores at least as well as every alternative; alternatives are best first
     scores = [a.score for a in p.alternatives]
     assert all(c.score >= s for s in scores) and scores == sorted(scores, reverse=True)
+
+    # the workload as planned carries the plan's workers; every plan renders
+    assert p.workload.workers == c.workers
+    assert gk.render(p)
 
     # deterministic, and the JSON form is plain JSON
     again = gk.plan(workload, fleet)

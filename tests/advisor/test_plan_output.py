@@ -33,7 +33,7 @@ def test_json_keys_are_stable_and_in_order():
     "workload",
     [
         W(name="bert", kind="inference", gpu_memory="6Gi", isolation="strict", replicas=3),
-        W(name="big", kind="inference", model={"params": "405B"}),
+        W(name="big", kind="training", model={"params": "70B", "mode": "training"}),
         W(name="nb", kind="interactive"),
         W(name="ft", kind="fine-tuning", model={"params": "7B", "mode": "lora"}, team="team-nlp", preemptible=True),
     ],
