@@ -237,7 +237,8 @@ def _finding(rule: Rule, doc: Doc, hit: Hit) -> Finding:
         line_col = doc.outer.line_of(doc.embed) if doc.outer is not None else None
         inner = doc.loaded.line_of(hit.loc) if doc.loaded is not None else None
         if line_col and inner:
-            line_col = (line_col[0] + inner[0], inner[1])
+            # The nested text's own indentation is not known here, so no column.
+            line_col = (line_col[0] + inner[0], None)  # type: ignore[assignment]
         edits = tuple(e.model_copy(update={"embed": doc.embed}) for e in hit.edits)
     else:
         full = (*doc.base, *hit.loc)

@@ -1,0 +1,145 @@
+"""`gpukit lint`: exit codes, outputs, --fix copies and --in-place, stdin."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gpukit.cli import main
+
+CLEAN_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: ok}
+spec:
+  tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
+  containers:
+  - name: c
+    image: nvcr.io/nvidia/cuda:12.4.1-base
+    resources:
+      limits: {nvidia.com/gpu: 1}
+      requests: {cpu: "1", memory: 4Gi}
+"""
+WARNING_ONLY = CLEAN_POD.replace("cuda:12.4.1-base", "cuda:latest")
+ERROR_POD = CLEAN_POD.replace("nvidia.com/gpu: 1}", "nvidia.com/gpu: '0.5'}")
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | None = None,
+        monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+    if stdin is not None and monkeypatch is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+    code = 0
+    try:
+        main(["lint", *args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    paths = {}
+    for name, text in (("clean", CLEAN_POD), ("warning", WARNING_ONLY), ("error", ERROR_POD)):
+        paths[name] = tmp_path / f"{name}.yaml"
+        paths[name].write_text(text)
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("which", "fail_on", "code"),
+    [
+        ("clean", "error", 0),
+        ("warning", "error", 0),
+        ("warning", "warning", 1),
+        ("error", "error", 1),
+        ("error", "never", 0),
+    ],
+    ids=["clean", "warning-passes", "warning-fails-on-warning", "error-fails", "never"],
+)
+def test_exit_codes(files, capsys, which: str, fail_on: str, code: int) -> None:  # noqa: ANN001
+    assert run([str(files[which]), "--fail-on", fail_on], capsys)[0] == code
+
+
+def test_unreadable_input_exits_2(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    (tmp_path / "bad.yaml").write_text("a: [unclosed")
+    code, _, err = run([str(tmp_path / "bad.yaml")], capsys)
+    assert code == 2 and err.startswith("error: ") and "not valid YAML" in err
+    assert run([str(tmp_path / "missing.yaml")], capsys)[0] == 2
+    assert run([], capsys)[0] == 2
+
+
+def test_json_and_sarif_outputs(files, capsys) -> None:  # noqa: ANN001
+    code, out, _ = run([str(files["error"]), "--output", "json"], capsys)
+    doc = json.loads(out)
+    assert code == 1 and doc["summary"]["error"] == 1
+    assert {f["rule"] for f in doc["findings"]} == {"GPU002"}
+    code, out, _ = run([str(files["error"]), "-o", "sarif"], capsys)
+    log = json.loads(out)
+    assert log["version"] == "2.1.0"
+    assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 10
+
+
+def test_fleet_and_workloads_options(tmp_path: Path, repo_root: Path, capsys) -> None:  # noqa: ANN001
+    (tmp_path / "w.yaml").write_text("name: ok\nkind: inference\ngpu_memory: 4Gi\n")
+    (tmp_path / "pod.yaml").write_text(CLEAN_POD)
+    fleet = repo_root / "gpukit" / "data" / "default-fleet.yaml"
+    code, out, _ = run([str(tmp_path / "pod.yaml"), "--fleet", str(fleet), "--workloads",
+                        str(tmp_path / "w.yaml"), "-o", "json"], capsys)
+    rules = {f["rule"] for f in json.loads(out)["findings"]}
+    assert code == 0 and {"GPU007", "GPU011"} <= rules
+
+
+def test_rules_option_and_list(files, capsys) -> None:  # noqa: ANN001
+    code, out, _ = run([str(files["error"]), "--rules", "GPU012", "-o", "json"], capsys)
+    assert code == 0 and json.loads(out)["findings"] == []
+    assert run([str(files["error"]), "--rules", "GPU999"], capsys)[0] == 2
+    code, out, _ = run(["--list-rules"], capsys)
+    assert code == 0 and out.count("\nGPU0") >= 20
+
+
+def test_fix_writes_copies_and_reports_what_is_left(files, tmp_path: Path, capsys,  # noqa: ANN001
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    original = files["error"].read_text()
+    code, out, err = run(["error.yaml", "--fix", "--out", "fixed"], capsys)
+    assert code == 0 and "fixed 1 finding(s) in 1 file(s)" in err
+    assert out.strip() == "no findings"
+    assert files["error"].read_text() == original
+    assert "nvidia.com/gpu: '1'" in (tmp_path / "fixed" / "error.yaml").read_text()
+
+
+def test_fix_in_place(files, capsys) -> None:  # noqa: ANN001
+    code, _, _ = run([str(files["error"]), "--fix", "--in-place"], capsys)
+    assert code == 0 and "'0.5'" not in files["error"].read_text()
+    assert run([str(files["error"]), "--in-place"], capsys)[0] == 2
+
+
+def test_stdin(capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # noqa: ANN001
+    code, out, _ = run(["-", "-o", "json"], capsys, ERROR_POD, monkeypatch)
+    assert code == 1 and json.loads(out)["findings"][0]["file"] == "<stdin>"
+    code, _, err = run(["-", "--fix", "--out", str(tmp_path / "o")], capsys, ERROR_POD, monkeypatch)
+    assert code == 0 and (tmp_path / "o" / "stdin.yaml").exists()
+
+
+def test_fix_a_folder_of_real_examples(reference_dir: Path, tmp_path: Path, capsys,  # noqa: ANN001
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(reference_dir / "examples" / "kubeflow-training-operator", tmp_path / "ko")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["ko", "--fix", "--out", "fixed", "-o", "json"], capsys)
+    left = json.loads(out)["findings"]
+    assert not any(f["fixable"] for f in left)
+    assert all(f["file"].startswith("fixed/ko/") or not f["file"].startswith("ko/") for f in left)
+    assert (tmp_path / "fixed" / "ko" / "pytorch_job_mnist_nccl.yaml").exists()
+
+
+def test_console_entry_point(files) -> None:  # noqa: ANN001
+    out = subprocess.run([sys.executable, "-m", "gpukit", "lint", str(files["error"])],
+                         capture_output=True, text=True)
+    assert out.returncode == 1 and "GPU002" in out.stdout
