@@ -162,8 +162,10 @@ def _activations(spec: ModelSpec, states: float) -> tuple[float, str, tuple[str,
         size,
         f"activations {TRAINING_ACTIVATION_OVERHEAD:.0%} of that = {format_gib(size)}",
         (
-            "activations not sized (give sequence_length, layers and hidden_size): "
-            f"{TRAINING_ACTIVATION_OVERHEAD:.0%} assumed",
+            (
+                "activations not sized (give sequence_length, layers and hidden_size): "
+                f"{TRAINING_ACTIVATION_OVERHEAD:.0%} assumed"
+            ),
         ),
     )
 
@@ -246,8 +248,10 @@ def memory_need(workload: Workload) -> MemoryNeed:
         if workload.model is not None:
             estimate = estimate_model_memory(workload.model)
             notes = (
-                f"gpu_memory is given, so it wins over the model estimate "
-                f"({format_gib(estimate.bytes or 0)})",
+                (
+                    "gpu_memory is given, so it wins over the model estimate "
+                    f"({format_gib(estimate.bytes or 0)})"
+                ),
             )
         return MemoryNeed(bytes=given, source="given", assumptions=notes)
     if workload.model is not None:

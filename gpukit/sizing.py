@@ -191,8 +191,10 @@ class SizingReport(BaseModel):
             max_width=70,
         )
         notes = [
-            f"{self.workloads} workloads on fleet {self.fleet}; naive = whole dedicated GPUs "
-            "for every pod, same GPU model",
+            (
+                f"{self.workloads} workloads on fleet {self.fleet}; naive = whole dedicated "
+                "GPUs for every pod, same GPU model"
+            ),
             f"MIG packing: {self.mig_packing}",
         ]
         notes += [f"unplaced: {u.workload}: [{', '.join(u.codes)}] {u.message}" for u in self.unplaced]

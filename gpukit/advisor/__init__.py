@@ -12,10 +12,10 @@ from gpukit.advisor.plan import (
 )
 from gpukit.advisor.rules import (
     HEADROOM,
-    _reason,
-    _rejection,
     Candidate,
     Context,
+    _reason,
+    _rejection,
     choice_reasons,
     choose_scheduler,
     first_rejection,

@@ -39,7 +39,7 @@ SCORE_FORMULA = (
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-def _gib(n_bytes: int | float) -> str:
+def _gib(n_bytes: float) -> str:
     text = f"{n_bytes / GIB:.1f} GiB"
     return text.replace(".0 GiB", " GiB")
 
@@ -241,8 +241,11 @@ class Plan(BaseModel):
         need = f"needs {self.memory.describe()}" if self.memory.known else "memory need not given"
         lines = [
             f"{w.name}: {w.kind}, {count}, {need}",
-            f"Decision: {c.label}; {c.resource_name}: {c.gpus} per pod; scheduler {sched}; "
-            f"namespace {self.namespace}; ~${c.cost_per_hour * self.pods:.2f}/h; score {c.score:g}",
+            (
+                f"Decision: {c.label}; {c.resource_name}: {c.gpus} per pod; scheduler {sched}; "
+                f"namespace {self.namespace}; ~${c.cost_per_hour * self.pods:.2f}/h; "
+                f"score {c.score:g}"
+            ),
         ]
         if self.priority_class:
             lines.append(f"Priority class: {self.priority_class}")

@@ -52,8 +52,7 @@ HEADROOM = 0.10
 SMALL_WORK_SHARE = 0.5
 
 
-
-def _gib(n_bytes: int | float) -> str:
+def _gib(n_bytes: float) -> str:
     """Bytes as GiB, formatted like gpukit.quantity.format_gib but without Fractions (hot)."""
     text = f"{n_bytes / GIB:.1f} GiB"
     return text.replace(".0 GiB", " GiB")
@@ -843,7 +842,8 @@ def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoic
                     _reason(
                         "GANG_KUEUE",
                         f"no Volcano here; Kueue admits all {workers} workers at once "
-                        f"or none (all-or-nothing admission) through queue {queue_name}",
+                        f"or none (all-or-nothing admission) through queue {queue_name}; "
+                        "enable waitForPodsReady so a job whose pods cannot all start is requeued",
                     )
                 )
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         fleet: Annotated[
-            Optional[str],
+            str | None,
             typer.Option(
                 "--fleet",
                 "-f",
