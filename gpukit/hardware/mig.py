@@ -36,6 +36,7 @@ __all__ = [
     "Unplaceable",
     "maximal_layouts",
     "maximal_multisets",
+    "canonical_counts",
     "place_counts",
     "smallest_profile",
     "valid_multisets",
@@ -451,6 +452,28 @@ def _place(
     if found is None:
         return None
     return tuple(sorted(placed + found, key=lambda ns: ns[1]))
+
+
+def canonical_counts(model: GpuModel | str, counts: Mapping[str, int]) -> dict[str, int]:
+    """``counts`` with catalog profile names, largest profile first, zeros dropped.
+
+    Same as ``MigLayout.from_counts(model, counts).counts``, without building the model
+    (the packer calls it for every GPU). InputError for a profile the model lacks.
+    """
+    key = model.key if isinstance(model, GpuModel) else get_gpu(model).key
+    return dict(_canonical(key, tuple(sorted((str(k), v) for k, v in counts.items() if v))))
+
+
+@functools.cache
+def _canonical(key: str, items: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+    model = get_gpu(key)
+    _check_profiles(model, [n for n, _ in items], InputError)
+    raw: dict[str, int] = {}
+    for name, count in items:
+        canon = model.find_profile(name).name  # type: ignore[union-attr]
+        raw[canon] = raw.get(canon, 0) + count
+    order = {p.name: n for n, p in enumerate(reversed(model.profiles))}
+    return tuple(sorted(raw.items(), key=lambda kv: order[kv[0]]))
 
 
 def place_counts(model: GpuModel | str, counts: Mapping[str, int]) -> tuple[tuple[str, int], ...] | None:

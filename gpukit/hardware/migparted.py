@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gpukit.errors import ManifestError, did_you_mean
 from gpukit.hardware.catalog import Catalog, GpuModel, catalog
-from gpukit.hardware.mig import MigLayout, Unplaceable
+from gpukit.hardware.mig import MigLayout, Unplaceable, canonical_counts
 
 __all__ = [
     "DEFAULT_CONFIGMAP",
@@ -83,8 +83,7 @@ class MigPartedEntry(BaseModel):
 def _layout_key(model: GpuModel, layout: Mapping[str, int] | None) -> tuple[tuple[str, int], ...] | None:
     if layout is None:
         return None
-    counts = MigLayout.from_counts(model, layout).counts
-    return tuple(counts.items())
+    return tuple(canonical_counts(model, layout).items())
 
 
 def config_name(gpus: Sequence[tuple[GpuModel, Mapping[str, int] | None]]) -> str:

@@ -50,7 +50,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from gpukit.errors import GpukitError, InputError
 from gpukit.hardware._lp import maximize, solve_cover
 from gpukit.hardware.catalog import Catalog, GpuModel, catalog
-from gpukit.hardware.mig import MigLayout, _maximal_vectors, _shapes, _valid_vectors, place_counts
+from gpukit.hardware.mig import (
+    MigLayout,
+    _maximal_vectors,
+    _shapes,
+    _valid_vectors,
+    canonical_counts,
+    place_counts,
+)
 from gpukit.hardware.migparted import (
     DEFAULT_CONFIGMAP,
     MigPartedEntry,
@@ -122,8 +129,7 @@ class GpuSlot(BaseModel):
     def _canonical_layout(self) -> GpuSlot:
         if self.current:
             # Profile names as the catalog spells them ('1g.10gb.me' -> '1g.10gb+me').
-            counts = MigLayout.from_counts(self.model, self.current).counts
-            object.__setattr__(self, "current", counts)
+            object.__setattr__(self, "current", canonical_counts(self.model, self.current))
         return self
 
 
@@ -676,12 +682,13 @@ def _assign(
         # placed_layouts: slot -> (layout vector over names or None to keep, fill vector)
         remaining = list(demand_vec)
         plan: dict[tuple[str, int], tuple[dict[str, int] | None, tuple[int, ...], bool]] = {}
+        by_slot = {(g.node, g.index): g for g in gpus}
         for slot, (layout, keep) in placed_layouts.items():
             fill = tuple(min(a, b) for a, b in zip(layout, remaining))
             if not any(fill):
                 continue  # nothing left for it: leave the GPU as it is
             remaining = [a - b for a, b in zip(remaining, fill)]
-            gpu = next(g for g in gpus if (g.node, g.index) == slot)
+            gpu = by_slot[slot]
             if keep:
                 counts = dict(gpu.current or {})
             else:
@@ -747,7 +754,7 @@ def _keep(g: GpuSlot) -> GpuAssignment:
 
 
 def _sorted_counts(model: GpuModel, counts: Mapping[str, int]) -> dict[str, int]:
-    return MigLayout.from_counts(model, {k: v for k, v in counts.items() if v}).counts
+    return canonical_counts(model, counts)
 
 
 def _placement_text(placement: tuple[tuple[str, int], ...] | None) -> str | None:
@@ -819,36 +826,35 @@ def _reuse(
     rest = _solve_model(md, r) if fixed else patterns
     free = [g for g in gpus if (g.node, g.index) not in chosen]
     # Patterns whose share fits a current layout keep that GPU unchanged.
+    spare: dict[tuple[int, ...], list[GpuSlot]] = {}
+    for g in free:
+        if (g.node, g.index) in current:
+            spare.setdefault(current[(g.node, g.index)], []).append(g)
     remaining = r
     pending: list[tuple[int, ...]] = []
     for p in rest:
         fill = tuple(min(a, b) for a, b in zip(p, remaining))
-        host = next(
-            (g for g in free if (g.node, g.index) in current
-             and all(a >= b for a, b in zip(current[(g.node, g.index)], fill))),
-            None,
-        )
         remaining = _sub(remaining, fill)
-        if host is not None:
-            chosen[(host.node, host.index)] = (current[(host.node, host.index)], True)
+        fits = [v for v, gs in spare.items() if gs and all(a >= b for a, b in zip(v, fill))]
+        if fits:
+            vec = min(fits, key=lambda v: (sum(v), v))
+            host = spare[vec].pop(0)
+            chosen[(host.node, host.index)] = (vec, True)
             free.remove(host)
         else:
             pending.append(p)
-    # New layouts go to GPUs on nodes that change anyway, then to the emptiest nodes.
-    changing: set[str] = set()
-    per_node: dict[str, int] = {}
+    # New layouts fill whole nodes, the emptiest first, so that few nodes change; inside a
+    # node, GPUs without a layout to keep go first.
+    per_node: dict[str, list[GpuSlot]] = {}
     for g in free:
-        per_node[g.node] = per_node.get(g.node, 0) + 1
-    for p in pending:
-        if not free:
-            break
-        host = min(
-            free,
-            key=lambda g: (g.node not in changing, (g.node, g.index) in current, -per_node[g.node], g.node, g.index),
-        )
+        per_node.setdefault(g.node, []).append(g)
+    order = [
+        g
+        for node in sorted(per_node, key=lambda n: (-len(per_node[n]), n))
+        for g in sorted(per_node[node], key=lambda g: ((g.node, g.index) in current, g.index))
+    ]
+    for p, host in zip(pending, order):
         chosen[(host.node, host.index)] = (p, False)
-        changing.add(host.node)
-        free.remove(host)
     return chosen
 
 
