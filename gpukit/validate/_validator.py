@@ -111,6 +111,7 @@ class Validator:
         self._core: Compiler | None = None
         self._core_kinds: dict[str, str] = {}
         self._user: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._user_kinds: set[tuple[str, str]] = set()  # (group, kind) given as CRDs
         for crd in crds:
             if isinstance(crd, dict):
                 self._add_crd(crd, "<crd>")
@@ -135,8 +136,10 @@ class Validator:
             spec = crd["spec"]
             group, kind = spec["group"], spec["names"]["kind"]
             for version in spec["versions"]:
-                version["schema"]["openAPIV3Schema"]
+                if not isinstance(version["schema"]["openAPIV3Schema"], dict):
+                    raise TypeError
                 self._user[f"{group}/{version['name']}/{kind}"] = (crd, version)
+            self._user_kinds.add((group, kind))
         except (KeyError, TypeError):
             raise ManifestError(
                 f"{where}: CRD lacks spec.group, spec.names.kind or a version's "
@@ -179,8 +182,8 @@ class Validator:
                 "user",
             )
         name = self._index.get(key)
-        if name is None:
-            return None
+        if name is None or (_split(api_version)[0], kind) in self._user_kinds:
+            return None  # unknown, or a version the CRD given in its place does not have
         data = self._file(name)
         if name.startswith("core-"):
             compiler = self._core_compiler()
@@ -232,7 +235,12 @@ class Validator:
 
     def known_kinds(self) -> list[str]:
         """Every 'apiVersion/Kind' this validator has a schema for, sorted."""
-        return sorted({*self._index, *self._user})
+        vendored = {
+            key
+            for key in self._index
+            if (_split(key.rsplit("/", 1)[0])[0], key.rsplit("/", 1)[1]) not in self._user_kinds
+        }
+        return sorted({*vendored, *self._user})
 
     def _unknown_message(self, api_version: str, kind: str) -> str:
         group, _ = _split(api_version)

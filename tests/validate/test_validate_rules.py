@@ -642,6 +642,10 @@ def test_a_given_crd_replaces_the_vendored_one():
     # The replacement's spec declares no fields, so the real queue's fields are unknown.
     codes = {i.code for i in validator.validate(cluster_queue())}
     assert codes == {"unknown-field"}
+    # Versions the given CRD lacks are unknown, though gpukit vendors them.
+    old = validator.validate({**cluster_queue(), "apiVersion": "kueue.x-k8s.io/v1beta1"})
+    assert [i.code for i in old] == ["unknown-kind"]
+    assert "known versions: kueue.x-k8s.io/v1beta2;" in old[0].message
     assert validate(cluster_queue()) == []  # the default validator is unaffected
 
 
