@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from gpukit.hardware import GpuModel, get_gpu
 from gpukit.widgets._draw import Block
 
-__all__ = ["LayoutCheck", "check_layout", "mig_parted_config", "placement_blocks"]
+__all__ = ["LayoutCheck", "check_layout", "mig_parted_config"]
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,6 @@ def _blocks(model: GpuModel, placement: object) -> tuple[Block, ...]:
             )
         )
     return tuple(out)
-
-
-def placement_blocks(gpu: str, counts: Mapping[str, int]) -> tuple[tuple[Block, ...], str]:
-    """Blocks of a layout the engine can place, or () and the engine's reason when it cannot."""
-    check = check_layout(gpu, counts)
-    return (check.blocks, "") if check.valid else ((), check.reason)
 
 
 def check_layout(gpu: str, counts: Mapping[str, int]) -> LayoutCheck:
@@ -91,22 +85,21 @@ def check_layout(gpu: str, counts: Mapping[str, int]) -> LayoutCheck:
     )
 
 
-def mig_parted_config(gpu: str, counts: Mapping[str, int], name: str) -> str:
-    """A mig-parted config (the MIG manager's `config.yaml`) with one named layout for ``gpu``.
+def mig_parted_config(gpu: str, counts: Mapping[str, int], name: str | None = None) -> tuple[str, str]:
+    """(config name, ConfigMap YAML) of the MIG manager's mig-parted config for this layout.
 
-    The device filter limits it to the model's PCI ids, so the same config is safe on a
-    node with other GPUs; profile names stay as nvidia-smi writes them ('1g.10gb+me').
+    gpukit.hardware.migparted names the config as the GPU Operator would ('all-balanced',
+    'all-1g.10gb', 'custom-...') unless ``name`` is given, and adds 'all-disabled' beside it.
     """
     from gpukit.hardware.mig import MigLayout
+    from gpukit.hardware.migparted import mig_parted_configmap, node_configs
     from gpukit.manifests import to_yaml
 
     model = get_gpu(gpu)
     layout = MigLayout.from_counts(model, {k: v for k, v in counts.items() if v})
     layout.placement()  # refuse to export a layout the GPU cannot hold
-    entry: dict[str, object] = {}
-    if model.device_filter_ids:
-        entry["device-filter"] = list(model.device_filter_ids)
-    entry["devices"] = "all"
-    entry["mig-enabled"] = True
-    entry["mig-devices"] = dict(layout.counts)
-    return to_yaml({"version": "v1", "mig-configs": {name: [entry]}})
+    labels, configs = node_configs({"node": [(model, layout.counts)]})
+    auto = labels["node"]
+    chosen = name or auto
+    configs = {(chosen if key == auto else key): entries for key, entries in configs.items()}
+    return chosen, to_yaml(mig_parted_configmap(configs))

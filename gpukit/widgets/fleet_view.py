@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as W
 
@@ -43,7 +44,9 @@ class FleetView(W.VBox):
 
     ``fleet`` is a Fleet, a fleet file, ``"live"`` (gpukit.kube discovery) or None (the
     embedded default). Usage comes from ``used`` (GPUs in use per pool, e.g. from a live
-    inventory) and from ``plans`` placed on the fleet.
+    inventory), from ``plans`` placed on the fleet, and from ``packing`` (a
+    gpukit.hardware.packing PackingPlan over ``slots_from_fleet(fleet)``), whose per-GPU
+    layouts are then drawn instead of the pool's current one.
     """
 
     def __init__(
@@ -52,10 +55,12 @@ class FleetView(W.VBox):
         *,
         used: Mapping[str, float] | None = None,
         plans: Iterable[gpukit.Plan] = (),
+        packing: Any = None,
     ) -> None:
         self.error: str | None = None
         self.plans = list(plans)
         self.used = dict(used or {})
+        self.packing = packing
         body: list[W.Widget]
         try:
             self.fleet = self._resolve(fleet)
@@ -92,8 +97,54 @@ class FleetView(W.VBox):
         )
 
     def pool_usage(self, pool: NodePool) -> float:
-        """GPUs in use in ``pool``: the given figure plus what the plans occupy."""
-        return self.used.get(pool.name, 0.0) + gpus_in_use(pool, self.plans)
+        """GPUs in use in ``pool``: the given figure, what the plans occupy, the packing's."""
+        packed = sum(1 for g in self._packed(pool) if g.used)
+        return self.used.get(pool.name, 0.0) + gpus_in_use(pool, self.plans) + packed
+
+    def _packed(self, pool: NodePool) -> list[Any]:
+        """The packing's GPUs of ``pool`` (its nodes are '<pool>-<n>', as slots_from_fleet names them)."""
+        if self.packing is None:
+            return []
+        nodes = {f"{pool.name}-{n}": n for n in range(pool.nodes)}
+        return sorted(
+            (g for g in self.packing.gpus if g.node in nodes),
+            key=lambda g: (nodes[g.node], g.index),
+        )
+
+    def _mig_rows(self, pool: NodePool) -> tuple[list[tuple[str, Any]], str]:
+        """(label, blocks) per GPU drawn, and a note on what was left out or changes."""
+        packed = [g for g in self._packed(pool) if g.layout is not None]  # None: MIG off
+        if packed:
+            # GPUs that host something or change first: those are what the packing is about.
+            packed.sort(key=lambda g: not (g.used or g.changed))
+            rows, notes = [], []
+            for g in packed[:MAX_GPUS_DRAWN]:
+                check = check_layout(pool.gpu, g.layout or {})
+                if not check.valid:
+                    notes.append(f"{g.node}/gpu{g.index}: {check.reason}")
+                label = f"{g.node.removeprefix(pool.name + '-')}/gpu{g.index}"
+                rows.append((label + (" *" if g.changed else ""), check.blocks))
+                if g.hosts:
+                    hosts = ", ".join(f"{d} {p} x{c}" for d, p, c in g.hosts)
+                    notes.append(f"{label} hosts {hosts}")
+            changed = sum(1 for g in packed if g.changed)
+            if changed:
+                notes.append(f"* layout changes on {changed} GPU(s): the MIG manager evicts those nodes' GPU pods")
+            if len(packed) > MAX_GPUS_DRAWN:
+                notes.append(f"… and {len(packed) - MAX_GPUS_DRAWN} more GPUs")
+            return rows, "; ".join(notes)
+        if pool.mig is None:
+            return [], ""
+        check = check_layout(pool.gpu, pool.mig.layout)
+        if not check.valid:
+            return [], f"MIG layout of pool {pool.name}: {check.reason}"
+        shown = min(pool.total_gpus, MAX_GPUS_DRAWN)
+        rows = [
+            (f"n{i // pool.gpus_per_node}/gpu{i % pool.gpus_per_node}", check.blocks)
+            for i in range(shown)
+        ]
+        more = pool.total_gpus - shown
+        return rows, (f"… and {more} more GPUs with the same layout" if more > 0 else "")
 
     def _pool_widget(self, pool: NodePool) -> W.HTML:
         model = pool.model
@@ -115,23 +166,15 @@ class FleetView(W.VBox):
         )
         bar = usage_bar_svg(self.pool_usage(pool), pool.total_gpus)
         grid = ""
-        if pool.mig is not None and model.mig is not None and pool.total_gpus:
+        if model.mig is not None and pool.total_gpus:
             try:
-                check = check_layout(model.key, pool.mig.layout)
+                rows, note = self._mig_rows(pool)
             except GpukitError as exc:
-                grid = notice(f"MIG layout of pool {pool.name}: {exc}", "error", "gpukit-error")
-            else:
-                if not check.valid:
-                    grid = notice(f"MIG layout of pool {pool.name}: {check.reason}", "error", "gpukit-error")
-                else:
-                    shown = min(pool.total_gpus, MAX_GPUS_DRAWN)
-                    rows = [
-                        (f"n{i // pool.gpus_per_node}/gpu{i % pool.gpus_per_node}", check.blocks)
-                        for i in range(shown)
-                    ]
-                    grid = slot_grid_svg(model.mig.memory_slices, rows, css_class="gpukit-pool-grid")
-                    if pool.total_gpus > shown:
-                        grid += f"<div><small>… and {pool.total_gpus - shown} more GPUs with the same layout</small></div>"
+                rows, note = [], f"MIG layout of pool {pool.name}: {exc}"
+            if rows:
+                grid = slot_grid_svg(model.mig.memory_slices, rows, css_class="gpukit-pool-grid")
+            if note:
+                grid += f"<div><small>{escape(note)}</small></div>"
         widget = W.HTML(head + bar + grid)
         widget.add_class("gpukit-pool")
         return widget

@@ -41,7 +41,7 @@ class MigDesigner(W.VBox):
         gpu: str = "H100-80GB",
         layout: Mapping[str, int] | None = None,
         *,
-        config_name: str = "custom-layout",
+        config_name: str = "",
     ) -> None:
         model = get_gpu(gpu)
         if model.mig is None:
@@ -71,8 +71,8 @@ class MigDesigner(W.VBox):
         self.nearest = W.VBox()
         self.nearest.add_class("gpukit-mig-nearest")
         self.config_name = W.Text(
-            value=config_name, description="config name", style=_DESC, continuous_update=False,
-            layout=W.Layout(width="330px"),
+            value=config_name, description="config name", placeholder="(as the GPU Operator names it)",
+            style=_DESC, continuous_update=False, layout=W.Layout(width="330px"),
         )
         self.export = W.HTML()
         self.export.add_class("gpukit-mig-config")
@@ -225,7 +225,7 @@ class MigDesigner(W.VBox):
             self.export.value = "<i>a valid, non-empty layout can be exported</i>"
             return
         try:
-            text = mig_parted_config(check.gpu, check.counts, self.config_name.value.strip() or "custom-layout")
+            name, text = mig_parted_config(check.gpu, check.counts, self.config_name.value.strip() or None)
         except GpukitError as exc:
             self.config_yaml = ""
             self.export.value = notice(str(exc), "error", "gpukit-error")
@@ -234,8 +234,9 @@ class MigDesigner(W.VBox):
         payload = base64.b64encode(text.encode()).decode()
         self.export.value = code_block(text, "gpukit-mig-config-text") + (
             '<a class="gpukit-download-link" download="mig-parted-config.yaml" '
-            f'href="data:application/x-yaml;base64,{payload}">⬇ Download mig-parted config</a>'
-            "<br><small>Put it in the MIG manager's ConfigMap and label the nodes "
-            f"<code>nvidia.com/mig.config={escape(self.config_name.value.strip() or 'custom-layout')}</code>"
-            " (changing the label evicts the node's GPU pods).</small>"
+            f'href="data:application/x-yaml;base64,{payload}">⬇ Download mig-parted ConfigMap</a>'
+            "<br><small>Apply it to the GPU Operator's namespace, point the MIG manager at it "
+            "(ClusterPolicy <code>migManager.config.name</code>) and label the nodes "
+            f"<code>nvidia.com/mig.config={escape(name)}</code> (changing the label evicts the "
+            "node's GPU pods).</small>"
         )

@@ -11,7 +11,7 @@ import ipywidgets as W
 
 import gpukit
 from gpukit._loading import validate_model
-from gpukit.errors import ClusterError, GpukitError, InputError, NoFeasiblePlan, WorkloadError
+from gpukit.errors import GpukitError, InputError, NoFeasiblePlan, WorkloadError
 from gpukit.widgets._cluster import Cluster, detect_cluster
 from gpukit.widgets._draw import code_block, notice
 from gpukit.workload import KINDS
@@ -382,14 +382,16 @@ class Planner(W.VBox):
             return
         try:
             result = self.cluster.apply(self.objects, dry_run=dry_run)
-        except (GpukitError, ClusterError) as exc:
+        except GpukitError as exc:
             self.action_result.value = notice(f"{what} failed: {exc}", "error")
             return
         except Exception as exc:  # the client's own errors, shown rather than raised
             self.action_result.value = notice(f"{what} failed: {type(exc).__name__}: {exc}", "error")
             return
-        self.action_result.value = notice(f"{what}: {_result_text(result)}", "ok") + (
-            code_block(_result_detail(result), "gpukit-apply-detail") if _result_detail(result) else ""
+        ok = getattr(result, "ok", True)
+        detail = _result_detail(result)
+        self.action_result.value = notice(f"{what}: {_result_text(result)}", "ok" if ok else "error") + (
+            code_block(detail, "gpukit-apply-detail") if detail else ""
         )
 
 
@@ -429,12 +431,19 @@ def _rejections_html(rejections: Any) -> str:
 
 
 def _result_text(result: Any) -> str:
+    """gpukit.kube's ApplyResult says it best itself; other results are listed."""
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        return str(summary())
     if isinstance(result, (list, tuple)):
         return f"{len(result)} object(s) accepted"
     return str(result) if result is not None else "done"
 
 
 def _result_detail(result: Any) -> str:
+    table = getattr(result, "table", None)
+    if callable(table):
+        return str(table())
     if isinstance(result, (list, tuple)):
         return "\n".join(str(r) for r in result)
     return ""

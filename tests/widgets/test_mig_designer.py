@@ -12,8 +12,18 @@ pytest.importorskip("ipywidgets")
 from gpukit.errors import InputError, MigLayoutError  # noqa: E402
 from gpukit.hardware import get_gpu  # noqa: E402
 from gpukit.hardware.mig import MigLayout  # noqa: E402
+from gpukit.hardware.migparted import validate_mig_parted_text  # noqa: E402
 from gpukit.widgets import MigDesigner  # noqa: E402
 from gpukit.widgets._mig import mig_parted_config  # noqa: E402
+
+
+def exported(text: str) -> dict:
+    """The mig-parted config inside the exported ConfigMap; it must validate clean."""
+    configmap = yaml.safe_load(text)
+    assert configmap["kind"] == "ConfigMap"
+    inner = configmap["data"]["config.yaml"]
+    assert [f for f in validate_mig_parted_text(inner) if f.severity == "error"] == []
+    return yaml.safe_load(inner)
 
 
 def drawn(designer: MigDesigner) -> list[tuple[str, int]]:
@@ -41,9 +51,10 @@ def test_valid_layout_is_drawn_where_the_engine_places_it(gpu, counts):
     slots = get_gpu(gpu).mig.memory_slices
     assert designer.picture.value.count("<rect") == slots + len(placement.instances)
     assert designer.nearest.children == ()
-    assert yaml.safe_load(designer.config_yaml)["mig-configs"]["custom-layout"][0]["mig-devices"] == (
-        MigLayout.from_counts(gpu, counts).counts
-    )
+    configs = exported(designer.config_yaml)["mig-configs"]
+    (name,) = set(configs) - {"all-disabled"}
+    assert configs[name][0]["mig-devices"] == MigLayout.from_counts(gpu, counts).counts
+    assert f"nvidia.com/mig.config={name}" in designer.export.value
 
 
 INVALID = [
@@ -112,16 +123,18 @@ def test_not_mig_capable_gpu_is_refused():
         MigDesigner("L4")
 
 
-def test_export_is_a_mig_parted_config_for_the_models_devices():
-    designer = MigDesigner("H100-80GB", {"3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2}, config_name="team-mix")
-    doc = yaml.safe_load(designer.config_yaml)
-    assert doc["version"] == "v1"
-    (entry,) = doc["mig-configs"]["team-mix"]
+def test_export_names_the_config_as_the_operator_does_or_as_asked():
+    counts = {"3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2}
+    designer = MigDesigner("H100-80GB", counts)
+    doc = exported(designer.config_yaml)
+    assert doc["version"] == "v1" and set(doc["mig-configs"]) == {"all-disabled", "all-balanced"}
+    (entry,) = doc["mig-configs"]["all-balanced"]
     assert entry["devices"] == "all" and entry["mig-enabled"] is True
     assert entry["device-filter"] == list(get_gpu("H100-80GB").device_filter_ids)
+    assert "nvidia.com/mig.config=all-balanced" in designer.export.value
+    designer.config_name.value = "team-mix"
+    assert set(exported(designer.config_yaml)["mig-configs"]) == {"all-disabled", "team-mix"}
     assert "nvidia.com/mig.config=team-mix" in designer.export.value
-    designer.config_name.value = "renamed"
-    assert "renamed" in yaml.safe_load(designer.config_yaml)["mig-configs"]
 
 
 def test_export_of_an_invalid_layout_is_refused():
@@ -130,8 +143,8 @@ def test_export_of_an_invalid_layout_is_refused():
 
 
 def test_media_extension_profile_keeps_its_name_in_the_export():
-    text = mig_parted_config("A100-40GB", {"1g.5gb+me": 1, "1g.5gb": 2}, "me")
-    assert '1g.5gb+me' in yaml.safe_load(text)["mig-configs"]["me"][0]["mig-devices"]
+    name, text = mig_parted_config("A100-40GB", {"1g.5gb+me": 1, "1g.5gb": 2}, "me")
+    assert name == "me" and "1g.5gb+me" in exported(text)["mig-configs"]["me"][0]["mig-devices"]
 
 
 def test_same_layout_same_bytes():
