@@ -43,7 +43,7 @@ class PlatformFile:
         if self.text is not None and body.startswith("#!"):
             shebang, _, rest = body.partition("\n")
             return f"{shebang}\n{self.header()}\n{rest}"
-        return f"{self.header()}---\n{body}" if self.objects else self.header() + body
+        return self.header() + body
 
 
 def _manifest(path: str, title: str, purpose: Iterable[str], objects: list[dict[str, Any]],

@@ -214,7 +214,6 @@ def platform_plan(
     GPU Operator cannot be configured for (one MIG strategy per cluster).
     """
     options = options or PlatformOptions()
-    plans = tuple(plan(w, fleet) for w in workloads)
     strategies = sorted({p.mig.strategy for p in fleet.node_pools if p.mig is not None})
     if len(strategies) > 1:
         pools = ", ".join(f"{p.name}={p.mig.strategy}" for p in fleet.node_pools if p.mig)
@@ -223,6 +222,9 @@ def platform_plan(
             f"{' and '.join(strategies)} ({pools}); use 'mixed' for every MIG pool"
         )
 
+    device_plugin = _device_plugin_configs(fleet)
+    mig_configs = _mig_configs(fleet)  # fleet errors first: they are the user's to fix
+    plans = tuple(plan(w, fleet) for w in workloads)
     installed = fleet.installed
     local: dict[tuple[str, str], LocalQueueSpec] = {}
     if installed.kueue:
@@ -258,8 +260,8 @@ def platform_plan(
         fleet=fleet,
         options=options,
         plans=plans,
-        device_plugin=_device_plugin_configs(fleet),
-        mig_configs=_mig_configs(fleet),
+        device_plugin=device_plugin,
+        mig_configs=mig_configs,
         local_queues=local_queues,
         cluster_queues=tuple(sorted({q.cluster_queue for q in local_queues})),
         volcano_queues=tuple(sorted(volcano)),
