@@ -175,7 +175,11 @@ class Checker:
                 "length", path, f"must have at most {node.max_len} characters (got {len(value)})"
             )
         if node.pattern is not None and not node.pattern.search(value):
-            self.add("pattern", path, f"{show(value)} does not match pattern {node.pattern_src}")
+            if "[KMGTPE]i" in (node.pattern_src or ""):  # the quantity pattern of controller-gen
+                message = f"{show(value)} is not a quantity (e.g. 8, 500m, 6Gi)"
+            else:
+                message = f"{show(value)} does not match pattern {node.pattern_src}"
+            self.add("pattern", path, message)
         fmt = node.format
         if fmt == "date-time":
             if not _DATE_TIME.fullmatch(value):

@@ -372,6 +372,11 @@ def test_messages_name_the_value_and_the_fix():
     (issue,) = validate(edit(cluster_queue(), "spec.queueingStrategy", "StrictFifo"))
     assert "did you mean 'StrictFIFO'" in issue.message
     assert issue.message.endswith('allowed: "StrictFIFO", "BestEffortFIFO"')
+    quota = "spec.resourceGroups.0.flavors.0.resources.0.nominalQuota"
+    (issue,) = validate(edit(cluster_queue(), quota, "8 GPUs"))
+    assert issue.message == '"8 GPUs" is not a quantity (e.g. 8, 500m, 6Gi)'
+    (issue,) = validate(edit(cluster_queue(), "metadata.labels", {"a": "b c"}))
+    assert issue.message.startswith('label value "b c": must be empty or consist of')
     (issue,) = validate(pod(gpu_container({"limits": {"nvidia.com/gpu": 0.5}})))
     assert "whole number" in issue.message and "0.5" in issue.message
 
