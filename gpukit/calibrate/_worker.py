@@ -33,10 +33,15 @@ def _wait_go() -> float:
 
 
 def _torch_workloads(torch, names: list[str]):
-    """name -> (request callable, samples per request), built on the current CUDA device."""
+    """name -> builder of (request callable, samples per request, objects to keep alive).
+
+    Built one at a time, right before its turn, and dropped after it: each workload is
+    measured with only its own memory on the GPU. The keep-alive tuple matters for CUDA
+    graphs: a replay reads the captured input and weights at their addresses, so they must
+    outlive the capture."""
     dev = torch.device("cuda")
     bf16 = torch.bfloat16
-    gen = torch.Generator(device=dev).manual_seed(1234)
+    torch.manual_seed(1234)
 
     def encoder(batch: int):
         # BERT-base-sized encoder (12 layers, d=768, 12 heads, FFN 3072, 30522-token vocabulary):
@@ -44,7 +49,7 @@ def _torch_workloads(torch, names: list[str]):
         d, heads, ff, layers, vocab, seq = 768, 12, 3072, 12, 30522, 128
 
         def p(*shape, scale=0.02):
-            return torch.randn(*shape, device=dev, dtype=bf16, generator=gen) * scale
+            return torch.randn(*shape, device=dev, dtype=bf16) * scale
 
         emb = p(vocab, d)
         pos = p(seq, d)
@@ -57,7 +62,7 @@ def _torch_workloads(torch, names: list[str]):
             )
             for _ in range(layers)
         ]
-        tokens = torch.randint(0, vocab, (batch, seq), device=dev, generator=gen)
+        tokens = torch.randint(0, vocab, (batch, seq)).to(dev)
         F = torch.nn.functional
 
         @torch.inference_mode()
@@ -73,14 +78,14 @@ def _torch_workloads(torch, names: list[str]):
                 x = F.layer_norm(x + F.linear(h, blk["down"], blk["down_b"]), (d,), *blk["ln2"])
             return x
 
-        return forward, tokens
+        return forward, tokens, (emb, pos, blocks, tokens)
 
     def eager(batch: int):
-        forward, tokens = encoder(batch)
-        return (lambda: forward(tokens)), batch
+        forward, tokens, keep = encoder(batch)
+        return (lambda: forward(tokens)), batch, keep
 
     def graph(batch: int):
-        forward, tokens = encoder(batch)
+        forward, tokens, keep = encoder(batch)
         stream = torch.cuda.Stream()
         stream.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(stream):
@@ -89,14 +94,14 @@ def _torch_workloads(torch, names: list[str]):
         torch.cuda.current_stream().wait_stream(stream)
         g = torch.cuda.CUDAGraph()
         with torch.cuda.graph(g):
-            forward(tokens)
-        return g.replay, batch
+            out = forward(tokens)
+        return g.replay, batch, (keep, forward, g, out, stream)
 
     def matmul():
         # 8 chained 4096^3 bf16 products (1.1 TFLOP per request): saturates the GPU alone.
         n = 4096
-        a = torch.randn(n, n, device=dev, dtype=bf16, generator=gen)
-        w = torch.randn(n, n, device=dev, dtype=bf16, generator=gen) / math.sqrt(n)
+        a = torch.randn(n, n, device=dev, dtype=bf16)
+        w = torch.randn(n, n, device=dev, dtype=bf16) / math.sqrt(n)
 
         def request():
             x = a
@@ -104,7 +109,7 @@ def _torch_workloads(torch, names: list[str]):
                 x = x @ w
             return x
 
-        return request, 1
+        return request, 1, (a, w)
 
     table = {
         "w1-eager-b1": lambda: eager(1),
@@ -116,7 +121,7 @@ def _torch_workloads(torch, names: list[str]):
     unknown = [n for n in names if n not in table]
     if unknown:
         raise SystemExit(f"worker: unknown workloads {unknown}; known: {sorted(table)}")
-    return {name: table[name]() for name in names}
+    return {name: table[name] for name in names}
 
 
 def _run_real(args) -> None:
@@ -138,7 +143,9 @@ def _run_real(args) -> None:
         }
     )
     sync = torch.cuda.synchronize
-    for name, (request, samples) in _torch_workloads(torch, args.workloads).items():
+    for name, build in _torch_workloads(torch, args.workloads).items():
+        request, samples, keep = build()
+        torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         warm_end = time.monotonic() + args.warmup
         warm = 0
@@ -176,6 +183,9 @@ def _run_real(args) -> None:
                 "torch_reserved_mib": round(torch.cuda.memory_reserved() / 2**20, 1),
             }
         )
+        del request, keep
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
 
 
 # -- fake workloads (no GPU): the orchestration's test double ------------------------------
@@ -225,7 +235,12 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit:
         raise
     except BaseException as exc:  # report to the orchestrator, which owns the error message
-        _emit({"event": "error", "message": f"{type(exc).__name__}: {exc}"})
+        import traceback
+
+        where = traceback.extract_tb(exc.__traceback__)[-3:]
+        trace = " <- ".join(f"{f.name}:{f.lineno} {f.line}" for f in reversed(where))
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        _emit({"event": "error", "message": f"{type(exc).__name__}: {first} (at {trace})"})
         raise SystemExit(1) from None
     _emit({"event": "done"})
 

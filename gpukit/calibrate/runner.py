@@ -302,6 +302,7 @@ def run_calibration(
     start_timeout: float = 120.0,
     progress: Callable[[str], None] | None = None,
     command: str | None = None,
+    checkpoint: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Measure and return the raw result: machine facts plus one summary per workload/mode/N.
 
@@ -345,6 +346,31 @@ def run_calibration(
     hello: dict[str, Any] = {}
     mps_logs: list[str] = []
     started = time.monotonic()
+
+    def result() -> dict[str, Any]:
+        facts_now = dict(facts)
+        if hello.get("torch"):
+            facts_now["torch"] = f"{hello['torch']} (CUDA {hello.get('torch_cuda')})"
+            facts_now["device"] = f"{hello.get('device')}, {hello.get('sm_count')} SMs, {hello.get('memory_mib')} MiB"
+        return {
+            "kind": "gpukit-calibration-run",
+            "measured": _dt.date.today().isoformat(),
+            "fake": fake,
+            "command": command or "python -m gpukit.calibrate",
+            "machine": facts_now,
+            "method": {
+                "window_s": str(window),
+                "warmup_s": str(warmup),
+                "replicas": ",".join(str(n) for n in sorted(set(replicas))),
+                "modes": ",".join(modes),
+                "loop": "closed loop per replica: issue, synchronise, time; all replicas start behind a barrier",
+                "skipped": "; ".join(skipped) or "nothing",
+                "elapsed_s": f"{time.monotonic() - started:.0f}",
+            },
+            "mps_logs": mps_logs[-3:],
+            "workloads": {name: {"description": WORKLOADS[name], "rows": rows[name]} for name in workloads},
+        }
+
     runs = plan_runs(replicas, modes)
     if RunSpec("time-slicing", 1) not in runs:
         runs.insert(0, RunSpec("time-slicing", 1))  # the solo reference every ratio needs
@@ -355,36 +381,20 @@ def run_calibration(
             fake_profile=fake_profile_for(spec, workloads) if fake else None, start_timeout=start_timeout,
         )
         if spec.mode == "time-slicing":
-            results, hello = _one_run(spec, base_env=base_env, **kwargs)  # type: ignore[arg-type]
+            results, said = _one_run(spec, base_env=base_env, **kwargs)  # type: ignore[arg-type]
         else:
             assert control_cmd is not None
             daemon = MpsDaemon(control_cmd)
             with daemon:
                 env = dict(base_env)
                 env.update(daemon.client_env())
-                results, hello = _one_run(spec, base_env=env, **kwargs)  # type: ignore[arg-type]
+                results, said = _one_run(spec, base_env=env, **kwargs)  # type: ignore[arg-type]
             if daemon.log_tail:
                 mps_logs.append(f"{spec.mode} N={spec.replicas}: {daemon.log_tail}")
+        # Device facts as a plain process sees them (an MPS-limited client sees fewer SMs).
+        hello = hello or said
         for name, summary in results.items():
             rows[name].append(summary)
-    if hello.get("torch"):
-        facts["torch"] = f"{hello['torch']} (CUDA {hello.get('torch_cuda')})"
-        facts["device"] = f"{hello.get('device')}, {hello.get('sm_count')} SMs, {hello.get('memory_mib')} MiB"
-    return {
-        "kind": "gpukit-calibration-run",
-        "measured": _dt.date.today().isoformat(),
-        "fake": fake,
-        "command": command or "python -m gpukit.calibrate",
-        "machine": facts,
-        "method": {
-            "window_s": str(window),
-            "warmup_s": str(warmup),
-            "replicas": ",".join(str(n) for n in sorted(set(replicas))),
-            "modes": ",".join(modes),
-            "loop": "closed loop per replica: issue, synchronise, time; all replicas start behind a barrier",
-            "skipped": "; ".join(skipped) or "nothing",
-            "elapsed_s": f"{time.monotonic() - started:.0f}",
-        },
-        "mps_logs": mps_logs[-3:],
-        "workloads": {name: {"description": WORKLOADS[name], "rows": rows[name]} for name in workloads},
-    }
+        if checkpoint is not None:
+            checkpoint(result())
+    return result()

@@ -66,9 +66,10 @@ def run_command(
         mps_control=mps_control,
         progress=lambda msg: typer.echo(msg, err=True),
         command=command,
+        checkpoint=(lambda partial: _write_raw(raw, partial)) if raw else None,
     )
     if raw:
-        Path(raw).write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        _write_raw(raw, result)
     gpu_model = gpu or ("H200" if fake else None)
     calibration = fit_calibration(calibration_from_run(result, gpu=gpu_model))
     text = dump_calibration(calibration)
@@ -81,6 +82,11 @@ def run_command(
         _print_comparison(calibration, compare_with)
     if log_json:
         typer.echo(LOG_MARKER + json.dumps(result, sort_keys=True, separators=(",", ":")))
+
+
+def _write_raw(path: str, result: dict) -> None:  # type: ignore[type-arg]
+    # Written after every (mode, N) too, so an interrupted run keeps what it measured.
+    Path(path).write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _print_comparison(calibration, against: str) -> None:  # type: ignore[no-untyped-def]
