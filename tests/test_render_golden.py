@@ -30,7 +30,9 @@ def test_example_manifests_match_golden(example):
     golden = GOLDEN / f"{workload.name}.yaml"
     if REGENERATE:
         golden.write_text(text)
-    assert golden.exists(), f"no golden file for {workload.name}; run with GPUKIT_REGENERATE_GOLDEN=1"
+    assert golden.exists(), (
+        f"no golden file for {workload.name}; run with GPUKIT_REGENERATE_GOLDEN=1"
+    )
     assert text == golden.read_text()
 
 
@@ -49,7 +51,9 @@ def test_gpu_resources_are_in_limits_with_the_gpu_toleration(example):
     (workload,) = gk.load_workloads(example)
     p = gk.plan(workload)
     for pod in _pod_specs(gk.render(p)):
-        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
+        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
+            "tolerations"
+        ]
         assert pod["nodeSelector"]["nvidia.com/gpu.product"].startswith(p.pool.gpu_product)
         for c in pod["containers"]:
             assert c["resources"]["limits"][p.choice.resource_name] == p.choice.gpus

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -39,8 +39,10 @@ def render_command(
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="folder to write the bundle into")],
     fleet: Annotated[
-        Optional[str],
-        typer.Option("--fleet", "-f", help="fleet YAML file or 'live'; default: the embedded default fleet"),
+        str | None,
+        typer.Option(
+            "--fleet", "-f", help="fleet YAML file or 'live'; default: the embedded default fleet"
+        ),
     ] = None,
     node_class: Annotated[
         str,

@@ -50,7 +50,11 @@ def _request(plan: Plan) -> Obj:
             "deviceClassName": MIG_DEVICE_CLASS,
             "count": 1,
             "selectors": [
-                {"cel": {"expression": f"device.attributes['{DRIVER}'].profile == '{choice.mig_profile}'"}}
+                {
+                    "cel": {
+                        "expression": f"device.attributes['{DRIVER}'].profile == '{choice.mig_profile}'"
+                    }
+                }
             ],
         }
     return {"deviceClassName": GPU_DEVICE_CLASS, "count": 1 if shares_claim(plan) else choice.gpus}
@@ -76,7 +80,11 @@ def _sharing_config(plan: Plan) -> list[Obj]:
             "requests": [DRA_CLAIM],
             "opaque": {
                 "driver": DRIVER,
-                "parameters": {"apiVersion": GPU_CONFIG_API, "kind": "GpuConfig", "sharing": sharing},
+                "parameters": {
+                    "apiVersion": GPU_CONFIG_API,
+                    "kind": "GpuConfig",
+                    "sharing": sharing,
+                },
             },
         }
     ]
@@ -99,7 +107,14 @@ def claim_objects(plan: Plan, labels: dict[str, str]) -> list[Obj]:
                 f"which has {replicas} shares, but the workload runs {plan.pods} pods; "
                 f"lower replicas to {replicas} or fewer, or split the workload"
             )
-        return [{"apiVersion": DRA_API, "kind": "ResourceClaim", "metadata": metadata, "spec": {"devices": devices}}]
+        return [
+            {
+                "apiVersion": DRA_API,
+                "kind": "ResourceClaim",
+                "metadata": metadata,
+                "spec": {"devices": devices},
+            }
+        ]
     return [
         {
             "apiVersion": DRA_API,

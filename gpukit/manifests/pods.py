@@ -45,7 +45,9 @@ def uses_dra(plan: Plan) -> bool:
     return plan.fleet.installed.dra
 
 
-def pool_node_selector(pool: NodePool, *, dra: bool = False, mig_profile: str | None = None) -> dict[str, str]:
+def pool_node_selector(
+    pool: NodePool, *, dra: bool = False, mig_profile: str | None = None
+) -> dict[str, str]:
     """Node labels that select ``pool``'s nodes: GPU Feature Discovery labels plus the pool's own.
 
     GFD writes ``nvidia.com/gpu.product``; under the single MIG strategy it appends

@@ -15,10 +15,10 @@ __all__ = [
     "KUEUE_QUEUE_LABEL",
     "PREEMPTIBLE_CLASS",
     "PRIORITY_CLASSES",
-    "PriorityClass",
-    "Scheduling",
     "VOLCANO_GROUP_ANNOTATION",
     "VOLCANO_SCHEDULER",
+    "PriorityClass",
+    "Scheduling",
     "scheduling",
 ]
 
@@ -134,7 +134,9 @@ def scheduling(plan: Plan) -> Scheduling:
     )
 
 
-def volcano_podgroup(plan: Plan, sched: Scheduling, members: int, labels: dict[str, str]) -> dict[str, Any]:
+def volcano_podgroup(
+    plan: Plan, sched: Scheduling, members: int, labels: dict[str, str]
+) -> dict[str, Any]:
     """A Volcano PodGroup for plain pods: all ``members`` pods are placed together or none."""
     spec: dict[str, Any] = {"minMember": members, "queue": sched.volcano_queue}
     if sched.priority_class:

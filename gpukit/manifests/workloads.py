@@ -167,7 +167,9 @@ def render_job(plan: Plan) -> list[Obj]:
         env = torchrun_env(plan, master_addr=f"{w.name}-0.{w.name}")
         extra["subdomain"] = w.name
         objects.append(_headless_service(plan, {"batch.kubernetes.io/job-name": w.name}))
-    pod = pod_spec(plan, "Never" if w.is_distributed else "OnFailure", env=env, sched=sched, extra=extra)
+    pod = pod_spec(
+        plan, "Never" if w.is_distributed else "OnFailure", env=env, sched=sched, extra=extra
+    )
     spec["template"] = {"metadata": _template_metadata(plan, sched), "spec": pod}
     objects.append(
         {
@@ -191,8 +193,13 @@ def render_volcano_job(plan: Plan) -> list[Obj]:
 
     def task(name: str, replicas: int) -> Obj:
         # schedulerName and priority are the Job's; Volcano copies them to every pod.
-        pod = pod_spec(plan, "OnFailure", env=nccl_env(), container_name=name,
-                       sched=Scheduling(None, None, None, None, None))
+        pod = pod_spec(
+            plan,
+            "OnFailure",
+            env=nccl_env(),
+            container_name=name,
+            sched=Scheduling(None, None, None, None, None),
+        )
         return {
             "name": name,
             "replicas": replicas,
@@ -292,7 +299,9 @@ def render_trainjob(plan: Plan) -> list[Obj]:
                             "template": {
                                 "spec": {
                                     "template": {
-                                        "metadata": {"labels": {**_labels(plan), **sched.pod_labels()}},
+                                        "metadata": {
+                                            "labels": {**_labels(plan), **sched.pod_labels()}
+                                        },
                                         "spec": pod,
                                     }
                                 }

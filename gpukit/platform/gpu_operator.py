@@ -8,7 +8,12 @@ from gpukit.manifests.yaml import to_yaml
 from gpukit.platform.mig import mig_parted_configmap
 from gpukit.platform.model import PlatformPlan
 
-__all__ = ["DEFAULT_DEVICE_PLUGIN_CONFIG", "device_plugin_configmap", "helm_values", "operator_configmaps"]
+__all__ = [
+    "DEFAULT_DEVICE_PLUGIN_CONFIG",
+    "device_plugin_configmap",
+    "helm_values",
+    "operator_configmaps",
+]
 
 #: Key of the device-plugin config nodes without a ``nvidia.com/device-plugin.config``
 #: label get: whole GPUs, no sharing. The operator does not fall back to another key.
@@ -72,7 +77,10 @@ def helm_values(pp: PlatformPlan) -> dict[str, Any]:
                 "default": DEFAULT_DEVICE_PLUGIN_CONFIG,
             }
         values["devicePlugin"] = plugin
-    values["dcgmExporter"] = {"enabled": True, "serviceMonitor": {"enabled": True, "interval": "15s"}}
+    values["dcgmExporter"] = {
+        "enabled": True,
+        "serviceMonitor": {"enabled": True, "interval": "15s"},
+    }
     values["mig"] = {"strategy": pp.mig_strategy}
     if pp.mig_configs:
         values["migManager"] = {

@@ -37,17 +37,33 @@ def nodepools(pp: PlatformPlan) -> list[dict[str, Any]]:
     pools = []
     for pool in pp.fleet.node_pools:
         requirements: list[dict[str, Any]] = [
-            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [options.capacity_type]},
+            {
+                "key": "karpenter.sh/capacity-type",
+                "operator": "In",
+                "values": [options.capacity_type],
+            },
             {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
             {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
         ]
         if options.node_class.group == AWS_GROUP:
             requirements += [
-                {"key": f"{AWS_GROUP}/instance-gpu-name", "operator": "In", "values": [_aws_gpu_name(pool)]},
-                {"key": f"{AWS_GROUP}/instance-gpu-count", "operator": "In", "values": [str(pool.gpus_per_node)]},
+                {
+                    "key": f"{AWS_GROUP}/instance-gpu-name",
+                    "operator": "In",
+                    "values": [_aws_gpu_name(pool)],
+                },
+                {
+                    "key": f"{AWS_GROUP}/instance-gpu-count",
+                    "operator": "In",
+                    "values": [str(pool.gpus_per_node)],
+                },
             ]
         taints = [
-            {"key": t.key, **({"value": t.value} if t.value is not None else {}), "effect": t.effect}
+            {
+                "key": t.key,
+                **({"value": t.value} if t.value is not None else {}),
+                "effect": t.effect,
+            }
             for t in pool.taints
         ]
         spec: dict[str, Any] = {
@@ -60,7 +76,10 @@ def nodepools(pp: PlatformPlan) -> list[dict[str, Any]]:
             {
                 "apiVersion": "karpenter.sh/v1",
                 "kind": "NodePool",
-                "metadata": {"name": f"gpukit-{pool.name}", "labels": {"app.kubernetes.io/managed-by": "gpukit"}},
+                "metadata": {
+                    "name": f"gpukit-{pool.name}",
+                    "labels": {"app.kubernetes.io/managed-by": "gpukit"},
+                },
                 "spec": {
                     "template": {"metadata": {"labels": node_labels(pp, pool)}, "spec": spec},
                     # Never grow past the pool the fleet describes (the plans assume its size).

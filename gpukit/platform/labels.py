@@ -54,7 +54,11 @@ def label_plan(pp: PlatformPlan) -> list[PoolLabels]:
         if config:
             labels.append(("nvidia.com/device-plugin.config", config))
         if labels:
-            plan.append(PoolLabels(pool.name, tuple(labels), _selector(pool, pools, pp.dra), env_name(pool.name)))
+            plan.append(
+                PoolLabels(
+                    pool.name, tuple(labels), _selector(pool, pools, pp.dra), env_name(pool.name)
+                )
+            )
     return plan
 
 
@@ -106,8 +110,10 @@ def label_script(pp: PlatformPlan) -> str:
             lines.append(f"  echo {shlex.quote(hint)} >&2")
             lines.append("  missing=1")
             lines.append("else")
-            lines.append(f"  read -r -a nodes <<< \"${{{var}}}\"")
-            lines.append(f'  run "$KUBECTL" label nodes --overwrite "${{nodes[@]}}" {_command(pairs)}')
+            lines.append(f'  read -r -a nodes <<< "${{{var}}}"')
+            lines.append(
+                f'  run "$KUBECTL" label nodes --overwrite "${{nodes[@]}}" {_command(pairs)}'
+            )
             lines.append("fi")
         lines.append("")
     lines.append('exit "$missing"')

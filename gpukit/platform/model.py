@@ -52,7 +52,8 @@ class PlatformOptions(BaseModel):
     device_plugin_configmap: str = "gpukit-device-plugin-config"
     mig_configmap: str = "gpukit-mig-parted-config"
     cluster_queue: str = Field(
-        default="gpukit-gpus", description="ClusterQueue for Kueue queues whose fleet entry names none"
+        default="gpukit-gpus",
+        description="ClusterQueue for Kueue queues whose fleet entry names none",
     )
     cohort: str = "gpukit"
     node_class: NodeClassRef = NodeClassRef()
@@ -80,7 +81,9 @@ class DevicePluginConfig:
                 key: {
                     "renameByDefault": self.rename_by_default,
                     "failRequestsGreaterThanOne": self.fail_requests_greater_than_one,
-                    "resources": [{"name": name, "replicas": self.replicas} for name in self.resources],
+                    "resources": [
+                        {"name": name, "replicas": self.replicas} for name in self.resources
+                    ],
                 }
             },
         }
@@ -175,7 +178,9 @@ def _device_plugin_configs(fleet: Fleet) -> tuple[DevicePluginConfig, ...]:
         share = pool.sharing
         if share is None:
             continue
-        name = share.config_name or f"{share.mode}-{share.replicas}" + ("-shared" if share.rename_by_default else "")
+        name = share.config_name or f"{share.mode}-{share.replicas}" + (
+            "-shared" if share.rename_by_default else ""
+        )
         config = DevicePluginConfig(
             name=name,
             mode=share.mode,
@@ -194,7 +199,9 @@ def _device_plugin_configs(fleet: Fleet) -> tuple[DevicePluginConfig, ...]:
                 f"{name!r} but share GPUs differently; give one of them another sharing.config_name"
             )
         else:
-            configs[name] = DevicePluginConfig(**{**known.__dict__, "pools": (*known.pools, pool.name)})
+            configs[name] = DevicePluginConfig(
+                **{**known.__dict__, "pools": (*known.pools, pool.name)}
+            )
     return tuple(configs[n] for n in sorted(configs))
 
 
@@ -202,7 +209,6 @@ def _mig_configs(fleet: Fleet) -> dict[str, str]:
     from gpukit.platform.mig import mig_config_names
 
     return mig_config_names(fleet)
-
 
 
 def platform_plan(
@@ -239,7 +245,9 @@ def platform_plan(
             name = p.queue if p.scheduler == "kueue" else (w.queue or w.team)
             if name and (p.namespace, name) not in local:
                 # A team with no queue yet gets one, so its next plan can go through Kueue.
-                local[(p.namespace, name)] = LocalQueueSpec(name, p.namespace, options.cluster_queue)
+                local[(p.namespace, name)] = LocalQueueSpec(
+                    name, p.namespace, options.cluster_queue
+                )
     local_queues = tuple(local[k] for k in sorted(local))
 
     volcano: set[str] = set()
@@ -281,4 +289,3 @@ def split(total: int, parts: int, index: int) -> int:
 def env_name(pool: str) -> str:
     """A shell variable name for a pool: GPUKIT_NODES_<POOL>."""
     return "GPUKIT_NODES_" + re.sub(r"[^A-Za-z0-9]", "_", pool).upper()
-

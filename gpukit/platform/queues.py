@@ -29,7 +29,11 @@ _MANAGED = {"app.kubernetes.io/managed-by": "gpukit"}
 
 def namespaces(pp: PlatformPlan) -> list[Obj]:
     return [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(_MANAGED)}}
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, "labels": dict(_MANAGED)},
+        }
         for name in pp.namespaces
     ]
 
@@ -78,7 +82,11 @@ def resource_flavors(pp: PlatformPlan) -> list[Obj]:
         spec: Obj = {"nodeLabels": pool_node_selector(pool, dra=pp.dra)}
         if pool.taints:
             spec["nodeTaints"] = [
-                {"key": t.key, **({"value": t.value} if t.value is not None else {}), "effect": t.effect}
+                {
+                    "key": t.key,
+                    **({"value": t.value} if t.value is not None else {}),
+                    "effect": t.effect,
+                }
                 for t in pool.taints
             ]
         flavors.append(
@@ -117,7 +125,9 @@ def cluster_queues(pp: PlatformPlan) -> list[Obj]:
                 "resources": [
                     {
                         "name": r,
-                        "nominalQuota": _quantity(r, split(capacity[pool.name].get(r, 0), count, index)),
+                        "nominalQuota": _quantity(
+                            r, split(capacity[pool.name].get(r, 0), count, index)
+                        ),
                     }
                     for r in covered
                 ],

@@ -19,10 +19,21 @@ from gpukit.validate import validate_objects
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "manifests"
 REGENERATE = os.environ.get("GPUKIT_REGENERATE_GOLDEN") == "1"
 
-DDP = {"kind": "training", "workers": 2, "gpus": 8, "team": "team-research",
-       "command": ["torchrun", "train.py"]}
-LLM = {"kind": "inference", "workers": 2, "gpus": 8, "gpu_memory": "500Gi", "team": "team-vision",
-       "image": "vllm/vllm-openai:v0.8.5"}
+DDP = {
+    "kind": "training",
+    "workers": 2,
+    "gpus": 8,
+    "team": "team-research",
+    "command": ["torchrun", "train.py"],
+}
+LLM = {
+    "kind": "inference",
+    "workers": 2,
+    "gpus": 8,
+    "gpu_memory": "500Gi",
+    "team": "team-vision",
+    "image": "vllm/vllm-openai:v0.8.5",
+}
 
 # id -> (workload, fleet name, installed overrides, plan overrides)
 CASES: dict[str, tuple[dict[str, Any], str, dict[str, bool], dict[str, Any]]] = {
@@ -33,20 +44,49 @@ CASES: dict[str, tuple[dict[str, Any], str, dict[str, bool], dict[str, Any]]] = 
     "volcano-job-preemptible": ({**DDP, "preemptible": True}, "default", {}, {}),
     "lws-volcano": (LLM, "default", {"lws": True}, {}),
     "lws-kueue": (LLM, "no-volcano", {}, {}),
-    "dra-mig-deployment": ({"kind": "inference", "gpu_memory": "6Gi", "isolation": "strict", "replicas": 3},
-                           "dra", {}, {}),
+    "dra-mig-deployment": (
+        {"kind": "inference", "gpu_memory": "6Gi", "isolation": "strict", "replicas": 3},
+        "dra",
+        {},
+        {},
+    ),
     "dra-dedicated-jobset": (DDP, "dra", {}, {}),
-    "dra-time-slicing-pod": ({"kind": "interactive", "isolation": "none", "namespace": "team-vision"},
-                             "dra", {}, {}),
-    "dra-mps-deployment": ({"kind": "inference", "gpu_memory": "3Gi", "isolation": "process",
-                            "priority": "throughput", "replicas": 2}, "default", {"dra": True}, {}),
-    "mig-single-strategy": ({"kind": "inference", "gpu_memory": "40Gi", "isolation": "strict"},
-                            "no-volcano", {}, {}),
-    "time-slicing-renamed-kai": ({"kind": "ci", "gpu_memory": "2Gi", "command": ["pytest", "-m", "gpu"]},
-                                 "kai", {}, {}),
-    "volcano-podgroup-job": ({"kind": "batch-inference", "gpu_memory": "20Gi", "replicas": 2,
-                              "team": "team-research"}, "default", {},
-                             {"scheduler": "volcano", "queue": "team-research"}),
+    "dra-time-slicing-pod": (
+        {"kind": "interactive", "isolation": "none", "namespace": "team-vision"},
+        "dra",
+        {},
+        {},
+    ),
+    "dra-mps-deployment": (
+        {
+            "kind": "inference",
+            "gpu_memory": "3Gi",
+            "isolation": "process",
+            "priority": "throughput",
+            "replicas": 2,
+        },
+        "default",
+        {"dra": True},
+        {},
+    ),
+    "mig-single-strategy": (
+        {"kind": "inference", "gpu_memory": "40Gi", "isolation": "strict"},
+        "no-volcano",
+        {},
+        {},
+    ),
+    "time-slicing-renamed-kai": (
+        {"kind": "ci", "gpu_memory": "2Gi", "command": ["pytest", "-m", "gpu"]},
+        "kai",
+        {},
+        {},
+    ),
+    "volcano-podgroup-job": (
+        {"kind": "batch-inference", "gpu_memory": "20Gi", "replicas": 2, "team": "team-research"},
+        "default",
+        {},
+        {"scheduler": "volcano", "queue": "team-research"},
+    ),
 }
 
 
@@ -110,17 +150,23 @@ def test_every_pod_tolerates_its_pool_and_selects_its_product(fleet, case):
             continue
         assert pod["nodeSelector"]["nvidia.com/gpu.product"].startswith(p.pool.gpu_product)
         for taint in p.pool.taints:
-            assert any(t["key"] == taint.key and t["effect"] == taint.effect for t in pod["tolerations"])
+            assert any(
+                t["key"] == taint.key and t["effect"] == taint.effect for t in pod["tolerations"]
+            )
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_claims_and_services_come_before_what_uses_them(fleet, case):
     kinds = [o["kind"] for o in gk.render(_plan(fleet, case))]
     first_workload = min(
-        i for i, k in enumerate(kinds) if k not in ("ResourceClaimTemplate", "ResourceClaim", "Service", "PodGroup")
+        i
+        for i, k in enumerate(kinds)
+        if k not in ("ResourceClaimTemplate", "ResourceClaim", "Service", "PodGroup")
     )
-    assert all(k not in ("ResourceClaimTemplate", "ResourceClaim", "Service", "PodGroup")
-               for k in kinds[first_workload:])
+    assert all(
+        k not in ("ResourceClaimTemplate", "ResourceClaim", "Service", "PodGroup")
+        for k in kinds[first_workload:]
+    )
 
 
 # -- what each case is there to show --------------------------------------------------------
@@ -145,7 +191,9 @@ def test_kueue_managed_kinds_start_suspended_with_the_queue_label(fleet, case, k
 
 
 def test_pytorchjob_suspends_through_run_policy(fleet):
-    p = _plan(fleet, "pytorchjob-kai").model_copy(update={"scheduler": "kueue", "queue": "team-research"})
+    p = _plan(fleet, "pytorchjob-kai").model_copy(
+        update={"scheduler": "kueue", "queue": "team-research"}
+    )
     job = _one(gk.render(p), "PyTorchJob")
     assert job["spec"]["runPolicy"] == {"suspend": True}
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "team-research"
@@ -165,9 +213,15 @@ def test_lws_gets_the_queue_label_and_no_suspend(fleet):
 def test_lws_service_selects_the_leaders(fleet):
     objects = gk.render(_plan(fleet, "lws-volcano"))
     service = _one(objects, "Service")
-    assert service["spec"]["selector"] == {"leaderworkerset.sigs.k8s.io/name": "lws-volcano", "role": "leader"}
+    assert service["spec"]["selector"] == {
+        "leaderworkerset.sigs.k8s.io/name": "lws-volcano",
+        "role": "leader",
+    }
     lws = _one(objects, "LeaderWorkerSet")
-    assert lws["spec"]["leaderWorkerTemplate"]["leaderTemplate"]["metadata"]["labels"]["role"] == "leader"
+    assert (
+        lws["spec"]["leaderWorkerTemplate"]["leaderTemplate"]["metadata"]["labels"]["role"]
+        == "leader"
+    )
     for pod in _pods([lws]):
         assert pod["schedulerName"] == "volcano"
 
@@ -196,7 +250,10 @@ def test_plain_pods_under_volcano_get_a_podgroup_and_the_group_annotation(fleet)
     job = _one(objects, "Job")
     assert group["spec"] == {"minMember": 2, "queue": "team-research"}
     template = job["spec"]["template"]
-    assert template["metadata"]["annotations"]["scheduling.k8s.io/group-name"] == group["metadata"]["name"]
+    assert (
+        template["metadata"]["annotations"]["scheduling.k8s.io/group-name"]
+        == group["metadata"]["name"]
+    )
     assert template["spec"]["schedulerName"] == "volcano"
 
 
@@ -227,7 +284,9 @@ def test_distributed_pods_get_rendezvous_nccl_and_shm(fleet):
     assert env["NCCL_DEBUG"]["value"] == "WARN"
     assert "NCCL_SOCKET_IFNAME" not in env  # cluster-specific: never guessed
     assert env["PET_NNODES"]["value"] == "2"
-    assert env["PET_NODE_RANK"]["valueFrom"]["fieldRef"]["fieldPath"].endswith("job-completion-index']")
+    assert env["PET_NODE_RANK"]["valueFrom"]["fieldRef"]["fieldPath"].endswith(
+        "job-completion-index']"
+    )
     assert env["MASTER_ADDR"]["value"] == f"indexed-job-kueue-0.{service['metadata']['name']}"
     assert pod["subdomain"] == service["metadata"]["name"]
     assert {"name": "dshm", "emptyDir": {"medium": "Memory"}} in pod["volumes"]
@@ -241,29 +300,50 @@ def test_trainjob_patches_reach_the_runtime_node_container(fleet):
     (replicated,) = patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"]
     assert replicated["name"] == "node"
     pod = replicated["template"]["spec"]["template"]["spec"]
-    assert pod["containers"] == [{"name": "node", "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}]}]
+    assert pod["containers"] == [
+        {"name": "node", "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}]}
+    ]
 
 
 @pytest.mark.parametrize(
     ("case", "claim_kind", "device_class", "reference"),
     [
-        ("dra-mig-deployment", "ResourceClaimTemplate", "mig.nvidia.com", "resourceClaimTemplateName"),
-        ("dra-dedicated-jobset", "ResourceClaimTemplate", "gpu.nvidia.com", "resourceClaimTemplateName"),
+        (
+            "dra-mig-deployment",
+            "ResourceClaimTemplate",
+            "mig.nvidia.com",
+            "resourceClaimTemplateName",
+        ),
+        (
+            "dra-dedicated-jobset",
+            "ResourceClaimTemplate",
+            "gpu.nvidia.com",
+            "resourceClaimTemplateName",
+        ),
         ("dra-time-slicing-pod", "ResourceClaim", "gpu.nvidia.com", "resourceClaimName"),
         ("dra-mps-deployment", "ResourceClaim", "gpu.nvidia.com", "resourceClaimName"),
     ],
 )
-def test_dra_pods_reference_a_claim_of_the_driver_device_class(fleet, case, claim_kind, device_class, reference):
+def test_dra_pods_reference_a_claim_of_the_driver_device_class(
+    fleet, case, claim_kind, device_class, reference
+):
     p = _plan(fleet, case)
     objects = gk.render(p)
     claim = _one(objects, claim_kind)
-    devices = claim["spec"]["spec"]["devices"] if claim_kind == "ResourceClaimTemplate" else claim["spec"]["devices"]
+    devices = (
+        claim["spec"]["spec"]["devices"]
+        if claim_kind == "ResourceClaimTemplate"
+        else claim["spec"]["devices"]
+    )
     (request,) = devices["requests"]
     assert request["exactly"]["deviceClassName"] == device_class
     if p.sharing == "dedicated":
         assert request["exactly"]["count"] == p.choice.gpus
     if p.sharing == "mig":
-        assert f"== '{p.choice.mig_profile}'" in request["exactly"]["selectors"][0]["cel"]["expression"]
+        assert (
+            f"== '{p.choice.mig_profile}'"
+            in request["exactly"]["selectors"][0]["cel"]["expression"]
+        )
     for pod in _pods(objects):
         assert pod["resourceClaims"] == [{"name": "gpu", reference: claim["metadata"]["name"]}]
         resources = pod["containers"][0]["resources"]
@@ -271,7 +351,9 @@ def test_dra_pods_reference_a_claim_of_the_driver_device_class(fleet, case, clai
         assert not any(k.startswith("nvidia.com/") for k in resources["limits"])
 
 
-@pytest.mark.parametrize(("case", "strategy"), [("dra-time-slicing-pod", "TimeSlicing"), ("dra-mps-deployment", "MPS")])
+@pytest.mark.parametrize(
+    ("case", "strategy"), [("dra-time-slicing-pod", "TimeSlicing"), ("dra-mps-deployment", "MPS")]
+)
 def test_dra_shared_claims_carry_the_sharing_strategy(fleet, case, strategy):
     claim = _one(gk.render(_plan(fleet, case)), "ResourceClaim")
     (config,) = claim["spec"]["devices"]["config"]
@@ -287,7 +369,9 @@ def test_dra_shared_claims_carry_the_sharing_strategy(fleet, case, strategy):
 
 def test_dra_shared_claim_refuses_more_pods_than_shares(fleet):
     p = gk.plan(
-        gk.Workload(name="many", kind="batch-inference", gpu_memory="3Gi", isolation="process", replicas=8),
+        gk.Workload(
+            name="many", kind="batch-inference", gpu_memory="3Gi", isolation="process", replicas=8
+        ),
         fleet("default", dra=True),
     )
     assert p.sharing == "mps"

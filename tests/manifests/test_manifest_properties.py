@@ -59,7 +59,9 @@ def _pods(node: Any):
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fields=workloads(), which=st.sampled_from(range(len(FLEETS))))
-def test_whatever_renders_is_valid_deterministic_and_asks_for_the_planned_gpus(fleet, fields, which):
+def test_whatever_renders_is_valid_deterministic_and_asks_for_the_planned_gpus(
+    fleet, fields, which
+):
     name, installed = FLEETS[which]
     try:
         p = gk.plan(gk.Workload(name="w", **fields), fleet(name, **installed))
@@ -93,7 +95,9 @@ def test_whatever_renders_is_valid_deterministic_and_asks_for_the_planned_gpus(f
                 node = node[key]
             assert node is True
     if p.priority_class:
-        assert all(pod.get("priorityClassName") == p.priority_class for pod in pods) or top["kind"] in (
+        assert all(pod.get("priorityClassName") == p.priority_class for pod in pods) or top[
+            "kind"
+        ] in (
             "TrainJob",
             "Job",  # a Volcano Job names it once, for all its tasks
         )

@@ -6,9 +6,11 @@ import yaml
 
 from gpukit.manifests import scheduling, workloads
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the CRDs are megabytes of YAML
+
 
 def _docs(path):
-    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return [d for d in yaml.load_all(path.read_text(), Loader=_LOADER) if d]
 
 
 def _crd_schema(reference_dir, stem, version):
@@ -41,7 +43,9 @@ def test_kueue_queue_label_matches_kueue_examples(reference_dir):
 
 
 def test_trainer_runtime_names_match_the_torch_distributed_runtime(reference_dir):
-    (runtime,) = _docs(reference_dir / "examples" / "kubeflow-trainer" / "runtime-torch_distributed.yaml")
+    (runtime,) = _docs(
+        reference_dir / "examples" / "kubeflow-trainer" / "runtime-torch_distributed.yaml"
+    )
     assert runtime["metadata"]["name"] == workloads.TRAINING_RUNTIME
     (replicated,) = runtime["spec"]["template"]["spec"]["replicatedJobs"]
     assert replicated["name"] == workloads.TRAINER_JOB
@@ -57,9 +61,15 @@ def test_lws_leader_service_selects_like_the_lws_examples(reference_dir):
 
 
 def test_suspend_fields_exist_where_gpukit_sets_them(reference_dir):
-    assert _has_path(_crd_schema(reference_dir, "trainer.kubeflow.org_trainjobs", "v1alpha1"), "spec", "suspend")
-    assert _has_path(_crd_schema(reference_dir, "jobset.x-k8s.io_jobsets", "v1alpha2"), "spec", "suspend")
-    assert _has_path(_crd_schema(reference_dir, "kubeflow.org_pytorchjobs", "v1"), "spec", "runPolicy", "suspend")
+    assert _has_path(
+        _crd_schema(reference_dir, "trainer.kubeflow.org_trainjobs", "v1alpha1"), "spec", "suspend"
+    )
+    assert _has_path(
+        _crd_schema(reference_dir, "jobset.x-k8s.io_jobsets", "v1alpha2"), "spec", "suspend"
+    )
+    assert _has_path(
+        _crd_schema(reference_dir, "kubeflow.org_pytorchjobs", "v1"), "spec", "runPolicy", "suspend"
+    )
     lws = _crd_schema(reference_dir, "leaderworkerset.x-k8s.io_leaderworkersets", "v1")
     assert not _has_path(lws, "spec", "suspend")  # Kueue manages LWS through its pods instead
 

@@ -17,26 +17,33 @@ BASH = shutil.which("bash")
 pytestmark = pytest.mark.skipif(BASH is None, reason="bash is not installed")
 
 #: A label value no cluster would accept, built to break out of any unquoted shell context.
-HOSTILE = "a'b \"c\" $(touch PWNED) `touch PWNED2` ; touch PWNED3 #"
+HOSTILE = 'a\'b "c" $(touch PWNED) `touch PWNED2` ; touch PWNED3 #'
 
 
-def _run(script: str, tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
+def _run(
+    script: str, tmp_path: Path, *args: str, **env: str
+) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
     path = tmp_path / "label-nodes.sh"
     path.write_text(script)
     log = tmp_path / "argv.log"
     kubectl = tmp_path / "kubectl"
     # Records each call's arguments, one per line, calls separated by a blank line.
-    kubectl.write_text(f'#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done >> {log}\necho >> {log}\n')
+    kubectl.write_text(
+        f'#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done >> {log}\necho >> {log}\n'
+    )
     kubectl.chmod(0o755)
     result = subprocess.run(
         [BASH, str(path), *args],
+        check=False,
         capture_output=True,
         text=True,
         cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", ""), "KUBECTL": str(kubectl), **env},
         timeout=30,
     )
-    calls = [c.splitlines() for c in log.read_text().split("\n\n") if c.strip()] if log.exists() else []
+    calls = (
+        [c.splitlines() for c in log.read_text().split("\n\n") if c.strip()] if log.exists() else []
+    )
     return result, calls
 
 
@@ -44,32 +51,58 @@ def _fleet(**labels: str) -> gk.Fleet:
     return gk.Fleet(
         name="t",
         node_pools=[
-            {"name": "mig", "gpu": "H100-80GB", "gpus_per_node": 8, "nodes": 1,
-             "mig": {"layout": {"1g.10gb": 7}, "config_name": "all-1g.10gb"}, "labels": labels},
-            {"name": "ts", "gpu": "L4", "gpus_per_node": 4, "nodes": 1,
-             "sharing": {"mode": "time-slicing", "replicas": 4, "config_name": "ts"}},
-            {"name": "mps", "gpu": "L4", "gpus_per_node": 4, "nodes": 1,
-             "sharing": {"mode": "mps", "replicas": 2, "config_name": "mps"}},
+            {
+                "name": "mig",
+                "gpu": "H100-80GB",
+                "gpus_per_node": 8,
+                "nodes": 1,
+                "mig": {"layout": {"1g.10gb": 7}, "config_name": "all-1g.10gb"},
+                "labels": labels,
+            },
+            {
+                "name": "ts",
+                "gpu": "L4",
+                "gpus_per_node": 4,
+                "nodes": 1,
+                "sharing": {"mode": "time-slicing", "replicas": 4, "config_name": "ts"},
+            },
+            {
+                "name": "mps",
+                "gpu": "L4",
+                "gpus_per_node": 4,
+                "nodes": 1,
+                "sharing": {"mode": "mps", "replicas": 2, "config_name": "mps"},
+            },
         ],
     )
 
 
 def test_script_is_valid_bash():
     script = label_script(platform_plan(gk.default_fleet(), []))
-    assert subprocess.run([BASH, "-n"], input=script, text=True, capture_output=True).returncode == 0
+    result = subprocess.run([BASH, "-n"], input=script, text=True, capture_output=True, check=False)
+    assert result.returncode == 0, result.stderr
 
 
 def test_hostile_label_values_reach_kubectl_as_single_arguments(tmp_path):
     script = label_script(platform_plan(_fleet(team=HOSTILE), []))
     result, calls = _run(script, tmp_path, GPUKIT_NODES_TS="n1", GPUKIT_NODES_MPS="n2")
     assert result.returncode == 0, result.stderr
-    assert calls[0] == ["label", "nodes", "--overwrite", "-l", f"team={HOSTILE}", "nvidia.com/mig.config=all-1g.10gb"]
+    assert calls[0] == [
+        "label",
+        "nodes",
+        "--overwrite",
+        "-l",
+        f"team={HOSTILE}",
+        "nvidia.com/mig.config=all-1g.10gb",
+    ]
     assert not list(tmp_path.glob("PWNED*"))
 
 
 def test_pools_told_apart_only_by_node_names_read_them_from_the_environment(tmp_path):
     script = label_script(platform_plan(_fleet(pool="mig"), []))
-    result, calls = _run(script, tmp_path, GPUKIT_NODES_TS="node-a node-b", GPUKIT_NODES_MPS="node-c")
+    result, calls = _run(
+        script, tmp_path, GPUKIT_NODES_TS="node-a node-b", GPUKIT_NODES_MPS="node-c"
+    )
     assert result.returncode == 0, result.stderr
     assert calls == [
         ["label", "nodes", "--overwrite", "-l", "pool=mig", "nvidia.com/mig.config=all-1g.10gb"],
@@ -83,18 +116,36 @@ def test_missing_node_names_are_reported_and_the_rest_still_labelled(tmp_path):
     result, calls = _run(script, tmp_path, GPUKIT_NODES_TS="node-a")
     assert result.returncode == 1
     assert "GPUKIT_NODES_MPS" in result.stderr
-    assert [c[-1] for c in calls] == ["nvidia.com/mig.config=all-1g.10gb", "nvidia.com/device-plugin.config=ts"]
+    assert [c[-1] for c in calls] == [
+        "nvidia.com/mig.config=all-1g.10gb",
+        "nvidia.com/device-plugin.config=ts",
+    ]
 
 
 def test_a_product_no_other_pool_has_selects_before_and_after_gfd_relabels(tmp_path):
-    f = gk.Fleet(name="t", node_pools=[
-        {"name": "single", "gpu": "H100-80GB", "gpus_per_node": 8, "nodes": 1,
-         "mig": {"strategy": "single", "layout": {"3g.40gb": 2}, "config_name": "all-3g.40gb"}},
-    ])
+    f = gk.Fleet(
+        name="t",
+        node_pools=[
+            {
+                "name": "single",
+                "gpu": "H100-80GB",
+                "gpus_per_node": 8,
+                "nodes": 1,
+                "mig": {
+                    "strategy": "single",
+                    "layout": {"3g.40gb": 2},
+                    "config_name": "all-3g.40gb",
+                },
+            },
+        ],
+    )
     result, calls = _run(label_script(platform_plan(f, [])), tmp_path)
     assert result.returncode == 0, result.stderr
     (call,) = calls
-    assert call[4] == "nvidia.com/gpu.product in (NVIDIA-H100-80GB-HBM3,NVIDIA-H100-80GB-HBM3-MIG-3g.40gb)"
+    assert (
+        call[4]
+        == "nvidia.com/gpu.product in (NVIDIA-H100-80GB-HBM3,NVIDIA-H100-80GB-HBM3-MIG-3g.40gb)"
+    )
 
 
 def test_dry_run_prints_commands_and_runs_nothing(tmp_path):

@@ -85,12 +85,18 @@ def test_every_file_starts_with_what_it_is_for_and_how_to_apply_it(fleet, name):
         header = list(itertools.takewhile(lambda line: line.startswith("#"), lines))
         assert header[0].startswith("# ") and len(header[0]) > 4, f.path
         how = header.index("# How to apply:")
-        assert any(cmd in line for line in header[how:] for cmd in ("kubectl apply", "helm upgrade", "bash scripts/"))
+        assert any(
+            cmd in line
+            for line in header[how:]
+            for cmd in ("kubectl apply", "helm upgrade", "bash scripts/")
+        )
 
 
 def test_files_come_in_apply_order(fleet):
     paths = [f.path for f in _bundle(fleet, "default")]
-    assert paths.index("manifests/10-gpu-operator-config.yaml") < paths.index("helm/gpu-operator-values.yaml")
+    assert paths.index("manifests/10-gpu-operator-config.yaml") < paths.index(
+        "helm/gpu-operator-values.yaml"
+    )
     assert paths.index("helm/gpu-operator-values.yaml") < paths.index("scripts/label-nodes.sh")
     assert paths[0] == "manifests/00-namespaces.yaml"
     manifests = [p for p in paths if p.startswith("manifests/")]
@@ -106,10 +112,15 @@ def test_device_plugin_configs_exist_for_every_label_and_share_as_the_fleet_says
     files = _bundle(fleet, name)
     (configmap,) = [o for o in _kind(files, "ConfigMap") if "default" in o["data"]]
     values = _values(files)
-    assert values["devicePlugin"]["config"] == {"name": configmap["metadata"]["name"], "default": "default"}
+    assert values["devicePlugin"]["config"] == {
+        "name": configmap["metadata"]["name"],
+        "default": "default",
+    }
     assert yaml.safe_load(configmap["data"]["default"]) == {"version": "v1"}
     pp = platform_plan(f, [])
-    labelled = {v for e in label_plan(pp) for k, v in e.labels if k == "nvidia.com/device-plugin.config"}
+    labelled = {
+        v for e in label_plan(pp) for k, v in e.labels if k == "nvidia.com/device-plugin.config"
+    }
     assert labelled and labelled <= set(configmap["data"])
     for pool in f.node_pools:
         if pool.sharing is None:
@@ -141,10 +152,15 @@ def test_mig_parted_config_is_valid_and_has_every_labelled_config(fleet, name):
             assert entry["mig-enabled"] is True
             assert entry["mig-devices"] == pool.mig.layout
     values = _values(files)
-    assert values["migManager"]["config"] == {"name": configmap["metadata"]["name"], "default": "all-disabled"}
+    assert values["migManager"]["config"] == {
+        "name": configmap["metadata"]["name"],
+        "default": "all-disabled",
+    }
 
 
-@pytest.mark.parametrize(("name", "strategy"), [("default", "mixed"), ("no-volcano", "single"), ("kai", "none")])
+@pytest.mark.parametrize(
+    ("name", "strategy"), [("default", "mixed"), ("no-volcano", "single"), ("kai", "none")]
+)
 def test_helm_values_set_the_fleet_mig_strategy_and_dcgm_monitoring(fleet, name, strategy):
     values = _values(_bundle(fleet, name))
     assert values["mig"]["strategy"] == strategy
@@ -156,8 +172,11 @@ def test_dra_fleet_turns_the_device_plugin_off_and_renders_no_sharing_config(fle
     files = _bundle(fleet, "dra")
     assert _values(files)["devicePlugin"] == {"enabled": False}
     assert not [o for o in _kind(files, "ConfigMap") if "default" in o["data"]]
-    assert all(k != "nvidia.com/device-plugin.config" for e in label_plan(platform_plan(fleet("dra"), []))
-               for k, _ in e.labels)
+    assert all(
+        k != "nvidia.com/device-plugin.config"
+        for e in label_plan(platform_plan(fleet("dra"), []))
+        for k, _ in e.labels
+    )
 
 
 # -- queues and quotas --------------------------------------------------------------------------
@@ -180,7 +199,9 @@ def test_cluster_queues_follow_kueue_rules_and_add_up_to_the_fleet(fleet, name):
             assert [r["name"] for r in flavor["resources"]] == group["coveredResources"]
             for r in flavor["resources"]:
                 amount = gk.quantity.parse_quantity(r["nominalQuota"])
-                totals[(flavor["name"], r["name"])] = totals.get((flavor["name"], r["name"]), 0) + amount
+                totals[(flavor["name"], r["name"])] = (
+                    totals.get((flavor["name"], r["name"]), 0) + amount
+                )
     for pool in f.node_pools:
         capacity, _ = pool_resources(pool)
         for resource, amount in capacity.items():
@@ -191,8 +212,10 @@ def test_cluster_queues_follow_kueue_rules_and_add_up_to_the_fleet(fleet, name):
 def test_every_kueue_pod_finds_its_queue_its_flavor_and_a_quota_for_what_it_asks(fleet, name):
     f = fleet(name)
     files = _bundle(fleet, name)
-    local = {(o["metadata"]["namespace"], o["metadata"]["name"]): o["spec"]["clusterQueue"]
-             for o in _kind(files, "LocalQueue")}
+    local = {
+        (o["metadata"]["namespace"], o["metadata"]["name"]): o["spec"]["clusterQueue"]
+        for o in _kind(files, "LocalQueue")
+    }
     cluster = {o["metadata"]["name"]: o for o in _kind(files, "ClusterQueue")}
     flavors = {o["metadata"]["name"]: o for o in _kind(files, "ResourceFlavor")}
     plans = [gk.plan(w, f) for w in gk.load_workloads(WORKLOADS)]
@@ -228,8 +251,14 @@ def _first_selector(node: Any) -> dict[str, str]:
 
 def test_a_local_queue_per_team_namespace_and_namespaces_for_them(fleet):
     files = _bundle(fleet, "dra")
-    local = {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in _kind(files, "LocalQueue")}
-    assert {("team-nlp", "team-nlp"), ("team-research", "team-research"), ("team-vision", "team-vision")} <= local
+    local = {
+        (o["metadata"]["namespace"], o["metadata"]["name"]) for o in _kind(files, "LocalQueue")
+    }
+    assert {
+        ("team-nlp", "team-nlp"),
+        ("team-research", "team-research"),
+        ("team-vision", "team-vision"),
+    } <= local
     namespaces = {o["metadata"]["name"] for o in _kind(files, "Namespace")}
     assert {ns for ns, _ in local} | {"gpu-operator"} <= namespaces
     targets = {o["spec"]["clusterQueue"] for o in _kind(files, "LocalQueue")}
@@ -254,7 +283,11 @@ def test_no_kueue_means_no_workload_priority_classes_or_kueue_file(fleet):
 
 def test_volcano_and_kai_queues_exist_for_every_queue_a_plan_names(fleet):
     files = _bundle(fleet, "default")
-    volcano = {o["metadata"]["name"] for o in _kind(files, "Queue") if o["apiVersion"].startswith("scheduling.volcano")}
+    volcano = {
+        o["metadata"]["name"]
+        for o in _kind(files, "Queue")
+        if o["apiVersion"].startswith("scheduling.volcano")
+    }
     assert {"team-research", "team-nlp"} <= volcano and "default" not in volcano
     kai_files = _bundle(fleet, "kai")
     kai = {o["metadata"]["name"]: o for o in _kind(kai_files, "Queue")}
@@ -273,22 +306,32 @@ def test_karpenter_nodepool_per_pool_with_taint_and_config_labels(fleet):
     plan = {e.pool: dict(e.labels) for e in label_plan(platform_plan(f, []))}
     for pool in f.node_pools:
         spec = pools[f"gpukit-{pool.name}"]["spec"]
-        assert {"key": "nvidia.com/gpu", "effect": "NoSchedule"} in spec["template"]["spec"]["taints"]
+        assert {"key": "nvidia.com/gpu", "effect": "NoSchedule"} in spec["template"]["spec"][
+            "taints"
+        ]
         labels = spec["template"]["metadata"]["labels"]
         assert plan.get(pool.name, {}).items() <= labels.items()
         assert spec["limits"]["nvidia.com/gpu"] == pool.total_gpus
 
 
 def test_node_class_and_capacity_type_are_options(fleet):
-    options = PlatformOptions(capacity_type="spot", node_class={"group": "karpenter.azure.com",
-                                                               "kind": "AKSNodeClass", "name": "gpu"})
+    options = PlatformOptions(
+        capacity_type="spot",
+        node_class={"group": "karpenter.azure.com", "kind": "AKSNodeClass", "name": "gpu"},
+    )
     files = render_platform(fleet("default"), [], options)
     (pool, *_) = _kind(files, "NodePool")
     spec = pool["spec"]["template"]["spec"]
-    assert spec["nodeClassRef"] == {"group": "karpenter.azure.com", "kind": "AKSNodeClass", "name": "gpu"}
+    assert spec["nodeClassRef"] == {
+        "group": "karpenter.azure.com",
+        "kind": "AKSNodeClass",
+        "name": "gpu",
+    }
     keys = {r["key"]: r["values"] for r in spec["requirements"]}
     assert keys["karpenter.sh/capacity-type"] == ["spot"]
-    assert not any(k.startswith("karpenter.k8s.aws/") for k in keys)  # AWS-only labels stay AWS-only
+    assert not any(
+        k.startswith("karpenter.k8s.aws/") for k in keys
+    )  # AWS-only labels stay AWS-only
 
 
 # -- fleets the GPU Operator cannot be configured for --------------------------------------
@@ -302,24 +345,49 @@ def _pool(**fields: Any) -> dict[str, Any]:
     ("pools", "error", "match"),
     [
         (
-            [_pool(name="a", mig={"strategy": "single", "layout": {"3g.40gb": 2}}),
-             _pool(name="b", mig={"strategy": "mixed", "layout": {"1g.10gb": 7}})],
-            gk.FleetError, r"one MIG strategy.*a=single, b=mixed.*use 'mixed'",
+            [
+                _pool(name="a", mig={"strategy": "single", "layout": {"3g.40gb": 2}}),
+                _pool(name="b", mig={"strategy": "mixed", "layout": {"1g.10gb": 7}}),
+            ],
+            gk.FleetError,
+            r"one MIG strategy.*a=single, b=mixed.*use 'mixed'",
         ),
         (
-            [_pool(name="a", gpu="L4", sharing={"mode": "mps", "replicas": 4, "config_name": "x"}),
-             _pool(name="b", gpu="L4", sharing={"mode": "time-slicing", "replicas": 4, "config_name": "x"})],
-            gk.FleetError, r"'a' and 'b' both name device-plugin config 'x'",
+            [
+                _pool(
+                    name="a", gpu="L4", sharing={"mode": "mps", "replicas": 4, "config_name": "x"}
+                ),
+                _pool(
+                    name="b",
+                    gpu="L4",
+                    sharing={"mode": "time-slicing", "replicas": 4, "config_name": "x"},
+                ),
+            ],
+            gk.FleetError,
+            r"'a' and 'b' both name device-plugin config 'x'",
         ),
         ([_pool(name="a", mig={"layout": {}})], gk.FleetError, r"mig.layout is empty.*1g.10gb: 2"),
-        ([_pool(name="a", mig={"layout": {"4g.40gb": 1, "3g.40gb": 2}})], gk.MigLayoutError, r"does not fit"),
         (
-            [_pool(name="a", mig={"layout": {"1g.10gb": 7}, "config_name": "mine"}),
-             _pool(name="b", mig={"layout": {"3g.40gb": 2}, "config_name": "mine"})],
-            gk.FleetError, r"'a' and 'b' both use mig.config_name 'mine'",
+            [_pool(name="a", mig={"layout": {"4g.40gb": 1, "3g.40gb": 2}})],
+            gk.MigLayoutError,
+            r"does not fit",
+        ),
+        (
+            [
+                _pool(name="a", mig={"layout": {"1g.10gb": 7}, "config_name": "mine"}),
+                _pool(name="b", mig={"layout": {"3g.40gb": 2}, "config_name": "mine"}),
+            ],
+            gk.FleetError,
+            r"'a' and 'b' both use mig.config_name 'mine'",
         ),
     ],
-    ids=["two-mig-strategies", "one-name-two-sharings", "empty-layout", "unplaceable-layout", "one-name-two-layouts"],
+    ids=[
+        "two-mig-strategies",
+        "one-name-two-sharings",
+        "empty-layout",
+        "unplaceable-layout",
+        "one-name-two-layouts",
+    ],
 )
 def test_fleets_that_cannot_be_configured_say_why(pools, error, match):
     f = gk.Fleet(name="bad", node_pools=pools)
@@ -328,10 +396,13 @@ def test_fleets_that_cannot_be_configured_say_why(pools, error, match):
 
 
 def test_pools_that_agree_share_one_named_config():
-    f = gk.Fleet(name="two", node_pools=[
-        _pool(name="a", gpu="L4", sharing={"mode": "time-slicing", "replicas": 4}),
-        _pool(name="b", gpu="L4", sharing={"mode": "time-slicing", "replicas": 4}),
-    ])
+    f = gk.Fleet(
+        name="two",
+        node_pools=[
+            _pool(name="a", gpu="L4", sharing={"mode": "time-slicing", "replicas": 4}),
+            _pool(name="b", gpu="L4", sharing={"mode": "time-slicing", "replicas": 4}),
+        ],
+    )
     (config,) = platform_plan(f, []).device_plugin
     assert config.name == "time-slicing-4" and config.pools == ("a", "b")
 

@@ -27,8 +27,17 @@ def _cli(capsys, *args: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("fleet", ["dra", "kai", "no-volcano"])
 def test_render_writes_a_bundle_that_validates(capsys, tmp_path, fleet):
     out = tmp_path / "platform"
-    code, stdout, err = _cli(capsys, "platform", "render", "--fleet", str(FLEETS / f"{fleet}.yaml"),
-                             "--workloads", str(WORKLOADS), "-o", str(out))
+    code, stdout, err = _cli(
+        capsys,
+        "platform",
+        "render",
+        "--fleet",
+        str(FLEETS / f"{fleet}.yaml"),
+        "--workloads",
+        str(WORKLOADS),
+        "-o",
+        str(out),
+    )
     assert code == 0, err
     header, *rows = [line for line in stdout.splitlines() if line.strip()][:-1]
     assert header.split() == ["STEP", "FILE", "WHAT"]
@@ -47,7 +56,9 @@ def test_render_twice_gives_the_same_bytes_and_keeps_other_files(capsys, tmp_pat
     first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     (out / "notes.txt").write_text("mine")
     assert _cli(capsys, *args)[0] == 0
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != "notes.txt"} == first
+    assert {
+        p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != "notes.txt"
+    } == first
     assert (out / "notes.txt").read_text() == "mine"
 
 
@@ -75,7 +86,9 @@ def test_a_fleet_the_operator_cannot_take_is_exit_2_and_nothing_written(capsys, 
         "  - {name: b, gpu: H100-80GB, gpus_per_node: 8, nodes: 1, mig: {strategy: mixed, layout: {1g.10gb: 7}}}\n"
     )
     out = tmp_path / "p"
-    code, _, err = _cli(capsys, "platform", "render", "-f", str(fleet), "-w", str(WORKLOADS), "-o", str(out))
+    code, _, err = _cli(
+        capsys, "platform", "render", "-f", str(fleet), "-w", str(WORKLOADS), "-o", str(out)
+    )
     assert code == 2
     assert "one MIG strategy" in err
     assert not out.exists()
