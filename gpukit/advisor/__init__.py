@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gpukit.advisor.plan import (
     PREEMPTIBLE_PRIORITY_CLASS,
     SCORE_FORMULA,
@@ -11,9 +13,12 @@ from gpukit.advisor.plan import (
     Rejection,
 )
 from gpukit.advisor.rules import (
+    _FACTS,
     HEADROOM,
     Candidate,
     Context,
+    FleetFacts,
+    _option,
     _reason,
     _rejection,
     choice_reasons,
@@ -26,7 +31,7 @@ from gpukit.advisor.rules import (
 )
 from gpukit.errors import NoFeasiblePlan
 from gpukit.fleet import Fleet, default_fleet
-from gpukit.memory import memory_need
+from gpukit.memory import estimate_model_memory, memory_need
 from gpukit.workload import Workload
 
 __all__ = [
@@ -37,6 +42,7 @@ __all__ = [
     "Plan",
     "Reason",
     "Rejection",
+    "clear_caches",
     "plan",
 ]
 
@@ -47,22 +53,34 @@ MAX_ALTERNATIVES = 5
 _MEMORY_CODES = {"given": "MEMORY_GIVEN", "estimated": "MEMORY_ESTIMATED"}
 
 
-def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
-    """Choose GPU sharing, node pool and scheduler for ``workload`` on ``fleet``.
+@dataclass(frozen=True)
+class _Decision:
+    """What plan() decides from a workload's shape on one fleet (see Context.shape)."""
 
-    Pure: no I/O. ``fleet`` defaults to the embedded default fleet. Raises NoFeasiblePlan,
-    listing every rejection, when nothing in the fleet can run the workload.
+    facts: FleetFacts
+    choice: Option | None
+    alternatives: tuple[Option, ...]
+    rejections: tuple[Rejection, ...]
+    lead: tuple[Reason, ...]  # the preference and why this option won, in order
+    warnings: tuple[Reason, ...]
 
-    Every option the fleet offers (a MIG profile of a pool's layout, a time-slicing or MPS
-    share, or whole GPUs of a pool) goes through the option rules in order; the first that
-    objects rejects it with a code. The seed decision tree ranks the mechanisms that pass;
-    the score (rank, cost, free capacity, unused memory) orders them.
-    """
-    fleet = fleet or default_fleet()
-    need = memory_need(workload)
-    ctx = Context(workload=workload, fleet=fleet, need=need)
+
+#: Decisions by (fleet, workload shape): many workloads of a mix share a shape. Bounded;
+#: the oldest entry goes first. Holds each fleet's facts, so ids are not reused meanwhile.
+_DECISIONS: dict[tuple[int, tuple[object, ...]], _Decision] = {}
+_DECISIONS_LIMIT = 4096
+
+
+def clear_caches() -> None:
+    """Forget cached fleet facts and decisions (benchmarks use it to start cold)."""
+    _DECISIONS.clear()
+    _FACTS.clear()
+    for cached in (_reason, _rejection, _option, estimate_model_memory):
+        cached.cache_clear()
+
+
+def _decide(ctx: Context) -> _Decision:
     preference = sharing_preference(ctx)
-
     feasible: list[Candidate] = []
     rejections: list[Rejection] = []
     for option in fleet_options(ctx):
@@ -83,28 +101,64 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         else:
             option.rank = rank
             feasible.append(option)
-
     if not feasible:
-        lines = "; ".join(f"{r.option}: [{r.code}] {r.message}" for r in rejections)
-        raise NoFeasiblePlan(
-            f"no option in fleet {fleet.name!r} can run {workload.name!r}: {lines}", rejections
-        )
+        return _Decision(ctx.facts, None, (), tuple(rejections), (), ())
 
     ranked = score_options(feasible, ctx)
-    choice, others = ranked[0], ranked[1:]
-    sched = choose_scheduler(ctx, choice.workers)
-    memory_reason = _reason(
-        _MEMORY_CODES.get(need.source, "MEMORY_UNKNOWN"),
-        f"GPU memory per pod: {need.describe()}"
-        if not choice.spans_nodes
-        else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
-    )
+    choice = ranked[0]
     # A fallback leads with why the preferred mechanism did not fit; the tree's choice follows.
     why_choice = choice_reasons(choice, preference, ranked, ctx)
     lead = (
         (preference.reason, *why_choice)
         if choice.rank == 0
         else (*why_choice, preference.reason)
+    )
+    return _Decision(
+        facts=ctx.facts,
+        choice=choice.to_option(),
+        alternatives=tuple(o.to_option() for o in ranked[1 : MAX_ALTERNATIVES + 1]),
+        rejections=tuple(rejections),
+        lead=lead,
+        warnings=tuple(sharing_warnings(choice, ctx)),
+    )
+
+
+def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
+    """Choose GPU sharing, node pool and scheduler for ``workload`` on ``fleet``.
+
+    Pure: no I/O. ``fleet`` defaults to the embedded default fleet. Raises NoFeasiblePlan,
+    listing every rejection, when nothing in the fleet can run the workload.
+
+    Every option the fleet offers (a MIG profile of a pool's layout, a time-slicing or MPS
+    share, or whole GPUs of a pool) goes through the option rules in order; the first that
+    objects rejects it with a code. The seed decision tree ranks the mechanisms that pass;
+    the score (rank, cost, free capacity, unused memory) orders them. Workloads of the same
+    shape on the same fleet reuse that decision; scheduler and queue are chosen per workload.
+    """
+    fleet = fleet or default_fleet()
+    need = memory_need(workload)
+    ctx = Context(workload=workload, fleet=fleet, need=need)
+    key = (id(ctx.facts), ctx.shape)
+    decision = _DECISIONS.get(key)
+    if decision is None or decision.facts is not ctx.facts:
+        decision = _decide(ctx)
+        if len(_DECISIONS) >= _DECISIONS_LIMIT:
+            _DECISIONS.pop(next(iter(_DECISIONS)))
+        _DECISIONS[key] = decision
+
+    choice = decision.choice
+    if choice is None:
+        lines = "; ".join(f"{r.option}: [{r.code}] {r.message}" for r in decision.rejections)
+        raise NoFeasiblePlan(
+            f"no option in fleet {fleet.name!r} can run {workload.name!r}: {lines}",
+            decision.rejections,
+        )
+    sched = choose_scheduler(ctx, choice.workers)
+    memory_reason = _reason(
+        _MEMORY_CODES.get(need.source, "MEMORY_UNKNOWN"),
+        f"GPU memory per pod: {need.describe()}"
+        if not choice.spans_nodes
+        else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
     )
     # The plan's workload is the workload as planned: a model that spans nodes runs as several
     # workers, and everything downstream (renderers, KFP, lint) reads them from it.
@@ -116,14 +170,14 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
     return Plan(
         workload=planned,
         fleet=fleet,
-        choice=choice.to_option(),
+        choice=choice,
         scheduler=sched.scheduler,  # type: ignore[arg-type]
         queue=sched.queue,
         namespace=sched.namespace,
         memory=need,
-        reasons=(*lead, memory_reason, *sched.reasons),
-        warnings=(*sharing_warnings(choice, ctx), *sched.warnings),
-        alternatives=tuple(o.to_option() for o in others[:MAX_ALTERNATIVES]),
-        rejections=tuple(rejections),
+        reasons=(*decision.lead, memory_reason, *sched.reasons),
+        warnings=(*decision.warnings, *sched.warnings),
+        alternatives=decision.alternatives,
+        rejections=decision.rejections,
         priority_class=sched.priority_class,
     )

@@ -128,7 +128,12 @@ class Rejection(BaseModel):
 
 
 class Plan(BaseModel):
-    """The decision for one workload on one fleet. Build it with :func:`gpukit.plan`."""
+    """The decision for one workload on one fleet. Build it with :func:`gpukit.plan`.
+
+    ``workload`` is the workload as planned: when a model needs more GPUs than a node holds,
+    its ``workers`` are the plan's (several gang-scheduled nodes), so that everything that
+    reads the plan sees one consistent pod count.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 

@@ -217,13 +217,15 @@ def fleet_facts(fleet: Fleet) -> FleetFacts:
 
 # -- the workload in context ---------------------------------------------------------------
 
+_UNSET = object()
+
 
 class Context:
     """A workload in the light of one fleet: the facts every rule reads, computed once."""
 
     __slots__ = (
-        "facts", "fleet", "isolation", "need", "need_with_headroom", "priority",
-        "too_large_to_share", "whole_gpus_required", "workload",
+        "_too_large", "_whole", "facts", "fleet", "isolation", "need", "need_with_headroom",
+        "priority", "workload",
     )
 
     def __init__(
@@ -238,8 +240,32 @@ class Context:
         self.need_with_headroom = (
             None if need.bytes is None else math.ceil(need.bytes * (1 + HEADROOM))
         )
-        self.whole_gpus_required = self._whole_gpus_required()
-        self.too_large_to_share = self._too_large_to_share()
+        self._whole: Reason | None | object = _UNSET
+        self._too_large: Reason | None | object = _UNSET
+
+    @property
+    def whole_gpus_required(self) -> Reason | None:
+        """Why this workload must have whole GPUs, or None when it may share."""
+        if self._whole is _UNSET:
+            self._whole = self._whole_gpus_required()
+        return self._whole  # type: ignore[return-value]
+
+    @property
+    def too_large_to_share(self) -> Reason | None:
+        """LARGE_MODEL_DEDICATED when the need is more than any slice or share holds."""
+        if self._too_large is _UNSET:
+            self._too_large = self._too_large_to_share()
+        return self._too_large  # type: ignore[return-value]
+
+    @property
+    def shape(self) -> tuple[object, ...]:
+        """Everything the option rules, the preference, the scores and the sharing warnings
+        read: two workloads of one shape on one fleet get the same options, ranked alike."""
+        w = self.workload
+        return (
+            w.kind, w.gpus, w.workers, w.replicas, self.need, self.isolation, self.priority,
+            w.utilisation,
+        )
 
     def _whole_gpus_required(self) -> Reason | None:
         """Why this workload must have whole GPUs, or None when it may share."""

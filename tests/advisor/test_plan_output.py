@@ -7,7 +7,7 @@ import json
 import pytest
 
 import gpukit as gk
-from gpukit.advisor import SCORE_FORMULA
+from gpukit.advisor import SCORE_FORMULA, clear_caches
 from gpukit.errors import NoFeasiblePlan
 
 W = gk.Workload
@@ -100,3 +100,13 @@ def test_plan_is_a_frozen_model():
     p = gk.plan(W(name="a", kind="ci"))
     with pytest.raises(Exception):  # noqa: B017 - pydantic raises ValidationError on frozen models
         p.scheduler = "volcano"  # type: ignore[misc]
+
+
+def test_workloads_of_one_shape_share_a_decision_but_not_a_queue():
+    a = gk.plan(W(name="a", kind="inference", gpu_memory="6Gi", isolation="strict", team="team-nlp"))
+    b = gk.plan(W(name="b", kind="inference", gpu_memory="6Gi", isolation="strict"))
+    assert a.choice == b.choice and a.alternatives == b.alternatives
+    assert (a.scheduler, a.queue, a.namespace) == ("kueue", "team-nlp", "team-nlp")
+    assert (b.scheduler, b.queue, b.namespace) == ("default", None, "default")
+    clear_caches()
+    assert gk.plan(W(name="a", kind="inference", gpu_memory="6Gi", isolation="strict", team="team-nlp")) == a
