@@ -68,9 +68,11 @@ def slot_grid_svg(
     top = HEADER_H + (18 if title else 0)
     height = top + len(rows) * (ROW_H + 6) + 2
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(css_class)}" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        'font-family="sans-serif" role="img">'
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(css_class)}" '
+            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            'font-family="sans-serif" role="img">'
+        )
     ]
     if title:
         out.append(f'<text x="0" y="13" font-size="13" font-weight="bold">{escape(title)}</text>')

@@ -295,7 +295,7 @@ class Planner(W.VBox):
         except GpukitError as exc:
             self._show_error(str(exc), ())
             return
-        except Exception as exc:  # a bug, not the user's input: still no traceback in the form
+        except Exception as exc:  # noqa: BLE001 - a bug, not bad input: still no traceback in the form
             self._show_error(f"unexpected {type(exc).__name__} (please report it): {exc}", ())
             return
         self.plan, self.objects, self.yaml, self.error = plan, objects, text, None
@@ -385,7 +385,7 @@ class Planner(W.VBox):
         except GpukitError as exc:
             self.action_result.value = notice(f"{what} failed: {exc}", "error")
             return
-        except Exception as exc:  # the client's own errors, shown rather than raised
+        except Exception as exc:  # noqa: BLE001 - the client's own errors, shown, not raised
             self.action_result.value = notice(f"{what} failed: {type(exc).__name__}: {exc}", "error")
             return
         ok = getattr(result, "ok", True)

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-import gpukit as gk  # noqa: E402
-from gpukit.hardware.mig import MigLayout  # noqa: E402
-from gpukit.widgets import FleetView  # noqa: E402
-from gpukit.widgets.fleet_view import MAX_GPUS_DRAWN, gpus_in_use  # noqa: E402
+import gpukit as gk
+from gpukit.hardware.mig import MigLayout
+from gpukit.widgets import FleetView
+from gpukit.widgets.fleet_view import MAX_GPUS_DRAWN, gpus_in_use
 
 
 def pool_html(view: FleetView, name: str) -> str:
@@ -63,3 +63,24 @@ def test_missing_fleet_file_is_an_error_in_the_widget(tmp_path):
     view = FleetView(tmp_path / "nope.yaml")
     assert view.fleet is None and "no such file" in view.error
     assert "gpukit-error" in view.children[1].value
+
+
+def test_packing_is_drawn_per_gpu_with_changes_marked():
+    from gpukit.hardware.packing import MigDemand, pack, slots_from_fleet
+
+    fleet = gk.default_fleet()
+    slots = [s for s in slots_from_fleet(fleet) if s.node.startswith("h100-mig-")]
+    packing = pack([MigDemand(name="nb", profile="1g.10gb", count=12, gpu="H100-80GB")], slots)
+    view = FleetView(fleet, packing=packing)
+    html = pool_html(view, "h100-mig")
+    used = [g for g in packing.gpus if g.used]
+    assert view.pool_usage(fleet.pool("h100-mig")) == len(used) == packing.gpus_used
+    # Used and changed GPUs are drawn first, each with its own layout from the packing.
+    for g in sorted(used, key=lambda g: (g.node, g.index))[:MAX_GPUS_DRAWN]:
+        label = f"{g.node.removeprefix('h100-mig-')}/gpu{g.index}"
+        assert label in html
+        assert f"{label} hosts nb 1g.10gb x" in html
+    changed = sum(1 for g in packing.gpus if g.changed)
+    assert (f"layout changes on {changed} GPU(s)" in html) == bool(changed)
+    # Pools the packing did not touch keep their plain picture.
+    assert "gpukit-instance" not in pool_html(view, "a100-train")

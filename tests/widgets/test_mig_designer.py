@@ -9,12 +9,12 @@ import yaml
 
 pytest.importorskip("ipywidgets")
 
-from gpukit.errors import InputError, MigLayoutError  # noqa: E402
-from gpukit.hardware import get_gpu  # noqa: E402
-from gpukit.hardware.mig import MigLayout  # noqa: E402
-from gpukit.hardware.migparted import validate_mig_parted_text  # noqa: E402
-from gpukit.widgets import MigDesigner  # noqa: E402
-from gpukit.widgets._mig import mig_parted_config  # noqa: E402
+from gpukit.errors import InputError, MigLayoutError
+from gpukit.hardware import get_gpu
+from gpukit.hardware.mig import MigLayout
+from gpukit.hardware.migparted import validate_mig_parted_text
+from gpukit.widgets import MigDesigner
+from gpukit.widgets._mig import mig_parted_config
 
 
 def exported(text: str) -> dict:

@@ -11,10 +11,10 @@ import yaml
 
 pytest.importorskip("ipywidgets")
 
-import gpukit as gk  # noqa: E402
-from gpukit.errors import ClusterError, InputError  # noqa: E402
-from gpukit.widgets import Planner  # noqa: E402
-from gpukit.widgets._cluster import Cluster, detect_cluster  # noqa: E402
+import gpukit as gk
+from gpukit.errors import ClusterError, InputError
+from gpukit.widgets import Planner
+from gpukit.widgets._cluster import Cluster, detect_cluster
 
 NO_CLUSTER = Cluster(False, "no cluster configured (test)")
 BERT = gk.Workload(name="bert-serve", kind="inference", gpu_memory="6Gi", isolation="strict")
