@@ -154,7 +154,7 @@ class ApplyResult(BaseModel):
 
 def load_manifests(*sources: str | Path) -> list[Obj]:
     """Objects from YAML/JSON files, folders (their *.yaml, *.yml, *.json, recursively,
-    sorted) or '-' (stdin); `kind: List` documents are expanded."""
+    sorted) or '-' (stdin); `kind: List` documents and top-level lists are expanded."""
     objects: list[Obj] = []
     for source in sources:
         path = Path(source)
@@ -169,8 +169,10 @@ def load_manifests(*sources: str | Path) -> list[Obj]:
         for file in files:
             label, text = read_text(file)
             for index, doc in load_documents(label, text):
-                docs = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" \
-                    else [doc]
+                if isinstance(doc, dict) and doc.get("kind") == "List":
+                    docs = doc.get("items")
+                else:
+                    docs = doc if isinstance(doc, list) else [doc]
                 for obj in docs or []:
                     objects.append(_checked(obj, f"{label} document {index + 1}"))
     if not objects:

@@ -273,8 +273,8 @@ class Cluster:
     def api_groups(self) -> dict[str, list[str]]:
         """API group -> served versions, preferred first ('' is the core group)."""
         if self._groups is None:
-            _, core = self.request("GET", "/api", verb="get", resource="discovery /api")
-            _, apis = self.request("GET", "/apis", verb="get", resource="discovery /apis")
+            _, core = self.request("GET", "/api", verb="get", resource="/api")
+            _, apis = self.request("GET", "/apis", verb="get", resource="/apis")
             groups = {"": list(core.get("versions") or ["v1"])}
             for group in apis.get("groups") or []:
                 preferred = (group.get("preferredVersion") or {}).get("version")
@@ -295,7 +295,7 @@ class Cluster:
             else:
                 path = f"/apis/{group}/{version}" if group else f"/api/{version}"
                 try:
-                    _, doc = self.request("GET", path, verb="get", resource=f"discovery {path}")
+                    _, doc = self.request("GET", path, verb="get", resource=path)
                 except ApiStatusError as exc:
                     if exc.code != 404:
                         raise

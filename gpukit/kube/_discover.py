@@ -211,35 +211,43 @@ def _pool_name(node: GpuNode) -> str:
     return _slug(name)
 
 
-def _qualified(node: GpuNode) -> str:
-    parts = [_pool_name(node)]
-    if node.pool_label:
-        parts.append(node.model.key.lower())
-        if node.mig:
-            parts.append(node.mig.config_name or "mig")
-        if node.sharing:
-            parts.append(node.sharing.mode)
-    parts.append(f"{node.gpus}gpu")
-    return _slug("-".join(parts))
+def _qualifiers(node: GpuNode) -> list[str]:
+    return [
+        (node.mig.config_name or "mig") if node.mig else "whole",
+        node.sharing.mode if node.sharing else "",
+        node.model.key.lower(),
+        f"{node.gpus}gpu",
+    ]
 
 
 def group_pools(nodes: Iterable[GpuNode]) -> list[tuple[str, list[GpuNode]]]:
-    """Nodes grouped into pools (same GPU, MIG and sharing set-up, pool label, taints), named."""
+    """Nodes grouped into pools (same GPU, MIG and sharing set-up, pool label, taints), named.
+
+    A pool is named after its node-pool label, else its GPU and set-up; when two pools would
+    share a name, what tells them apart (MIG config, sharing, model, GPUs per node) is added.
+    """
     groups: dict[tuple[Any, ...], list[GpuNode]] = {}
     for node in sorted(nodes, key=lambda n: n.name):
         groups.setdefault(node.group_key(), []).append(node)
     ordered = sorted(groups.values(), key=lambda members: (_pool_name(members[0]), members[0].name))
-    names = [_pool_name(m[0]) for m in ordered]
-    for i, members in enumerate(ordered):
-        if names.count(names[i]) > 1:
-            names[i] = _qualified(members[0])
-    for i in range(len(names)):
-        if names.count(names[i]) > 1:
-            base, n = names[i], 2
-            for j in range(i + 1, len(names)):
-                if names[j] == base:
-                    names[j] = f"{base}-{n}"
-                    n += 1
+    bases = [_pool_name(m[0]) for m in ordered]
+    names = list(bases)
+    for base in sorted(set(bases)):
+        clash = [i for i, b in enumerate(bases) if b == base]
+        if len(clash) < 2:
+            continue
+        for depth in range(1, 5):
+            tried = {i: _slug("-".join([base, *[q for q in _qualifiers(ordered[i][0])[:depth]
+                                                  if q]])) for i in clash}
+            if len(set(tried.values())) == len(clash):
+                break
+        for i, name in tried.items():
+            names[i] = name
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[i] = f"{name}-{seen[name]}"
     return list(zip(names, ordered, strict=True))
 
 

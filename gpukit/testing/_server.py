@@ -48,7 +48,8 @@ class Fault:
     """A failure the server injects into matching requests (``times`` None: every time).
 
     ``code`` answers with a Status object; ``reset`` closes the connection without an answer;
-    ``drop_after`` cuts a watch stream after that many events without ending it cleanly.
+    ``drop_after`` cuts a watch stream after that many events without ending it cleanly;
+    ``dry_run`` True or False limits a fault to requests with or without dryRun=All.
     """
 
     code: int | None = None
@@ -62,11 +63,14 @@ class Fault:
     details: Obj | None = None
     reset: bool = False
     drop_after: int | None = None
+    dry_run: bool | None = None
     hits: int = 0
 
     def matches(self, verb: str, rt: ResourceType | None, namespace: str | None,
-                name: str | None) -> bool:
+                name: str | None, dry_run: bool = False) -> bool:
         if self.times is not None and self.hits >= self.times:
+            return False
+        if self.dry_run is not None and self.dry_run != dry_run:
             return False
         if self.drop_after is not None and verb != "watch":
             return False
@@ -237,10 +241,11 @@ class FakeApiServer:
     def fail(self, code: int, *, verb: str | None = None, resource: str | None = None,
              namespace: str | None = None, name: str | None = None, times: int | None = 1,
              message: str | None = None, reason: str | None = None,
-             details: Obj | None = None) -> Fault:
+             details: Obj | None = None, dry_run: bool | None = None) -> Fault:
         """Answer matching requests with a Status of ``code`` (verbs as RBAC names them)."""
         fault = Fault(code=code, verb=verb, resource=resource, namespace=namespace, name=name,
-                      times=times, message=message, reason=reason, details=details)
+                      times=times, message=message, reason=reason, details=details,
+                      dry_run=dry_run)
         self.faults.append(fault)
         return fault
 
@@ -250,9 +255,11 @@ class FakeApiServer:
         return self.fail(403, verb=verb, resource=resource, namespace=namespace, times=times)
 
     def reset(self, *, verb: str | None = None, resource: str | None = None,
-              name: str | None = None, times: int | None = 1) -> Fault:
+              name: str | None = None, times: int | None = 1,
+              dry_run: bool | None = None) -> Fault:
         """Close the connection of matching requests without answering."""
-        fault = Fault(verb=verb, resource=resource, name=name, times=times, reset=True)
+        fault = Fault(verb=verb, resource=resource, name=name, times=times, reset=True,
+                      dry_run=dry_run)
         self.faults.append(fault)
         return fault
 
@@ -267,10 +274,10 @@ class FakeApiServer:
         self.faults.clear()
 
     def _fault_for(self, verb: str, rt: ResourceType | None, namespace: str | None,
-                   name: str | None) -> Fault | None:
+                   name: str | None, dry_run: bool) -> Fault | None:
         with self._lock:
             for fault in self.faults:
-                if fault.matches(verb, rt, namespace, name):
+                if fault.matches(verb, rt, namespace, name, dry_run):
                     fault.hits += 1
                     return fault
         return None
@@ -426,11 +433,11 @@ class _Handler(BaseHTTPRequestHandler):
         sub = rest[2] if len(rest) > 2 else None
         if sub is not None and not (sub == "status" and rt.status):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        watch = query.get("watch") in ("true", "1")
+        watch = _parse_bool(query.get("watch"))
         verb = {"GET": "watch" if watch else ("get" if name else "list"), "POST": "create",
                 "PUT": "update", "PATCH": "patch", "DELETE": "delete"}[method]
         record.verb, record.resource = verb, rt.qualified
-        fault = self.api._fault_for(verb, rt, namespace, name)
+        fault = self.api._fault_for(verb, rt, namespace, name, query.get("dryRun") == "All")
         if fault is not None and fault.drop_after is None:
             if fault.reset:
                 raise _Reset()
@@ -488,7 +495,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(400, "BadRequest", 'PatchOptions.meta.k8s.io "" is invalid: '
                                "fieldManager: Required value: is required for apply patch")
             self._check_identity(rt, body, namespace, name)
-            force = query.get("force") in ("true", "1")
+            force = _parse_bool(query.get("force"))
             code, obj = store.apply(rt, namespace, name, body, manager, force=force,
                                     dry_run=dry_run)
             return self._send(code, obj)
@@ -604,6 +611,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Reset(Exception):
     """Internal: close the connection without an answer."""
+
+
+def _parse_bool(value: str | None) -> bool:
+    """Go's strconv.ParseBool, which the API server uses for query flags."""
+    return value in ("1", "t", "T", "TRUE", "true", "True")
 
 
 def _group_doc(group: str, versions: list[str]) -> Obj:
