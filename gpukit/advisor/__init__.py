@@ -28,6 +28,7 @@ from gpukit.advisor.rules import (
     score_options,
     sharing_preference,
     sharing_warnings,
+    unusable_mig_rejections,
 )
 from gpukit.errors import NoFeasiblePlan
 from gpukit.fleet import Fleet, default_fleet
@@ -82,7 +83,7 @@ def clear_caches() -> None:
 def _decide(ctx: Context) -> _Decision:
     preference = sharing_preference(ctx)
     feasible: list[Candidate] = []
-    rejections: list[Rejection] = []
+    rejections: list[Rejection] = unusable_mig_rejections(ctx)
     for option in fleet_options(ctx):
         rejection = first_rejection(option, ctx)
         if rejection is not None:

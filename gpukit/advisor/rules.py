@@ -115,7 +115,10 @@ def _pool_facts(pool: NodePool) -> PoolFacts:
     price = pool.price
     offers: list[Offer] = []
     unknown: list[str] = []
-    if pool.mig is not None and model.mig is not None:
+    if pool.mig is not None and model.mig is None:
+        # Only a fleet built without validation gets here; its MIG set-up cannot be used.
+        unknown = list(pool.mig.layout) or ["(any)"]
+    elif pool.mig is not None and model.mig is not None:
         geometry = model.mig
         layout = pool.mig.layout
         if layout:
@@ -432,6 +435,26 @@ def fleet_options(ctx: Context) -> Iterator[Candidate]:
                     1, offer.resource_name, offer.memory_bytes, facts.price * offer.gpu_share,
                     workers, False, offer.gpu_share, facts, offer,
                 )
+
+
+def unusable_mig_rejections(ctx: Context) -> list[Rejection]:
+    """MIG profiles a pool names that its GPU model does not have (or a non-MIG model).
+
+    A validated Fleet never has them; a fleet built around validation is told so here
+    instead of being offered a slice that cannot exist.
+    """
+    out = []
+    for facts in ctx.facts.pools:
+        model = facts.model
+        for name in facts.unknown_profiles:
+            label = f"MIG {name} on {model.key}, pool {facts.name}"
+            if model.mig is None:
+                message = f"{model.key} is not MIG-capable; the pool's MIG set-up cannot exist"
+            else:
+                names = ", ".join(p.name for p in model.profiles)
+                message = f"{model.key} has no MIG profile {name!r}; its profiles: {names}"
+            out.append(_rejection(label, "MIG_PROFILE_UNKNOWN", message))
+    return out
 
 
 # -- rules that reject options ------------------------------------------------------------

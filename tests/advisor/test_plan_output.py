@@ -110,3 +110,25 @@ def test_workloads_of_one_shape_share_a_decision_but_not_a_queue():
     assert (b.scheduler, b.queue, b.namespace) == ("default", None, "default")
     clear_caches()
     assert gk.plan(W(name="a", kind="inference", gpu_memory="6Gi", isolation="strict", team="team-nlp")) == a
+
+
+def test_an_unvalidated_fleet_never_yields_an_impossible_mig_slice():
+    from gpukit.fleet import Fleet, MigConfig, NodePool
+
+    bad_mig = NodePool.model_construct(
+        name="l4-mig", gpu="L4", gpus_per_node=4, nodes=1, mig=MigConfig(layout={"1g.10gb": 7}),
+        sharing=None, labels={}, taints=(), price_per_hour=None, product=None,
+    )
+    bad_name = NodePool.model_construct(
+        name="h100-typo", gpu="H100-80GB", gpus_per_node=8, nodes=1,
+        mig=MigConfig(layout={"1g.11gb": 7}), sharing=None, labels={}, taints=(),
+        price_per_hour=None, product=None,
+    )
+    whole = gk.default_fleet().pool("a100-train")
+    fleet = Fleet.model_construct(name="unchecked", node_pools=(bad_mig, bad_name, whole),
+                                  installed=gk.default_fleet().installed, queues=())
+    p = gk.plan(W(name="a", kind="inference", gpu_memory="6Gi", isolation="strict"), fleet)
+    assert p.sharing == "dedicated"
+    unknown = {r.option: r.message for r in p.rejections if r.code == "MIG_PROFILE_UNKNOWN"}
+    assert set(unknown) == {"MIG 1g.10gb on L4, pool l4-mig", "MIG 1g.11gb on H100-80GB, pool h100-typo"}
+    assert "not MIG-capable" in unknown["MIG 1g.10gb on L4, pool l4-mig"]
