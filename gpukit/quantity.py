@@ -52,7 +52,10 @@ def parse_quantity(value: str | int | float) -> Fraction:
     if match["bin"]:
         return number * _BINARY[match["bin"]]
     if match["exp"]:
-        return number * Fraction(10) ** int(match["exp"][1:])
+        exponent = int(match["exp"][1:])
+        if abs(exponent) > 64:  # 10**huge would hang; no real quantity is that big or small
+            raise ValueError(f"{value!r}: exponent {exponent} is out of range (at most 64)")
+        return number * Fraction(10) ** exponent
     return number * _DECIMAL[match["dec"] or ""]
 
 

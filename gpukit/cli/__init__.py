@@ -45,7 +45,8 @@ for _name in _COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user mistakes print one line and exit 2, never a traceback."""
     try:
-        app(args=argv, prog_name="gpukit", standalone_mode=False)
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        code = app(args=argv, prog_name="gpukit", standalone_mode=False)
     except GpukitError as exc:
         if os.environ.get("GPUKIT_DEBUG"):
             raise
@@ -63,3 +64,5 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
