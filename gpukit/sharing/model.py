@@ -175,6 +175,10 @@ def predict_row(
         share = limits_sm_share(replicas)  # the plugin sets the share by replicas, not by cores
     aggregate, tail = aggregate_ratio(mode, running, b, f, constants, share=share)
     per = aggregate / replicas
+    if mode == "mig":
+        # A slice is a smaller GPU of its own: nobody to queue behind, the whole latency
+        # distribution stretches by the slowdown.
+        return aggregate, per, 1.0 / per, 1.0 / per
     waiting = max(0.0, 1.0 - per)
     # As replicas queue, requests start back to back and the solo skew (mean above median)
     # moves into the median.
@@ -368,10 +372,10 @@ def predict(
     return Prediction(
         mode=mode,  # type: ignore[arg-type]
         replicas=replicas,
-        aggregate_throughput=round(aggregate, 4),
-        per_replica_throughput=round(per, 4),
-        p50_inflation=round(p50, 4),
-        p99_inflation=round(p99, 4),
+        aggregate_throughput=round(aggregate, 6),
+        per_replica_throughput=round(per, 6),
+        p50_inflation=round(p50, 6),
+        p99_inflation=round(p99, 6),
         cpu_cores=replicas * per_core,
         gpu_memory_overhead_mib=round(_memory_overhead(calibration, share if share is not None else 1.0), 1),
         sm_share=share,
