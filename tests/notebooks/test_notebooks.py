@@ -7,6 +7,7 @@ directory: notebooks/, so a clean clone runs them as they are committed.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,22 @@ CELL_TIMEOUT_S = 120
 
 
 @pytest.fixture(autouse=True)
-def no_cluster(monkeypatch, tmp_path):
-    """The kernels inherit this: no kubeconfig, so nothing can reach a real cluster."""
+def hermetic_kernel(monkeypatch, tmp_path):
+    """Kernel ``python3`` is this interpreter, whatever kernelspecs the user has installed;
+    Jupyter and IPython state goes to a temporary folder; no kubeconfig, so nothing can
+    reach a real cluster."""
+    data = tmp_path / "jupyter-data"
+    spec = data / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    spec.joinpath("kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (gpukit tests)",
+        "language": "python",
+    }))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(data))  # searched before sys.prefix
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
 
