@@ -53,6 +53,4 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(report.table())
         if report.unplaced or report.violations:
-            # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which
-            # turns typer.Exit into a return value that main() does not pass on.
-            raise SystemExit(1)
+            raise typer.Exit(1)
