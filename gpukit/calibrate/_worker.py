@@ -200,6 +200,8 @@ def _run_fake(args) -> None:
         latency = float(spec.get("latency_ms", 1.0))
         tail = float(spec.get("tail", 1.05))
         samples = int(spec.get("samples_per_request", 1))
+        if spec.get("fail"):
+            raise RuntimeError(f"fake failure in {name} (asked for by the fake profile)")
         _emit({"event": "ready", "workload": name, "warmup_requests": 100})
         _wait_go()
         count = max(1, int(args.window * 1000 / latency))
