@@ -17,11 +17,11 @@ from typing import Any
 
 from gpukit.errors import ClusterError, MissingExtraError
 
-__all__ = ["Cluster", "detect_cluster"]
+__all__ = ["ClusterAccess", "detect_cluster"]
 
 
 @dataclass(frozen=True)
-class Cluster:
+class ClusterAccess:
     """A cluster the widgets can use (``ready``) or the one-line reason they cannot (``note``).
 
     ``apply(objects, dry_run)`` and ``discover()`` are gpukit.kube's; tests pass their own.
@@ -50,25 +50,25 @@ def _kubeconfig_paths() -> list[Path]:
     return [Path("~/.kube/config").expanduser()]
 
 
-def detect_cluster() -> Cluster:
+def detect_cluster() -> ClusterAccess:
     """The live cluster if gpukit.kube and credentials are both here; otherwise why not."""
     if importlib.util.find_spec("kubernetes") is None:
-        return Cluster(False, str(MissingExtraError.for_module("kubernetes", "kube")))
+        return ClusterAccess(False, str(MissingExtraError.for_module("kubernetes", "kube")))
     try:
         kube = importlib.import_module("gpukit.kube")
     except MissingExtraError as exc:
-        return Cluster(False, str(exc))
+        return ClusterAccess(False, str(exc))
     except ImportError:
-        return Cluster(False, "this gpukit has no live-cluster module (gpukit.kube) yet")
+        return ClusterAccess(False, "this gpukit has no live-cluster module (gpukit.kube) yet")
     in_cluster = bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
     if not in_cluster and not any(p.is_file() for p in _kubeconfig_paths()):
         where = "the file KUBECONFIG names" if os.environ.get("KUBECONFIG") else "~/.kube/config"
-        return Cluster(
+        return ClusterAccess(
             False,
             f"no cluster configured ({where} does not exist): the embedded or a file fleet "
             "works; a kubeconfig turns on the live fleet, dry-run apply and submit",
         )
-    return Cluster(
+    return ClusterAccess(
         True,
         "cluster configured: dry-run apply changes nothing; submit asks for confirmation",
         apply_fn=getattr(kube, "apply", None),

@@ -12,7 +12,7 @@ import ipywidgets as W
 import gpukit
 from gpukit._loading import validate_model
 from gpukit.errors import GpukitError, InputError, NoFeasiblePlan, WorkloadError
-from gpukit.widgets._cluster import Cluster, detect_cluster
+from gpukit.widgets._cluster import ClusterAccess, detect_cluster
 from gpukit.widgets._draw import code_block, notice
 from gpukit.workload import KINDS
 
@@ -69,8 +69,10 @@ class Planner(W.VBox):
         workload: gpukit.Workload | None = None,
         fleet: gpukit.Fleet | str | Path | None = None,
         *,
-        cluster: Cluster | None = None,
+        cluster: ClusterAccess | None = None,
     ) -> None:
+        """``fleet``: a Fleet, a fleet file, ``"live"`` (discovered through gpukit.kube) or
+        None (the embedded default). ``cluster`` is for tests; by default it is detected."""
         base = workload or _DEFAULT
         self._base = base
         self.cluster = cluster if cluster is not None else detect_cluster()
@@ -89,6 +91,8 @@ class Planner(W.VBox):
         fleet_options += [("file", "file"), ("live cluster", "live")]
         if self._given_fleet is not None:
             fleet_value = "given"
+        elif fleet is not None and str(fleet) == "live":
+            fleet_value, fleet = "live", None
         elif fleet is not None:
             fleet_value = "file"
         else:

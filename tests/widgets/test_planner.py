@@ -14,9 +14,9 @@ pytest.importorskip("ipywidgets")
 import gpukit as gk
 from gpukit.errors import ClusterError, InputError
 from gpukit.widgets import Planner
-from gpukit.widgets._cluster import Cluster, detect_cluster
+from gpukit.widgets._cluster import ClusterAccess, detect_cluster
 
-NO_CLUSTER = Cluster(False, "no cluster configured (test)")
+NO_CLUSTER = ClusterAccess(False, "no cluster configured (test)")
 BERT = gk.Workload(name="bert-serve", kind="inference", gpu_memory="6Gi", isolation="strict")
 
 
@@ -189,7 +189,7 @@ def test_cluster_buttons_are_off_with_a_note_when_no_cluster(planner):
 
 def test_dry_run_then_submit_only_after_confirmation():
     fake = FakeCluster()
-    planner = Planner(BERT, cluster=Cluster(True, "test cluster", apply_fn=fake.apply))
+    planner = Planner(BERT, cluster=ClusterAccess(True, "test cluster", apply_fn=fake.apply))
     assert not planner.dry_run_button.disabled and not planner.submit_button.disabled
     planner.dry_run_button.click()
     assert fake.calls == [(planner.objects, True)]
@@ -207,7 +207,7 @@ def test_dry_run_then_submit_only_after_confirmation():
 
 def test_a_change_withdraws_a_pending_confirmation():
     fake = FakeCluster()
-    planner = Planner(BERT, cluster=Cluster(True, "test cluster", apply_fn=fake.apply))
+    planner = Planner(BERT, cluster=ClusterAccess(True, "test cluster", apply_fn=fake.apply))
     planner.submit_button.click()
     planner.set(gpu_memory="30Gi")
     assert planner.confirm_box.layout.display == "none"
@@ -215,13 +215,13 @@ def test_a_change_withdraws_a_pending_confirmation():
 
 def test_cluster_errors_are_shown_in_the_widget():
     fake = FakeCluster(fail=True)
-    planner = Planner(BERT, cluster=Cluster(True, "test cluster", apply_fn=fake.apply))
+    planner = Planner(BERT, cluster=ClusterAccess(True, "test cluster", apply_fn=fake.apply))
     planner.dry_run_button.click()
     assert "forbidden (test)" in planner.action_result.value and "gpukit-error" in planner.action_result.value
 
 
 def test_invalid_input_disables_cluster_buttons():
-    planner = Planner(BERT, cluster=Cluster(True, "test cluster", apply_fn=FakeCluster().apply))
+    planner = Planner(BERT, cluster=ClusterAccess(True, "test cluster", apply_fn=FakeCluster().apply))
     planner.set(gpu_memory="nonsense")
     assert planner.dry_run_button.disabled and planner.submit_button.disabled
 

@@ -66,3 +66,9 @@ def test_a_refusing_cluster_is_reported_in_the_widget(api):
     assert "gpukit-error" in planner.action_result.value
     assert "1 of 2 objects rejected" in planner.action_result.value
     assert "RBAC forbids patch deployments" in planner.action_result.value
+
+
+def test_planner_can_start_on_the_live_fleet(api):
+    planner = Planner(BERT, "live")
+    assert planner.values["fleet"] == "live" and planner.error is None
+    assert planner.plan.fleet.name == gk.kube.discover().name
