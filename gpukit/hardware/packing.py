@@ -40,6 +40,7 @@ Fleet file (``--fleet FILE``): a gpukit Fleet (``node_pools``: node ``<pool>-<i>
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -462,7 +463,8 @@ def pack(
     data = {k: _ModelData(cat.get(k), v) for k, v in names.items() if v}
 
     # 2. Split flexible demand between models with one LP over the whole fleet.
-    split, lp_bound = _split(class_list, data)
+    avail = {k: len(v) for k, v in by_model.items()}
+    split, lp_bound = _split(class_list, data, avail)
 
     # 3. Integer layouts per model; move flexible units off models that run out of GPUs.
     plan_patterns, split = _integer(class_list, data, split, by_model)
@@ -502,8 +504,14 @@ def _frac(model: GpuModel, profile: str) -> tuple[float, float]:
     return (share, model.price_per_hour or 1.0)
 
 
-def _split(classes: list[_Class], data: dict[str, _ModelData]) -> tuple[dict[int, dict[str, int]], float]:
-    """Units of each class per model, from the fleet-wide LP; and that LP's value."""
+def _split(
+    classes: list[_Class], data: dict[str, _ModelData], avail: Mapping[str, int]
+) -> tuple[dict[int, dict[str, int]], float]:
+    """Units of each class per model, from the fleet-wide LP; and that LP's value.
+
+    The LP ignores how many GPUs each model has unless its split would need more than a
+    model has; then it is solved again with those limits (when they can be met at all).
+    """
     split: dict[int, dict[str, int]] = {}
     flexible = [i for i, c in enumerate(classes) if len(c.options) > 1]
     for i, cls in enumerate(classes):
@@ -513,40 +521,71 @@ def _split(classes: list[_Class], data: dict[str, _ModelData]) -> tuple[dict[int
     if not flexible:
         value = sum(data[k].lp(v) for k, v in pinned.items())
         return split, value
-    # Dual of: min sum x_mP  s.t. per (m,q): sum_P P_q x_mP - sum_c z_cm >= pinned_mq,
-    # per flexible c: sum_m z_cm >= n_c. Variables: y_mq, then u_c.
-    cols: list[tuple[str, int]] = [(k, j) for k in sorted(data) for j in range(len(data[k].names))]
+    value, amounts, load = _fleet_lp(classes, data, pinned, flexible, None)
+    if any(load[k] > avail[k] + 1e-6 for k in load):
+        try:
+            _, amounts, _ = _fleet_lp(classes, data, pinned, flexible, avail)
+        except ValueError:  # the fleet cannot hold it all: keep the unlimited split
+            pass
+    for i in flexible:
+        split[i] = _round_split(classes[i], amounts[i])
+    return split, value
+
+
+def _fleet_lp(
+    classes: list[_Class],
+    data: dict[str, _ModelData],
+    pinned: Mapping[str, tuple[int, ...]],
+    flexible: list[int],
+    avail: Mapping[str, int] | None,
+) -> tuple[float, dict[int, dict[str, float]], dict[str, float]]:
+    """Solve the fleet LP through its dual: (value, flexible units per model, GPUs per model).
+
+    Primal: min sum x_mP s.t. per model m and profile q, sum_P P_q x_mP - sum_c z_cm
+    >= pinned_mq; per flexible class c, sum_m z_cm >= n_c; with limits, sum_P x_mP <= avail_m.
+    Dual variables: prices y_mq, then u_c, then (with limits) w_m.
+    """
+    models = sorted(data)
+    cols: list[tuple[str, int]] = [(k, j) for k in models for j in range(len(data[k].names))]
     col_of = {kj: n for n, kj in enumerate(cols)}
     n_y = len(cols)
+    n_w = len(models) if avail is not None else 0
+    width = n_y + len(flexible) + n_w
     rows: list[list[float]] = []
+    rhs: list[float] = []
     kinds: list[tuple[str, Any]] = []
-    width = n_y + len(flexible)
-    for k in sorted(data):
-        md = data[k]
-        for p in md.patterns:
+    for w, k in enumerate(models):
+        for p in data[k].patterns:
             row = [0.0] * width
             for j, v in enumerate(p):
                 row[col_of[(k, j)]] = float(v)
+            if avail is not None:
+                row[n_y + len(flexible) + w] = -1.0
             rows.append(row)
-            kinds.append(("pattern", (k, p)))
+            rhs.append(1.0)
+            kinds.append(("pattern", k))
     for f, i in enumerate(flexible):
         for key, profile in classes[i].options:
             row = [0.0] * width
             row[n_y + f] = 1.0
             row[col_of[(key, data[key].index[profile])]] = -1.0
             rows.append(row)
+            rhs.append(0.0)
             kinds.append(("assign", (i, key)))
     c = [float(pinned.get(k, (0,) * len(data[k].names))[j]) for k, j in cols]
     c += [float(classes[i].count) for i in flexible]
-    value, _, duals = maximize(rows, [1.0 if kind == "pattern" else 0.0 for kind, _ in kinds], c)
+    if avail is not None:
+        c += [-float(avail[k]) for k in models]
+    value, _, duals = maximize(rows, rhs, c)
     amounts: dict[int, dict[str, float]] = {i: {} for i in flexible}
+    load = {k: 0.0 for k in models}
     for (kind, what), x in zip(kinds, duals):
-        if kind == "assign" and x > 1e-9:
+        if kind == "pattern":
+            load[what] += x
+        elif x > 1e-9:
             i, key = what
             amounts[i][key] = amounts[i].get(key, 0.0) + x
-    for i in flexible:
-        split[i] = _round_split(classes[i], amounts[i])
-    return split, value
+    return value, amounts, load
 
 
 def _round_split(cls: _Class, amounts: Mapping[str, float]) -> dict[str, int]:
@@ -576,53 +615,181 @@ def _pinned_vectors(
     return {k: tuple(v) for k, v in acc.items()}
 
 
+class _Counts:
+    """Per-model solutions, cached by demand vector (the split search asks again and again)."""
+
+    def __init__(self, data: Mapping[str, _ModelData]) -> None:
+        self.data = data
+        self.cache: dict[tuple[str, tuple[int, ...]], list[tuple[int, ...]]] = {}
+        self.calls = 0
+
+    def solve(self, key: str, vec: tuple[int, ...]) -> list[tuple[int, ...]]:
+        found = self.cache.get((key, vec))
+        if found is None:
+            self.calls += 1
+            found = _solve_model(self.data[key], vec)
+            self.cache[(key, vec)] = found
+        return found
+
+    def count(self, key: str, vec: tuple[int, ...]) -> int:
+        return len(self.solve(key, vec))
+
+
+def _shift(vec: tuple[int, ...], j: int, delta: int) -> tuple[int, ...]:
+    out = list(vec)
+    out[j] += delta
+    return tuple(out)
+
+
+#: Up to this many ways to split flexible demand between models, the packer tries them all.
+_EXHAUSTIVE_SPLITS = 3000
+
+
+def _compositions(total: int, parts: int) -> list[tuple[int, ...]]:
+    """Every way to write ``total`` as ``parts`` ordered non-negative integers."""
+    if parts == 1:
+        return [(total,)]
+    return [(first, *rest) for first in range(total, -1, -1) for rest in _compositions(total - first, parts - 1)]
+
+
 def _integer(
     classes: list[_Class],
     data: dict[str, _ModelData],
     split: dict[int, dict[str, int]],
     by_model: Mapping[str, Sequence[GpuSlot]],
+    budget: int = 600,
 ) -> tuple[dict[str, list[tuple[int, ...]]], dict[int, dict[str, int]]]:
-    """Per model the GPU patterns; flexible units move off models without enough GPUs."""
+    """Per model the GPU patterns, after moving flexible units between models.
+
+    First units leave models that need more GPUs than they have; then units move wherever
+    that saves a GPU on one model without costing one on the other. ``budget`` caps the
+    per-model solves this search may spend (it keeps large fleets fast).
+    """
+    counts = _Counts(data)
+    avail = {k: len(v) for k, v in by_model.items()}
     vectors = _pinned_vectors(classes, data, split)
-    solved = {k: _solve_model(data[k], v) for k, v in vectors.items()}
+    flexible = [i for i, c in enumerate(classes) if len(c.options) > 1]
+
+    def move(i: int, src: str, dst: str, units: int) -> None:
+        profile_on = dict(classes[i].options)
+        split[i][src] -= units
+        split[i][dst] = split[i].get(dst, 0) + units
+        split[i] = {m: u for m, u in split[i].items() if u}
+        vectors[src] = _shift(vectors[src], data[src].index[profile_on[src]], -units)
+        vectors[dst] = _shift(vectors[dst], data[dst].index[profile_on[dst]], units)
+
+    def largest_move(i: int, src: str, dst: str, limit: int) -> int:
+        """Most units (<= limit) of class i that dst can take without running out of GPUs."""
+        j = data[dst].index[dict(classes[i].options)[dst]]
+        lo, hi, best = 1, limit, 0
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            if counts.count(dst, _shift(vectors[dst], j, mid)) <= avail[dst]:
+                best, lo = mid, mid + 1
+            else:
+                hi = mid - 1
+        return best
+
+    # 1. Models short of GPUs hand flexible units to models with room.
     for _ in range(4 * len(classes) + 4):
-        over = [k for k in sorted(solved) if len(solved[k]) > len(by_model[k])]
+        over = [k for k in sorted(vectors) if counts.count(k, vectors[k]) > avail[k]]
         if not over:
             break
         moved = False
         for k in over:
-            for i, cls in enumerate(classes):
+            for i in flexible:
                 units = split[i].get(k, 0)
-                if len(cls.options) < 2 or not units:
+                if not units:
                     continue
-                profile_on = dict(cls.options)
-                for other, _ in cls.options:
-                    if other == k:
+                # Only as many units as it takes to bring k within its GPUs.
+                j = data[k].index[dict(classes[i].options)[k]]
+                lo, hi, enough = 1, units, units
+                while lo <= hi:
+                    mid = (lo + hi) // 2
+                    if counts.count(k, _shift(vectors[k], j, -mid)) <= avail[k]:
+                        enough, hi = mid, mid - 1
+                    else:
+                        lo = mid + 1
+                for other, _ in classes[i].options:
+                    if other == k or not enough:
                         continue
-                    # Move as many units as the other model can take without running out.
-                    lo, hi, best = 1, units, 0
-                    while lo <= hi:
-                        mid = (lo + hi) // 2
-                        trial = list(vectors[other])
-                        trial[data[other].index[profile_on[other]]] += mid
-                        if len(_solve_model(data[other], tuple(trial))) <= len(by_model[other]):
-                            best, lo = mid, mid + 1
-                        else:
-                            hi = mid - 1
-                    if best:
-                        split[i][k] -= best
-                        split[i][other] = split[i].get(other, 0) + best
-                        split[i] = {m: u for m, u in split[i].items() if u}
-                        vectors = _pinned_vectors(classes, data, split)
-                        solved[k] = _solve_model(data[k], vectors[k])
-                        solved[other] = _solve_model(data[other], vectors[other])
+                    n = largest_move(i, k, other, enough)
+                    if n:
+                        move(i, k, other, n)
+                        enough -= n
                         moved = True
-                        break
-                if len(solved[k]) <= len(by_model[k]):
+                if counts.count(k, vectors[k]) <= avail[k]:
                     break
         if not moved:
             break
-    return solved, split
+
+    # 2. Few ways to split the flexible units: try them all (per-model counts are cached).
+    combos = 1
+    for i in flexible:
+        combos *= math.comb(classes[i].count + len(classes[i].options) - 1, len(classes[i].options) - 1)
+    if flexible and combos <= _EXHAUSTIVE_SPLITS:
+        best = sum(counts.count(k, v) for k, v in vectors.items())
+        base = {k: list(v) for k, v in _pinned_vectors(classes, data, {
+            i: split[i] for i in range(len(classes)) if i not in flexible
+        }).items()}
+        for combo in itertools.product(
+            *(_compositions(classes[i].count, len(classes[i].options)) for i in flexible)
+        ):
+            trial = {k: list(v) for k, v in base.items()}
+            for i, parts in zip(flexible, combo):
+                for (key, profile), units in zip(classes[i].options, parts):
+                    trial[key][data[key].index[profile]] += units
+            total = 0
+            for k, v in trial.items():
+                n = counts.count(k, tuple(v))
+                if n > avail[k]:
+                    total = best
+                    break
+                total += n
+                if total >= best:
+                    break
+            if total < best:
+                best = total
+                for i, parts in zip(flexible, combo):
+                    split[i] = {key: u for (key, _), u in zip(classes[i].options, parts) if u}
+                vectors = {k: tuple(v) for k, v in trial.items()}
+
+    # 3. Save GPUs: the fewest units whose move takes one GPU off a model, if the model
+    # they go to needs no extra GPU for them.
+    improved = True
+    while improved and counts.calls < budget:
+        improved = False
+        for i in flexible:
+            for src in sorted(split[i]):
+                units = split[i].get(src, 0)
+                if not units:
+                    continue
+                j = data[src].index[dict(classes[i].options)[src]]
+                now = counts.count(src, vectors[src])
+                lo, hi, need = 1, units, 0
+                while lo <= hi and counts.calls < budget:
+                    mid = (lo + hi) // 2
+                    if counts.count(src, _shift(vectors[src], j, -mid)) < now:
+                        need, hi = mid, mid - 1
+                    else:
+                        lo = mid + 1
+                if not need:
+                    continue
+                for dst, profile in classes[i].options:
+                    if dst == src:
+                        continue
+                    jd = data[dst].index[profile]
+                    before = counts.count(dst, vectors[dst])
+                    after = counts.count(dst, _shift(vectors[dst], jd, need))
+                    if after <= before and after <= avail[dst]:
+                        move(i, src, dst, need)
+                        improved = True
+                        break
+                if improved:
+                    break
+            if improved:
+                break
+    return {k: counts.solve(k, v) for k, v in vectors.items()}, split
 
 
 def _lower_bound(
@@ -868,18 +1035,28 @@ def _valid_current(md: _ModelData, current: Mapping[str, int]) -> bool:
 # ----------------------------------------------------------------------------- baseline
 
 
-def first_fit_decreasing(demands: Sequence[MigDemand], gpus: Sequence[GpuSlot], *, cat: Catalog | None = None) -> int:
-    """GPUs a first-fit-decreasing packer uses (the benchmark's baseline); -1 if it runs out.
+def first_fit_decreasing(
+    demands: Sequence[MigDemand],
+    gpus: Sequence[GpuSlot],
+    *,
+    limits: bool = True,
+    cat: Catalog | None = None,
+) -> tuple[int, int]:
+    """(GPUs used, instances left over) of first-fit decreasing: the benchmark's baseline.
 
-    Instances largest first (memory slots, then compute); each goes to the first open GPU
-    of a model it may use where the grown layout is still placeable, else opens a GPU of
-    its first option (smallest share of a GPU) that has one left.
+    Instances largest first (memory slots, then compute); each goes to the first open GPU,
+    in opening order, of the first model it may use (smallest share of a GPU first) where
+    the grown layout is still placeable; else it opens a GPU of the first such model that
+    has one left; else it is left over. ``limits=False`` ignores how many GPUs each model
+    has (how many it would need).
     """
     cat = cat or catalog()
     avail: dict[str, int] = {}
     for g in gpus:
         if cat.get(g.model).mig is not None:
             avail[g.model] = avail.get(g.model, 0) + 1
+    if not limits:
+        avail = {k: 10**9 for k in avail}
     models = [cat.get(k) for k in avail]
     items: list[tuple[tuple[int, int], list[tuple[str, str]]]] = []
     for demand in demands:
@@ -893,19 +1070,18 @@ def first_fit_decreasing(demands: Sequence[MigDemand], gpus: Sequence[GpuSlot], 
     all_names = {k: tuple(p.name for p in cat.get(k).profiles) for k in avail}
     valid = {k: set(_valid_vectors(k, all_names[k])) for k in avail}
     index = {k: {n: i for i, n in enumerate(all_names[k])} for k in avail}
-    open_gpus: list[tuple[str, list[int]]] = []
-    # Per (model, profile), the first open GPU that might still take one: fullness only grows.
+    open_gpus: dict[str, list[list[int]]] = {k: [] for k in avail}
+    # Per (model, profile), the first open GPU that may still take one: GPUs only fill up.
     start: dict[tuple[str, str], int] = {}
-    opened = 0
+    opened = left_over = 0
     for _, options in items:
         placed = False
         for key, profile in options:
             j = index[key][profile]
+            pool = open_gpus[key]
             s = start.get((key, profile), 0)
-            for n in range(s, len(open_gpus)):
-                k2, vec = open_gpus[n]
-                if k2 != key:
-                    continue
+            for n in range(s, len(pool)):
+                vec = pool[n]
                 vec[j] += 1
                 if tuple(vec) in valid[key]:
                     placed = True
@@ -923,13 +1099,13 @@ def first_fit_decreasing(demands: Sequence[MigDemand], gpus: Sequence[GpuSlot], 
                 avail[key] -= 1
                 vec = [0] * len(all_names[key])
                 vec[index[key][profile]] = 1
-                open_gpus.append((key, vec))
+                open_gpus[key].append(vec)
                 opened += 1
                 placed = True
                 break
         if not placed:
-            return -1
-    return opened
+            left_over += 1
+    return opened, left_over
 
 
 # ----------------------------------------------------------------------------- files
