@@ -10,7 +10,13 @@ import typer
 from gpukit._text import table
 from gpukit.cli.core import resolve_fleet
 from gpukit.errors import InputError
-from gpukit.platform import NodeClassRef, PlatformOptions, render_platform, write_platform
+from gpukit.platform import (
+    NodeClassRef,
+    PlatformOptions,
+    platform_files,
+    platform_plan,
+    write_platform,
+)
 from gpukit.workload import load_workloads
 
 __all__ = ["register"]
@@ -58,8 +64,11 @@ def render_command(
     options = PlatformOptions(
         node_class=_node_class(node_class), capacity_type="spot" if spot else "on-demand"
     )
-    files = render_platform(resolve_fleet(fleet), load_workloads(*workloads), options)
+    pp = platform_plan(resolve_fleet(fleet), load_workloads(*workloads), options)
+    files = platform_files(pp)
     write_platform(files, out)
+    for warning in pp.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     rows = [(i, f.path, f.title.rstrip(".")) for i, f in enumerate(files, 1)]
     typer.echo(table(["STEP", "FILE", "WHAT"], rows, max_width=80))
     typer.echo(f"\nwrote {len(files)} files under {out}/; each file's header says how to apply it")

@@ -8,7 +8,7 @@ it is for and how to apply it. Pure; `write_platform(files, out)` writes it.
 
 from __future__ import annotations
 
-from gpukit.platform.bundle import PlatformFile, render_platform, write_platform
+from gpukit.platform.bundle import PlatformFile, platform_files, render_platform, write_platform
 from gpukit.platform.model import NodeClassRef, PlatformOptions, PlatformPlan, platform_plan
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "PlatformFile",
     "PlatformOptions",
     "PlatformPlan",
+    "platform_files",
     "platform_plan",
     "render_platform",
     "write_platform",

@@ -78,7 +78,12 @@ def _quota_lines(pp: PlatformPlan) -> list[str]:
     for pool in pp.fleet.node_pools:
         res, estimated = pool_resources(pool)
         parts = [f"cpu {res['cpu']}", f"memory {format_bytes(res['memory'])}"]
-        parts += [f"{k} {v}" for k, v in res.items() if k not in ("cpu", "memory")]
+        for resource, amount in res.items():
+            if resource not in ("cpu", "memory"):
+                wanted = pp.demand.get((pool.name, resource))
+                parts.append(
+                    f"{resource} {amount}" + (f" (workloads ask {wanted})" if wanted else "")
+                )
         note = " (cpu/memory estimated: the fleet does not declare them)" if estimated else ""
         lines.append(f"  {pool.name}: {', '.join(parts)}{note}")
     return lines

@@ -111,6 +111,22 @@ class PlatformPlan:
     kai_queues: tuple[str, ...]
     namespaces: tuple[str, ...]
     estimated: tuple[str, ...] = field(default=())  # pools whose CPU/memory quota is estimated
+    #: (pool, GPU resource) -> units the planned workloads ask for at once, all pods running
+    demand: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Pools whose GPUs the planned workloads would overbook if they all ran at once."""
+        out = []
+        for (pool_name, resource), wanted in sorted(self.demand.items()):
+            pool = self.fleet.pool(pool_name)
+            capacity = _gpu_resources(pool).get(resource, 0)
+            if wanted > capacity:
+                out.append(
+                    f"pool {pool_name}: the workloads ask for {wanted} {resource} at once but "
+                    f"the pool has {capacity}; some will queue (Kueue) or stay pending"
+                )
+        return tuple(out)
 
     @property
     def dra(self) -> bool:
@@ -264,6 +280,10 @@ def platform_plan(
     namespaces.update(p.namespace for p in plans)
     namespaces.discard("default")
     estimated = tuple(p.name for p in fleet.node_pools if pool_resources(p)[1])
+    demand: dict[tuple[str, str], int] = {}
+    for p in plans:
+        key = (p.choice.pool, p.choice.resource_name)
+        demand[key] = demand.get(key, 0) + p.choice.gpus * p.pods
     return PlatformPlan(
         fleet=fleet,
         options=options,
@@ -276,6 +296,7 @@ def platform_plan(
         kai_queues=tuple(sorted(kai)),
         namespaces=tuple(sorted(namespaces)),
         estimated=estimated,
+        demand=dict(sorted(demand.items())),
     )
 
 

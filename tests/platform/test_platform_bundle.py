@@ -412,3 +412,16 @@ def test_quota_split_adds_up_and_is_even(total, parts):
     shares = [split(total, parts, i) for i in range(parts)]
     assert sum(shares) == total
     assert max(shares) - min(shares) <= 1
+
+
+def test_demand_beyond_a_pool_is_shown_and_warned(fleet):
+    jobs = [gk.Workload(name=f"t{i}", kind="training", gpus=8, team="team-nlp") for i in range(5)]
+    pp = platform_plan(fleet("default"), jobs)
+    assert pp.demand == {("a100-train", "nvidia.com/gpu"): 40}
+    (warning,) = pp.warnings
+    assert "a100-train" in warning and "40 nvidia.com/gpu" in warning and "has 32" in warning
+    assert platform_plan(fleet("default"), jobs[:4]).warnings == ()
+    (kueue,) = [
+        f for f in render_platform(fleet("default"), jobs) if f.path == "manifests/30-kueue.yaml"
+    ]
+    assert "nvidia.com/gpu 32 (workloads ask 40)" in kueue.content()

@@ -99,3 +99,15 @@ def test_out_must_be_a_folder(capsys, tmp_path):
     out.write_text("x")
     code, _, err = _cli(capsys, "platform", "render", "-w", str(WORKLOADS), "-o", str(out))
     assert code == 2 and "not a folder" in err
+
+
+def test_overbooked_pools_are_warned_on_stderr(capsys, tmp_path):
+    workloads = tmp_path / "w.yaml"
+    workloads.write_text(
+        "\n---\n".join(f"name: t{i}\nkind: training\ngpus: 8\nteam: team-nlp" for i in range(5))
+    )
+    code, _, err = _cli(
+        capsys, "platform", "render", "-w", str(workloads), "-o", str(tmp_path / "p")
+    )
+    assert code == 0
+    assert err.startswith("warning: pool a100-train: the workloads ask for 40 nvidia.com/gpu")
