@@ -41,6 +41,7 @@ _EXPORTS = {
     "parse_gpu": "gpukit.hardware",
     "plan": "gpukit.advisor",
     "render": "gpukit.manifests",
+    "size": "gpukit.sizing",
     "to_yaml": "gpukit.manifests",
 }
 
@@ -78,4 +79,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from gpukit.hardware import get_gpu, parse_gpu
     from gpukit.memory import memory_need
     from gpukit.manifests import render, to_yaml
+    from gpukit.sizing import size
     from gpukit.workload import Workload, load_workloads

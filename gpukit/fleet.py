@@ -88,6 +88,9 @@ class NodePool(BaseModel):
     )
     taints: tuple[Taint, ...] = (Taint(key=GPU_TAINT_KEY),)
     price_per_hour: float | None = Field(default=None, ge=0, description="per GPU; overrides catalog")
+    gpus_in_use: int = Field(
+        default=0, ge=0, description="GPUs already allocated; free = total_gpus - gpus_in_use"
+    )
     cpu_per_node: int | None = Field(default=None, ge=1)
     memory_per_node: str | None = None
 
@@ -102,6 +105,11 @@ class NodePool(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> NodePool:
         model = get_gpu(self.gpu)
+        if self.gpus_in_use > self.total_gpus:
+            raise ValueError(
+                f"pool {self.name!r}: gpus_in_use {self.gpus_in_use} is more than the pool's "
+                f"{self.total_gpus} GPUs ({self.nodes} nodes x {self.gpus_per_node})"
+            )
         if self.mig is not None:
             if model.mig is None:
                 raise ValueError(
@@ -138,6 +146,10 @@ class NodePool(BaseModel):
     @property
     def gpu_product(self) -> str:
         return self.product or self.model.product
+
+    @property
+    def free_gpus(self) -> int:
+        return self.total_gpus - self.gpus_in_use
 
     @property
     def price(self) -> float:
