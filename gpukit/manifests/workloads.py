@@ -192,13 +192,14 @@ def render_volcano_job(plan: Plan) -> list[Obj]:
     labels = _labels(plan)
 
     def task(name: str, replicas: int) -> Obj:
-        # schedulerName and priority are the Job's; Volcano copies them to every pod.
+        # The Job's schedulerName reaches every pod; the priority class is set on the pods
+        # too, so kube-level preemption sees it whatever the Volcano version copies.
         pod = pod_spec(
             plan,
             "OnFailure",
             env=nccl_env(),
             container_name=name,
-            sched=Scheduling(None, None, None, None, None),
+            sched=Scheduling(None, None, None, None, sched.priority_class),
         )
         return {
             "name": name,

@@ -95,9 +95,7 @@ def test_whatever_renders_is_valid_deterministic_and_asks_for_the_planned_gpus(
                 node = node[key]
             assert node is True
     if p.priority_class:
-        assert all(pod.get("priorityClassName") == p.priority_class for pod in pods) or top[
-            "kind"
-        ] in (
-            "TrainJob",
-            "Job",  # a Volcano Job names it once, for all its tasks
-        )
+        # A TrainJob cannot carry a pod priority class; it goes through Kueue's label.
+        assert all(pod.get("priorityClassName") == p.priority_class for pod in pods)
+        if top["kind"] == "TrainJob":
+            assert top["metadata"]["labels"]["kueue.x-k8s.io/priority-class"] == p.priority_class
