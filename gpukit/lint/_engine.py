@@ -11,7 +11,7 @@ from typing import Any
 from gpukit.errors import ManifestError
 from gpukit.fleet import Fleet, NodePool, load_fleet
 from gpukit.lint._load import Loaded, expand_paths, load_text, read_source
-from gpukit.lint._model import SEVERITIES, Finding, Hit, Rule, format_loc
+from gpukit.lint._model import SEVERITIES, Edit, Finding, Hit, Rule, format_loc
 from gpukit.lint._objects import QUEUE_LABEL, Doc, as_map, as_str
 from gpukit.workload import Workload, load_workloads
 
@@ -239,15 +239,20 @@ def _finding(rule: Rule, doc: Doc, hit: Hit) -> Finding:
         if line_col and inner:
             # The nested text's own indentation is not known here, so no column.
             line_col = (line_col[0] + inner[0], None)  # type: ignore[assignment]
-        edits = tuple(e.model_copy(update={"embed": doc.embed}) for e in hit.edits)
+        edits = tuple(Edit.model_construct(op=e.op, loc=e.loc, value=e.value, embed=doc.embed)
+                      for e in hit.edits)
     else:
         full = (*doc.base, *hit.loc)
         path = format_loc(full)
         line_col = doc.loaded.line_of(full) if doc.loaded is not None else None
-        edits = tuple(e.model_copy(update={"loc": (*doc.base, *e.loc)}) for e in hit.edits)
+        edits = hit.edits if not doc.base else tuple(
+            Edit.model_construct(op=e.op, loc=(*doc.base, *e.loc), value=e.value, embed=e.embed)
+            for e in hit.edits
+        )
     severity = hit.severity or rule.severity
     shown = doc.owner if doc.owner is not None else doc
-    return Finding(
+    # Built from checked parts, so skip validation: lint may report tens of thousands.
+    return Finding.model_construct(
         rule=rule.id,
         severity=severity,
         message=hit.message,

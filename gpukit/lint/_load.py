@@ -23,27 +23,28 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from gpukit.errors import ManifestError
 
-try:  # the C scanner and parser are much faster; the composer stays in Python to count depth
+try:  # libyaml: fast, and its parser refuses nesting deeper than 1000 before composing
     from yaml._yaml import CParser as _Parser  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
-    from yaml.reader import Reader as _Reader
-    from yaml.scanner import Scanner as _Scanner
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
 
-    class _PyParser(_Reader, _Scanner, _Parser):  # type: ignore[misc,valid-type]
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        """Pure-Python fallback; too-deep nesting ends in RecursionError, reported cleanly."""
+
         def __init__(self, stream: str) -> None:
-            _Reader.__init__(self, stream)
-            _Scanner.__init__(self)
-            _Parser.__init__(self)
-
-    _Parser = _PyParser  # type: ignore[misc,assignment]
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
 
 __all__ = [
     "MAX_ALIASES",
@@ -73,29 +74,13 @@ class _LimitError(Exception):
     """Raised inside the composer; turned into a ManifestError that names the file."""
 
 
-class _Loader(Composer, _Parser, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
+class _Loader(_Parser, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
+    """libyaml's parser and composer (C, bounded nesting) with PyYAML's safe constructor."""
+
     def __init__(self, text: str) -> None:
         _Parser.__init__(self, text)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
-        Composer.__init__(self)
-        self.depth = 0
-        self.aliases = 0
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise _LimitError(
-                    f"more than {MAX_ALIASES} YAML aliases (*name); expand them or split the file"
-                )
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise _LimitError(f"nested deeper than {MAX_DEPTH} levels; flatten the document")
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
 
 
 @dataclass
@@ -130,46 +115,51 @@ def _child(node: Node, part: Any) -> Node | None:
     return None
 
 
-def _expanded_size(root: Node) -> int:
-    """Nodes a walker visits with aliases expanded; refuses cycles and sizes over MAX_NODES."""
+def _check_graph(root: Node) -> int:
+    """Expanded size of a document's node graph; refuses cycles and what breaks the limits.
+
+    The composer shares one node for every alias of an anchor, so sizes and heights are
+    memoised per node: the walk is linear in the file, whatever the expansion. Recursion
+    stops at MAX_DEPTH, so it stays far from Python's recursion limit.
+    """
     sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}
     active: set[int] = set()
-    # Iterative post-order: recursion depth is bounded by MAX_DEPTH anyway, but keep it flat.
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
+    references = 0
+
+    def visit(node: Node, depth: int) -> int:
+        nonlocal references
         key = id(node)
-        if done:
+        if key in sizes:
+            if depth + heights[key] - 1 > MAX_DEPTH:
+                raise _LimitError(f"nested deeper than {MAX_DEPTH} levels; flatten the document")
+            return sizes[key]
+        if depth > MAX_DEPTH:
+            raise _LimitError(f"nested deeper than {MAX_DEPTH} levels; flatten the document")
+        if key in active:
+            raise _LimitError("a YAML alias refers to its own anchor (a cycle); remove it")
+        size, height = 1, 0
+        if isinstance(node, (MappingNode, SequenceNode)):
+            active.add(key)
+            items = node.value if isinstance(node, SequenceNode) else [n for pair in node.value for n in pair]
+            references += len(items)
+            for child in items:
+                size += visit(child, depth + 1)
+                height = max(height, heights[id(child)])
             active.discard(key)
-            children = _children(node)
-            total = 1 + sum(sizes[id(c)] for c in children)
-            if total > MAX_NODES:
+            if size > MAX_NODES:
                 raise _LimitError(
                     f"more than {MAX_NODES} values once aliases are expanded (an alias bomb?); "
                     "expand the aliases or split the file"
                 )
-            sizes[key] = total
-            continue
-        if key in sizes:
-            continue
-        if key in active:
-            raise _LimitError("a YAML alias refers to its own anchor (a cycle); remove it")
-        active.add(key)
-        stack.append((node, True))
-        for child in _children(node):
-            if id(child) not in sizes:
-                if id(child) in active:
-                    raise _LimitError("a YAML alias refers to its own anchor (a cycle); remove it")
-                stack.append((child, False))
-    return sizes[id(root)]
+        sizes[key], heights[key] = size, height + 1
+        return size
 
-
-def _children(node: Node) -> list[Node]:
-    if isinstance(node, MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, SequenceNode):
-        return list(node.value)
-    return []
+    total = visit(root, 1)
+    # A tree has one reference fewer than nodes; every extra reference is an alias.
+    if references - (len(sizes) - 1) > MAX_ALIASES:
+        raise _LimitError(f"more than {MAX_ALIASES} YAML aliases (*name); expand them or split the file")
+    return total
 
 
 def load_text(label: str, text: str) -> list[Loaded]:
@@ -187,7 +177,7 @@ def load_text(label: str, text: str) -> list[Loaded]:
             if node is None:
                 docs.append(Loaded(len(docs), None))
                 continue
-            total += _expanded_size(node)
+            total += _check_graph(node)
             if total > MAX_NODES:
                 raise _LimitError(
                     f"more than {MAX_NODES} values once aliases are expanded; split the file"

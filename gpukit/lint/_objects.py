@@ -6,6 +6,7 @@ belongs): lint must report on broken manifests, never crash on them.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -72,10 +73,19 @@ def quantity(value: Any) -> Fraction | None:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, str):
-        match = _EXPONENT.search(value.strip())
-        if match and abs(int(match.group(1))) > _MAX_EXPONENT:
-            return None
-    if not isinstance(value, (str, int, float)):
+        return _text_quantity(value)
+    if not isinstance(value, (int, float)):
+        return None
+    try:
+        return parse_quantity(value)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_quantity(value: str) -> Fraction | None:
+    match = _EXPONENT.search(value.strip())
+    if match and abs(int(match.group(1))) > _MAX_EXPONENT:
         return None
     try:
         return parse_quantity(value)
@@ -109,6 +119,7 @@ class Container:
     data: dict[Any, Any]
     resources_key: str = "resources"
     init: bool = False
+    _amounts: dict[str, Fraction | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -143,10 +154,12 @@ class Container:
 
     def gpu_amount(self, name: str) -> Fraction | None:
         """The amount the scheduler counts: the limit, else the request."""
-        value = self.limits.get(name, self.requests.get(name))
-        return quantity(value)
+        if name not in self._amounts:
+            limits = self.limits
+            self._amounts[name] = quantity(limits[name] if name in limits else self.requests.get(name))
+        return self._amounts[name]
 
-    @property
+    @cached_property
     def uses_gpu(self) -> bool:
         return any((self.gpu_amount(n) or 0) > 0 for n in self.gpu_names)
 
@@ -180,9 +193,9 @@ class PodSite:
     def gpu_containers(self) -> list[Container]:
         return [c for c in self.containers if c.uses_gpu]
 
-    @property
+    @cached_property
     def uses_gpu(self) -> bool:
-        return bool(self.gpu_containers)
+        return any(c.uses_gpu for c in self.containers)
 
     def gpus(self, name: str) -> Fraction:
         """Units of resource ``name`` the pod needs: app containers add up, init ones overlap."""
@@ -325,7 +338,7 @@ class Doc:
             return []
         return list(_pod_sites(self))
 
-    @property
+    @cached_property
     def uses_gpu(self) -> bool:
         return any(p.uses_gpu for p in self.pods)
 

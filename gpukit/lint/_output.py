@@ -60,7 +60,8 @@ def to_json(findings: Sequence[Finding]) -> str:
 def _uri(file: str) -> str:
     if file == "<stdin>":
         return "stdin"
-    return PurePath(file).as_posix()
+    path = PurePath(file)
+    return path.as_uri() if path.is_absolute() else path.as_posix()
 
 
 def to_sarif(findings: Sequence[Finding], tool_version: str | None = None) -> str:
