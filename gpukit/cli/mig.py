@@ -122,11 +122,14 @@ def place(
 
 @mig_app.command("plan")
 def plan(
-    fleet: Annotated[str, typer.Option("--fleet", "-f", help="fleet YAML: a gpukit Fleet or a list of {model, count}")],
+    fleet: Annotated[str, typer.Option("--fleet", "-f", help="fleet YAML (a gpukit Fleet or a list of {model, count}), or 'default'")],
     demand: Annotated[str, typer.Option("--demand", "-d", help="demand YAML (see gpukit.hardware.packing)")],
     output: Annotated[PlanOutput, typer.Option("--output", "-o", help="text, yaml (plan + ConfigMap) or configmap")] = PlanOutput.text,
     name: Annotated[str, typer.Option("--configmap-name", help="ConfigMap name")] = "gpukit-mig-parted-config",
     namespace: Annotated[str, typer.Option("--namespace", help="ConfigMap namespace")] = "gpu-operator",
+    whole_gpu_pools: Annotated[
+        bool, typer.Option("--whole-gpu-pools", help="also partition a Fleet's MIG-capable pools of whole GPUs")
+    ] = False,
 ) -> None:
     """Pack MIG demands onto a fleet: fewest GPUs, then fewest layout changes.
 
@@ -137,7 +140,7 @@ def plan(
     from gpukit._text import table
     from gpukit.hardware.packing import load_demands, load_gpu_slots, pack
 
-    result = pack(load_demands(demand), load_gpu_slots(fleet))
+    result = pack(load_demands(demand), load_gpu_slots(fleet, whole_gpu_pools=whole_gpu_pools))
     configmap = result.configmap(name=name, namespace=namespace)
     if output is PlanOutput.configmap:
         typer.echo(yaml.safe_dump(configmap, sort_keys=False), nl=False)

@@ -527,15 +527,15 @@ def _placement_reason(
 
 
 @functools.cache
-def _valid_vectors(key: str, names: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
-    """Every placeable count vector over ``names`` (the empty one included)."""
+def _all_valid(key: str) -> frozenset[tuple[int, ...]]:
+    """Every placeable count vector over all of a model's profiles (catalog order)."""
     model = get_gpu(key)
     shapes = _shapes(key)
     geo = model.mig
     assert geo is not None
-    ranges = [range(shapes[n].max_instances + 1) for n in names]
-    out = []
-    for vec in itertools.product(*ranges):
+    names = tuple(p.name for p in model.profiles)
+    out = set()
+    for vec in itertools.product(*(range(shapes[n].max_instances + 1) for n in names)):
         if sum(shapes[n].size * c for n, c in zip(names, vec)) > geo.memory_slices:
             continue
         if sum(shapes[n].compute * c for n, c in zip(names, vec)) > geo.compute_slices:
@@ -544,8 +544,19 @@ def _valid_vectors(key: str, names: tuple[str, ...]) -> tuple[tuple[int, ...], .
         if _problems(model, counts, ()):
             continue
         if _place(key, _key(counts)) is not None:
-            out.append(vec)
-    return tuple(out)
+            out.add(vec)
+    return frozenset(out)
+
+
+@functools.cache
+def _valid_vectors(key: str, names: tuple[str, ...]) -> tuple[tuple[int, ...], ...]:
+    """Every placeable count vector over ``names`` (the empty one included), sorted."""
+    order = [p.name for p in get_gpu(key).profiles]
+    where = [order.index(n) for n in names]
+    others = [i for i in range(len(order)) if i not in where]
+    return tuple(sorted(
+        tuple(vec[i] for i in where) for vec in _all_valid(key) if not any(vec[i] for i in others)
+    ))
 
 
 @functools.cache

@@ -28,8 +28,10 @@ Demand file (``gpukit mig plan --demand FILE``), YAML or JSON::
         compute: 2                # optional compute slices (default 1)
         count: 4
 
-Fleet file (``--fleet FILE``): a gpukit Fleet (``node_pools``: node ``<pool>-<i>`` gets
-``gpus_per_node`` GPUs, the pool's ``mig.layout`` as current layout), or a simple list::
+Fleet file (``--fleet FILE``): ``default`` (gpukit's embedded fleet), a gpukit Fleet
+(``node_pools``; each pool with a ``mig`` section gives nodes ``<pool>-<i>`` with
+``gpus_per_node`` GPUs and the pool's ``mig.layout`` as current layout; whole-GPU pools
+only with ``--whole-gpu-pools``), or a simple list::
 
     - model: A100-40GB            # any GPU name the catalog knows
       count: 16                   # GPUs
@@ -77,6 +79,7 @@ __all__ = [
     "load_demands",
     "load_gpu_slots",
     "pack",
+    "slots_from_fleet",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -861,15 +864,6 @@ def _assign(
             else:
                 counts = {n: c for n, c in zip(md.names, layout) if c}
             plan[slot] = (counts, fill, not keep)
-        if any(remaining):
-            for q, left in enumerate(remaining):
-                if left:
-                    for name, count in _take(queues[key][q], left, consume=False):
-                        leftover.append((
-                            name, count,
-                            f"the fleet's {len(gpus)} {key} GPU(s) are full; {md.names[q]} x{left} "
-                            "more would need more GPUs of a model that has it",
-                        ))
         for g in gpus:
             slot = (g.node, g.index)
             if slot not in plan:
@@ -889,24 +883,32 @@ def _assign(
                 placement=_placement_text(placement), hosts=tuple(hosts),
                 used=bool(hosts), changed=changed,
             ))
+        # Whatever is still queued did not fit on this model's GPUs.
+        for q, queue in enumerate(queues[key]):
+            left = sum(c for _, c in queue)
+            for name, count in queue:
+                leftover.append((
+                    name, count,
+                    f"the fleet's {len(gpus)} {key} GPU(s) are full; {md.names[q]} x{left} "
+                    "more would need more GPUs of a model that has it",
+                ))
+            queue.clear()
     out.sort(key=lambda a: (a.node, a.index))
     return out, leftover
 
 
-def _take(queue: list[tuple[str, int]], n: int, consume: bool = True) -> list[tuple[str, int]]:
+def _take(queue: list[tuple[str, int]], n: int) -> list[tuple[str, int]]:
+    """Up to ``n`` units off the front of ``queue``, as (demand, units)."""
     out = []
-    i = 0
-    while n and i < len(queue):
-        name, count = queue[i]
+    while n and queue:
+        name, count = queue[0]
         take = min(n, count)
         out.append((name, take))
         n -= take
-        if consume:
-            if take == count:
-                queue.pop(i)
-                continue
-            queue[i] = (name, count - take)
-        i += 1
+        if take == count:
+            queue.pop(0)
+        else:
+            queue[0] = (name, count - take)
     return out
 
 
@@ -1129,19 +1131,26 @@ def load_demands(source: str | Path) -> list[MigDemand]:
     return [validate_model(MigDemand, item, f"{label}: demand {i + 1}", InputError) for i, item in enumerate(items)]
 
 
-def load_gpu_slots(source: str | Path) -> list[GpuSlot]:
-    """GPUs from a fleet file: a gpukit Fleet (node_pools) or a simple list (module docstring)."""
+def load_gpu_slots(source: str | Path, *, whole_gpu_pools: bool = False) -> list[GpuSlot]:
+    """GPUs from a fleet file: a gpukit Fleet (node_pools) or a simple list (module docstring).
+
+    ``default`` is gpukit's embedded default fleet. From a Fleet, only pools with a ``mig``
+    section are taken unless ``whole_gpu_pools`` (then MIG-capable pools of whole GPUs
+    too, with MIG off).
+    """
     from gpukit._loading import load_documents, read_text
 
+    if str(source) == "default":
+        from gpukit.fleet import default_fleet
+
+        return slots_from_fleet(default_fleet(), whole_gpu_pools=whole_gpu_pools)
     label, text = read_text(source)
     docs = [doc for _, doc in load_documents(label, text)]
     if len(docs) != 1:
         raise InputError(f"{label}: a fleet file holds one document, found {len(docs)}")
     doc = docs[0]
     if isinstance(doc, dict) and "node_pools" in doc:
-        from gpukit.fleet import load_fleet
-
-        return slots_from_fleet(load_fleet(source) if str(source) != "-" else _fleet_from(doc, label))
+        return slots_from_fleet(_fleet_from(doc, label), whole_gpu_pools=whole_gpu_pools)
     items = doc.get("gpus") if isinstance(doc, dict) and set(doc) == {"gpus"} else doc
     if not isinstance(items, list) or not items:
         raise InputError(
@@ -1158,14 +1167,26 @@ def _fleet_from(doc: Any, label: str) -> Any:
     return validate_model(Fleet, doc, label, FleetError)
 
 
-def slots_from_fleet(fleet: Any) -> list[GpuSlot]:
-    """GpuSlots for a gpukit Fleet: node '<pool>-<i>', the pool's MIG layout as current layout."""
+def slots_from_fleet(fleet: Any, *, whole_gpu_pools: bool = False) -> list[GpuSlot]:
+    """GpuSlots for a gpukit Fleet: node '<pool>-<i>', the pool's MIG layout as current layout.
+
+    Pools without a ``mig`` section hold whole GPUs (training, large models); they are
+    left out unless ``whole_gpu_pools``, and pools of GPUs that cannot do MIG always are.
+    """
     out = []
     for pool in fleet.node_pools:
-        current = dict(pool.mig.layout) if getattr(pool, "mig", None) is not None else None
+        mig = getattr(pool, "mig", None)
+        if pool.model.mig is None or (mig is None and not whole_gpu_pools):
+            continue
+        current = dict(mig.layout) if mig is not None else None
         for n in range(pool.nodes):
             for i in range(pool.gpus_per_node):
                 out.append(GpuSlot(node=f"{pool.name}-{n}", index=i, model=pool.gpu, current=current))
+    if not out:
+        raise InputError(
+            "the fleet has no MIG pool (a node pool with 'mig:'); add one, or pass "
+            "--whole-gpu-pools to let gpukit partition MIG-capable whole-GPU pools"
+        )
     return out
 
 
