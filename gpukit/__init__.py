@@ -39,8 +39,10 @@ _EXPORTS = {
     "load_workloads": "gpukit.workload",
     "memory_need": "gpukit.memory",
     "parse_gpu": "gpukit.hardware",
+    "object_kind": "gpukit.manifests",
     "plan": "gpukit.advisor",
     "render": "gpukit.manifests",
+    "render_platform": "gpukit.platform",
     "size": "gpukit.sizing",
     "to_yaml": "gpukit.manifests",
 }
@@ -78,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from gpukit.fleet import Fleet, NodePool, default_fleet, load_fleet
     from gpukit.hardware import get_gpu, parse_gpu
     from gpukit.memory import memory_need
-    from gpukit.manifests import render, to_yaml
+    from gpukit.manifests import object_kind, render, to_yaml
+    from gpukit.platform import render_platform
     from gpukit.sizing import size
     from gpukit.workload import Workload, load_workloads

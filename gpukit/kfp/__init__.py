@@ -48,6 +48,10 @@ def unsupported(plan: Plan) -> list[str]:
         )
     if plan.scheduler == "volcano":
         problems.append("KFP cannot set schedulerName: volcano on a task")
+    if plan.fleet.installed.dra:
+        problems.append(
+            "the fleet allocates GPUs through DRA ResourceClaims, which a KFP task cannot declare"
+        )
     if plan.workload.replicas > 1:
         problems.append(f"a KFP task is one pod, not {plan.workload.replicas} replicas")
     return problems
