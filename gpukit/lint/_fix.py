@@ -80,9 +80,7 @@ def apply_edits(root: Any, edits: Iterable[Edit]) -> Any:
         parent = _parent(root, edit.loc, create=edit.op in ("set", "append"))
         key = edit.loc[-1]
         if edit.op == "set":
-            if isinstance(parent, MutableMapping):
-                parent[key] = copy.deepcopy(edit.value)
-            elif isinstance(parent, MutableSequence) and isinstance(key, int) and 0 <= key < len(parent):
+            if isinstance(parent, MutableMapping) or isinstance(parent, MutableSequence) and isinstance(key, int) and 0 <= key < len(parent):
                 parent[key] = copy.deepcopy(edit.value)
         elif edit.op == "rename":
             if isinstance(parent, MutableMapping):
@@ -95,9 +93,9 @@ def apply_edits(root: Any, edits: Iterable[Edit]) -> Any:
             if isinstance(target, MutableSequence) and edit.value not in list(target):
                 target.append(copy.deepcopy(edit.value))
         elif edit.op == "delete":
-            if isinstance(parent, MutableMapping) and key in parent:
-                del parent[key]
-            elif isinstance(parent, MutableSequence) and isinstance(key, int) and 0 <= key < len(parent):
+            in_map = isinstance(parent, MutableMapping) and key in parent
+            in_list = isinstance(parent, MutableSequence) and isinstance(key, int) and 0 <= key < len(parent)
+            if in_map or in_list:
                 del parent[key]
     return root
 
@@ -163,8 +161,8 @@ def _ruamel() -> Any:
     return YAML
 
 
-_INDENTED_SEQUENCE = re.compile(r"^(?P<indent> *)[^\s#-][^\n]*:[ \t]*\n(?P=indent)  +- ", re.M)
-_FLUSH_SEQUENCE = re.compile(r"^(?P<indent> *)[^\s#-][^\n]*:[ \t]*\n(?P=indent)- ", re.M)
+_INDENTED_SEQUENCE = re.compile(r"^(?P<indent> *)[^\s#-][^\n]*:[ \t]*\n(?P=indent)  +- ", re.MULTILINE)
+_FLUSH_SEQUENCE = re.compile(r"^(?P<indent> *)[^\s#-][^\n]*:[ \t]*\n(?P=indent)- ", re.MULTILINE)
 _HEADER = re.compile(r"\A((?:[ \t]*(?:#[^\n]*)?\n)*)(?=---)")
 
 
@@ -210,9 +208,11 @@ def fix_text(text: str, findings: Iterable[Finding], *, as_json: bool = False) -
         text = text[len(header):]
     yaml = _yaml_for(text)
     yaml.explicit_start = text.lstrip().startswith("---")
+    from ruamel.yaml.error import YAMLError
+
     try:
         docs = list(yaml.load_all(text))
-    except Exception as exc:  # ruamel's own error tree; lint already parsed this file safely
+    except YAMLError as exc:  # lint parsed it safely already; ruamel is stricter on a few files
         raise ManifestError(f"cannot round-trip this file to fix it: {exc}".splitlines()[0]) from None
     for index, edits in grouped.items():
         if 0 <= index < len(docs) and docs[index] is not None:
@@ -247,9 +247,7 @@ def write_fixes(
     """
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
-        if finding.fixable and not finding.file.startswith("<"):
-            by_file[finding.file].append(finding)
-        elif finding.fixable and finding.file == "<stdin>":
+        if finding.fixable and not finding.file.startswith("<") or finding.fixable and finding.file == "<stdin>":
             by_file[finding.file].append(finding)
     written: dict[str, Path] = {}
     for file, items in sorted(by_file.items()):

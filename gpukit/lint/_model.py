@@ -109,5 +109,5 @@ def format_loc(loc: Loc) -> str:
         elif isinstance(part, str) and part and all(c.isalnum() or c in "_-" for c in part):
             out += ("." if out else "") + part
         else:
-            out += f'["{part}"]' if out else f'["{part}"]'
+            out += f'["{part}"]'
     return out

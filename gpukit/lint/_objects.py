@@ -377,7 +377,7 @@ def _spec_site(role: str, spec_loc: Loc, spec: dict[Any, Any], meta_loc: Loc | N
     return PodSite(role, spec_loc, spec, meta_loc, meta, max(replicas, 0), containers)
 
 
-def _pod_sites(doc: Doc):  # noqa: ANN202 - a generator of PodSite
+def _pod_sites(doc: Doc):
     kind, group, spec = doc.kind, doc.group, doc.spec
     if kind == "Pod" and not group:
         yield _spec_site("pod", ("spec",), spec, ("metadata",), doc.metadata, 1)
@@ -481,7 +481,7 @@ def _pod_sites(doc: Doc):  # noqa: ANN202 - a generator of PodSite
                 yield site
 
 
-def _replicated_jobs(base: Loc, spec: dict[Any, Any], nodes: int | None):  # noqa: ANN202
+def _replicated_jobs(base: Loc, spec: dict[Any, Any], nodes: int | None):
     for i, rj in enumerate(as_list(spec.get("replicatedJobs"))):
         rj = as_map(rj)
         name = as_str(rj.get("name")) or str(i)

@@ -74,7 +74,7 @@ SARIF_SUBSET = {
 
 
 @pytest.fixture
-def example_findings(repo_root: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def example_findings(repo_root: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(repo_root)
     return lint("examples/lint", fleet=default_fleet())
 
@@ -88,7 +88,7 @@ def _golden(name: str, text: str) -> None:
     assert text + "\n" == path.read_text()
 
 
-def test_json_matches_golden(example_findings) -> None:  # noqa: ANN001
+def test_json_matches_golden(example_findings) -> None:
     text = to_json(example_findings)
     _golden("examples-lint.json", text)
     doc = json.loads(text)
@@ -99,7 +99,7 @@ def test_json_matches_golden(example_findings) -> None:  # noqa: ANN001
     ]
 
 
-def test_sarif_matches_golden_and_the_schema(example_findings) -> None:  # noqa: ANN001
+def test_sarif_matches_golden_and_the_schema(example_findings) -> None:
     text = to_sarif(example_findings, tool_version="test")
     _golden("examples-lint.sarif", text)
     log = json.loads(text)
@@ -110,13 +110,13 @@ def test_sarif_matches_golden_and_the_schema(example_findings) -> None:  # noqa:
         assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
 
 
-def test_examples_cover_the_headline_problems(example_findings) -> None:  # noqa: ANN001
+def test_examples_cover_the_headline_problems(example_findings) -> None:
     rules = {f.rule for f in example_findings}
     assert {"GPU001", "GPU002", "GPU003", "GPU004", "GPU007", "GPU010", "GPU012", "GPU014", "GPU015",
             "GPU021", "GPU022", "GPU023", "GPU024", "GPU026", "GPU027"} <= rules
 
 
-def test_table_names_place_rule_and_fix(example_findings) -> None:  # noqa: ANN001
+def test_table_names_place_rule_and_fix(example_findings) -> None:
     text = to_table(example_findings)
     header, *rows = text.splitlines()
     assert header.split() == ["FILE", "DOC", "SEVERITY", "RULE", "OBJECT", "PATH", "MESSAGE"]

@@ -279,6 +279,8 @@ CASES: list[tuple[str, str, list[Any], dict[str, Any], bool]] = [
     ("dcgm-off-in-clusterpolicy", "GPU027",
      [{"apiVersion": "nvidia.com/v1", "kind": "ClusterPolicy", "metadata": {"name": "cluster-policy"},
        "spec": {"dcgmExporter": {"enabled": False}}}], {}, True),
+    ("dcgm-off-in-fleet", "GPU027", [], {"fleet": ONE_POOL.model_copy(
+        update={"installed": ONE_POOL.installed.model_copy(update={"dcgm_exporter": False})})}, True),
     ("dcgm-on", "GPU027",
      [{"operator": {"defaultRuntime": "containerd"}, "dcgmExporter": {"enabled": True}}], {}, False),
 ]
@@ -306,7 +308,7 @@ def test_every_rule_has_a_firing_and_a_quiet_case() -> None:
 NO_FIX = {
     "not-a-quantity", "nonexistent-profile", "ddp-no-gang", "gpu-job-kueue-fleet",
     "queue-undefined", "queue-other-namespace", "unknown-flag", "replicas-one", "mps-too-many",
-    "empty-resources",
+    "empty-resources", "dcgm-off-in-fleet",
 }
 FIXABLE = [c for c in CASES if c[4] and RULES[c[1]].fixable and c[0] not in NO_FIX]
 UNFIXED = [c for c in CASES if c[0] in NO_FIX]

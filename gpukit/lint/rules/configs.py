@@ -10,7 +10,7 @@ from gpukit.lint._engine import Context
 from gpukit.lint._model import Edit, Hit
 from gpukit.lint._objects import Doc, as_list, as_map, as_str
 from gpukit.lint.rules._facts import closest
-from gpukit.lint.rules._registry import rule
+from gpukit.lint.rules._registry import rule, set_rule
 
 __all__ = ["DEVICE_PLUGIN_SCHEMA"]
 
@@ -257,19 +257,26 @@ def _dcgm_block(doc: Doc) -> tuple[Loc, dict[str, Any]] | None:
     return None
 
 
-@rule("GPU027", "warning", "dcgm-exporter-disabled",
-      "GPU Operator values or ClusterPolicy with the DCGM exporter turned off (no GPU metrics)",
-      fixable=True)
-def dcgm_disabled(doc: Doc, ctx: Context) -> Iterator[Hit]:
-    found = _dcgm_block(doc)
-    if found is None:
-        return
-    loc, block = found
-    if block.get("enabled") is False or str(block.get("enabled")).lower() == "false":
-        yield Hit(
-            (*loc, "enabled"),
-            "the DCGM exporter is disabled: no GPU utilisation, memory or error metrics, so idle "
-            "or failing GPUs go unnoticed and no right-sizing is possible; set "
-            "dcgmExporter.enabled: true",
-            (Edit(op="set", loc=(*loc, "enabled"), value=True),),
+@set_rule("GPU027", "warning", "dcgm-exporter-disabled",
+          "GPU Operator values, a ClusterPolicy or the fleet with the DCGM exporter off (no GPU "
+          "metrics)", fixable=True)
+def dcgm_disabled(ctx: Context) -> Iterator[tuple[Doc, Hit]]:
+    fix = ("idle or failing GPUs go unnoticed and nothing can be right-sized; set "
+           "dcgmExporter.enabled: true")
+    for doc in ctx.docs:
+        found = _dcgm_block(doc)
+        if found is None:
+            continue
+        loc, block = found
+        if block.get("enabled") is False or str(block.get("enabled")).lower() == "false":
+            yield doc, Hit(
+                (*loc, "enabled"),
+                f"the DCGM exporter is disabled: no GPU utilisation, memory or error metrics, so {fix}",
+                (Edit(op="set", loc=(*loc, "enabled"), value=True),),
+            )
+    if ctx.fleet is not None and not ctx.fleet.installed.dcgm_exporter:
+        yield Doc(ctx.fleet_label, 0, None), Hit(
+            ("installed", "dcgm_exporter"),
+            f"fleet {ctx.fleet.name!r} runs no DCGM exporter: no per-GPU metrics, so {fix} in the "
+            "GPU Operator values (then installed.dcgm_exporter: true)",
         )
