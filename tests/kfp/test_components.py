@@ -109,3 +109,11 @@ def test_lint_component_fails_the_step_at_the_threshold(kfp_local):
 
     with pytest.raises(RuntimeError):
         lint_text(text=BAD_POD, fail_on="error")
+
+
+def test_example_pipeline_plans_lints_and_launches_in_that_order():
+    spec = yaml.safe_load((ROOT / "components" / "example_pipeline.yaml").read_text())
+    tasks = spec["root"]["dag"]["tasks"]
+    assert set(tasks) == {"plan-gpu-workload", "lint-manifests", "launch-gpu-workload"}
+    assert "lint-manifests" in tasks["launch-gpu-workload"]["dependentTasks"]
+    assert spec["root"]["inputDefinitions"]["parameters"]["dry_run"]["defaultValue"] is True
