@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,7 +24,7 @@ class FailOn(str, Enum):
     never = "never"
 
 
-def _fleet(value: str | None):  # noqa: ANN202 - Fleet | None, imported lazily
+def _fleet(value: str | None):
     if value is None:
         return None
     if value == "live":
@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
     @app.command("lint")
     def lint_cmd(
         paths: Annotated[
-            Optional[list[str]],
+            list[str] | None,
             typer.Argument(help="manifest or config files, folders (walked for .yaml/.yml/.json), '-' for stdin"),
         ] = None,
         output: Annotated[
@@ -62,15 +62,18 @@ def register(app: typer.Typer) -> None:
             typer.Option("--fail-on", help="exit 1 when a finding is this severe or more (never: always 0)"),
         ] = FailOn.error,
         fleet: Annotated[
-            Optional[str],
+            str | None,
             typer.Option("--fleet", "-f", help="fleet YAML file (or 'live'): enables fleet rules"),
         ] = None,
         workloads: Annotated[
-            Optional[str],
+            str | None,
             typer.Option("--workloads", "-w", help="workload file or folder: enables sizing rules"),
         ] = None,
         rules: Annotated[
-            Optional[str], typer.Option("--rules", help="only these rule ids, comma-separated")
+            str | None, typer.Option("--rules", help="only these rule ids, comma-separated")
+        ] = None,
+        skip: Annotated[
+            str | None, typer.Option("--skip", help="leave these rule ids out, comma-separated")
         ] = None,
         fix: Annotated[
             bool, typer.Option("--fix", help="write fixed copies of files with fixable findings")
@@ -88,7 +91,8 @@ def register(app: typer.Typer) -> None:
         """Review manifests and GPU configs for GPU anti-patterns.
 
         Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: unreadable input.
-        With --fix, the findings shown are those left after fixing (re-linted).
+        With --fix, the findings shown are those left after fixing (re-linted). An object
+        annotated gpukit.io/lint-skip: "GPU010,GPU012" (or "all") is exempt from those rules.
         """
         if list_rules:
             typer.echo(_rules_table())
@@ -101,8 +105,9 @@ def register(app: typer.Typer) -> None:
 
         the_fleet = _fleet(fleet)
         only = [r.strip() for r in rules.split(",") if r.strip()] if rules else None
+        left_out = [r.strip() for r in skip.split(",") if r.strip()] if skip else []
         texts: dict[str, str] = {}
-        findings = lint(paths, the_fleet, workloads, rules=only, texts=texts)
+        findings = lint(paths, the_fleet, workloads, rules=only, skip=left_out, texts=texts)
         if fix:
             written = write_fixes(findings, None if in_place else out, texts)
             fixed = sum(1 for f in findings if f.fixable and f.file in written)
@@ -111,7 +116,7 @@ def register(app: typer.Typer) -> None:
             if written:
                 again = [str(written.get(label, label)) for label in texts if label != "<stdin>" or label in written]
                 kept = [f for f in findings if f.file == "<stdin>" and "<stdin>" not in written]
-                findings = kept + lint(again, the_fleet, workloads, rules=only)
+                findings = kept + lint(again, the_fleet, workloads, rules=only, skip=left_out)
         if output is LintOutput.json:
             typer.echo(to_json(findings))
         elif output is LintOutput.sarif:

@@ -178,6 +178,7 @@ def lint(
     workloads: Any = None,
     *,
     rules: Iterable[str] | None = None,
+    skip: Iterable[str] = (),
     texts: dict[str, str] | None = None,
 ) -> list[Finding]:
     """Findings for every GPU anti-pattern in the given manifests and configs.
@@ -185,31 +186,51 @@ def lint(
     ``objects_or_paths``: a path (file, folder, '-' for stdin), a Kubernetes object (dict),
     or a list of either. ``fleet`` (a Fleet or a fleet file) and ``workloads`` (Workloads,
     a workload file or folder) give the rules context; rules that need them stay silent
-    without them. ``rules`` limits the run to some rule ids. Unreadable input raises
+    without them. ``rules`` limits the run to some rule ids, ``skip`` leaves some out; an
+    object annotated ``gpukit.io/lint-skip: "GPU010,GPU012"`` (or ``all``) silences those
+    rules on itself. Unreadable input raises
     ManifestError (an InputError). ``texts``, when given, receives each file's text.
     """
     the_fleet, label = _fleet(fleet)
     ctx = Context(collect(objects_or_paths, texts), the_fleet, _workloads(workloads), label)
-    return run_rules(ctx, rules)
+    return run_rules(ctx, rules, skip)
 
 
-def run_rules(ctx: Context, only: Iterable[str] | None = None) -> list[Finding]:
+#: Annotation that silences rules on one object: "GPU010,GPU012" (or "all").
+SKIP_ANNOTATION = "gpukit.io/lint-skip"
+
+
+def _check_ids(ids: set[str], known: Iterable[str]) -> None:
+    known = list(known)
+    unknown = sorted(ids - set(known))
+    if unknown:
+        from gpukit.errors import InputError, did_you_mean
+
+        raise InputError(
+            f"unknown rule id {unknown[0]!r}{did_you_mean(unknown[0], known)}; "
+            f"rules: {', '.join(known)}"
+        )
+
+
+def _skipped(doc: Doc) -> set[str]:
+    owner = doc.owner if doc.owner is not None else doc
+    value = owner.annotations.get(SKIP_ANNOTATION)
+    if not isinstance(value, str):
+        return set()
+    return {part.strip().upper() for part in value.split(",") if part.strip()}
+
+
+def run_rules(ctx: Context, only: Iterable[str] | None = None,
+              skip: Iterable[str] = ()) -> list[Finding]:
     from gpukit.lint.rules import RULES
 
-    wanted = set(only) if only is not None else None
-    if wanted is not None:
-        unknown = sorted(wanted - set(RULES))
-        if unknown:
-            from gpukit.errors import InputError, did_you_mean
-
-            raise InputError(
-                f"unknown rule id {unknown[0]!r}{did_you_mean(unknown[0], RULES)}; "
-                f"rules: {', '.join(RULES)}"
-            )
+    wanted = {r.upper() for r in only} if only is not None else None
+    unwanted = {r.upper() for r in skip}
+    _check_ids((wanted or set()) | unwanted, RULES)
     order = {id(d): i for i, d in enumerate(ctx.docs)}
     findings: list[tuple[tuple[Any, ...], Finding]] = []
     for rule in RULES.values():
-        if wanted is not None and rule.id not in wanted:
+        if (wanted is not None and rule.id not in wanted) or rule.id in unwanted:
             continue
         pairs: Iterable[tuple[Doc, Hit]]
         if rule.check_set is not None:
@@ -217,6 +238,9 @@ def run_rules(ctx: Context, only: Iterable[str] | None = None) -> list[Finding]:
         else:
             pairs = ((doc, hit) for doc in ctx.docs for hit in rule.check(doc, ctx))  # type: ignore[misc]
         for doc, hit in pairs:
+            silenced = _skipped(doc)
+            if rule.id in silenced or "ALL" in silenced:
+                continue
             finding = _finding(rule, doc, hit)
             key = (
                 order.get(id(doc), len(order)),

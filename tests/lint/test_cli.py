@@ -100,6 +100,7 @@ def test_rules_option_and_list(files, capsys) -> None:
     code, out, _ = run([str(files["error"]), "--rules", "GPU012", "-o", "json"], capsys)
     assert code == 0 and json.loads(out)["findings"] == []
     assert run([str(files["error"]), "--rules", "GPU999"], capsys)[0] == 2
+    assert run([str(files["error"]), "--skip", "gpu002"], capsys)[0] == 0
     code, out, _ = run(["--list-rules"], capsys)
     assert code == 0 and out.count("\nGPU0") >= 20
 

@@ -151,3 +151,15 @@ def test_gpukit_lint_module_is_callable() -> None:
     import gpukit.lint
 
     assert gpukit.lint({"apiVersion": "v1", "kind": "Pod", "spec": {}}) == []
+
+
+def test_skip_annotation_silences_rules_on_one_object() -> None:
+    def pod(annotations: dict[str, str]) -> dict:
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "annotations": annotations},
+                "spec": {"containers": [{"name": "c", "image": "cuda:latest",
+                                         "resources": {"limits": {"nvidia.com/gpu": "0.5"}}}]}}
+
+    assert {f.rule for f in lint(pod({}))} == {"GPU002", "GPU010", "GPU012", "GPU013"}
+    assert {f.rule for f in lint(pod({"gpukit.io/lint-skip": "GPU010, gpu012"}))} == {"GPU002", "GPU013"}
+    assert lint(pod({"gpukit.io/lint-skip": "all"})) == []
+    assert {f.rule for f in lint(pod({}), skip=["GPU013"])} == {"GPU002", "GPU010", "GPU012"}
