@@ -27,18 +27,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mig_exact import Instance, certified_bound, exact_min_gpus, layout_is_valid  # noqa: E402
+from mig_exact import Instance, certified_bound, exact_min_gpus, layout_is_valid
 
-from gpukit.hardware import get_gpu  # noqa: E402
-from gpukit.hardware.mig import maximal_multisets  # noqa: E402
-from gpukit.hardware.packing import (  # noqa: E402
+from gpukit.hardware import get_gpu
+from gpukit.hardware.mig import maximal_multisets
+from gpukit.hardware.packing import (
     GpuSlot,
     MigDemand,
     PackingPlan,
     first_fit_decreasing,
     pack,
 )
-from gpukit.quantity import parse_quantity  # noqa: E402
+from gpukit.quantity import parse_quantity
 
 POOL = ["A100-40GB", "A100-80GB", "H100-80GB", "H100-94GB", "H200-141GB", "A30-24GB", "B200"]
 # Relative frequency of each profile shape in generated demand: small instances dominate.
@@ -222,6 +222,7 @@ def run_small(n: int, seed: int) -> bool:
         assert plan.gpus_used >= bound, (i, plan.gpus_used, bound)
         if plan.gpus_used == bound:
             by_bound += 1
+            assert plan.lower_bound <= bound, (i, plan.lower_bound, bound)
             continue
         t0 = time.perf_counter()
         best, complete = exact_min_gpus(instance, plan.gpus_used)
@@ -231,6 +232,7 @@ def run_small(n: int, seed: int) -> bool:
             gaps.append((i, plan.gpus_used, best))
         elif complete:
             by_exact += 1
+            assert plan.lower_bound <= best, (i, plan.lower_bound, best)
         else:
             undecided += 1
     print(f"suite: {n} instances (seed {seed}), {min(sizes)}-{max(sizes)} GPUs each, "
@@ -256,8 +258,10 @@ def run_large(count: int, seed: int) -> bool:
             plan = pack(demands, slots)
             times.append(time.perf_counter() - t0)
         check(plan, demands, slots)
-        had = [(s.node, s.index) for s in slots if s.current is not None]
-        kept = sum(1 for g in plan.gpus if (g.node, g.index) in set(had) and not g.changed)
+        had = {(s.node, s.index) for s in slots if s.current is not None}
+        with_layout = [g for g in plan.gpus if (g.node, g.index) in had]
+        reused = sum(1 for g in with_layout if g.used and not g.changed)
+        idle = sum(1 for g in with_layout if not g.used and not g.changed)
         t0 = time.perf_counter()
         bound = certified_bound(to_instance(demands, slots))
         bound_time = time.perf_counter() - t0
@@ -271,8 +275,9 @@ def run_large(count: int, seed: int) -> bool:
         print(f"  packer: {plan.gpus_used} GPUs, certified lower bound {bound} "
               f"(gap {100 * gap:.2f}%); time {min(times):.3f} s best of 3 "
               f"(runs: {', '.join(f'{t:.3f}' for t in times)})")
-        print(f"  layouts: {kept} of the {len(had)} GPUs that had one keep it; "
-              f"{plan.gpus_changed} GPUs change (mostly MIG being turned on) on {len(plan.nodes_changed)} nodes")
+        print(f"  layouts: of the {len(had)} GPUs that had one, {reused} keep it and host demand, "
+              f"{idle} keep it unused, {len(had) - reused - idle} change; {plan.gpus_changed} GPUs "
+              f"change in all (the rest had MIG off) on {len(plan.nodes_changed)} nodes")
         if ffd_left:
             ffd_text = f"{ffd} GPUs and {ffd_left} instances left over (a model ran out of GPUs)"
         else:

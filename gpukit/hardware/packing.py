@@ -176,7 +176,10 @@ class PackingPlan(BaseModel):
     gpus_used: int
     gpus_changed: int
     nodes_changed: tuple[str, ...]
-    lower_bound: int
+    lower_bound: int = Field(
+        description="no plan places this demand on fewer GPUs (fleet LP, ignoring GPU counts "
+        "per model); counts all demand that some fleet model can hold, placed or not"
+    )
     unplaced: tuple[Unplaced, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -889,8 +892,8 @@ def _assign(
             for name, count in queue:
                 leftover.append((
                     name, count,
-                    f"the fleet's {len(gpus)} {key} GPU(s) are full; {md.names[q]} x{left} "
-                    "more would need more GPUs of a model that has it",
+                    (f"the fleet's {len(gpus)} {key} GPU(s) are full; {md.names[q]} x{left} "
+                     "more would need more GPUs of a model that has it"),
                 ))
             queue.clear()
     out.sort(key=lambda a: (a.node, a.index))
@@ -964,7 +967,9 @@ def _reuse(
     for vec in sorted(groups, key=lambda v: (-useful(v, demand), v)):
         slots = groups[vec]
 
-        def attempt(t: int) -> tuple[bool, tuple[int, ...], int]:
+        def attempt(
+            t: int, r: tuple[int, ...] = r, vec: tuple[int, ...] = vec, fixed: int = fixed
+        ) -> tuple[bool, tuple[int, ...], int]:
             rr = r
             n = 0
             for _ in range(t):
@@ -1029,7 +1034,7 @@ def _reuse(
 
 def _valid_current(md: _ModelData, current: Mapping[str, int]) -> bool:
     try:
-        return MigLayout.from_counts(md.model, current).is_valid
+        return place_counts(md.model, canonical_counts(md.model, current)) is not None
     except GpukitError:
         return False
 
