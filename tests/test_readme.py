@@ -27,13 +27,13 @@ def test_readme_starts_with_the_two_commands():
 def test_python_blocks_run(code):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(code, str(README), "exec"), {})
+        exec(compile(code, str(README), "exec", dont_inherit=True), {})
 
 
 def test_the_issue_example_prints_a_plan_and_yaml():
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(PYTHON_BLOCKS[0], str(README), "exec"), {})
+        exec(compile(PYTHON_BLOCKS[0], str(README), "exec", dont_inherit=True), {})
     text = out.getvalue()
     assert "Decision: MIG 1g.10gb" in text
     assert "nvidia.com/mig-1g.10gb: 1" in text
