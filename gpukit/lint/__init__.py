@@ -5,7 +5,7 @@
 ...        "spec": {"containers": [{"name": "c", "image": "cuda:12.4",
 ...                  "resources": {"limits": {"nvidia.com/gpu": "0.5"}}}]}}
 >>> [f.rule for f in lint(pod)]
-['GPU010', 'GPU002', 'GPU013']
+['GPU002', 'GPU010', 'GPU013']
 
 ``lint(objects_or_paths, fleet=None, workloads=None)`` returns :class:`Finding` objects
 (rule id, severity, message with the fix, file, document index, object kind/name, field

@@ -146,3 +146,11 @@ def test_fix_keeps_comments_order_and_nested_configs(repo_root: Path, tmp_path: 
     master = training.index("name: pytorch")
     assert master < training.index("image: pytorch/pytorch:latest") < training.index("resources:")
     assert "mountPath: /dev/shm" in training and "medium: Memory" in training
+
+
+def test_module_docstring_example_runs() -> None:
+    import doctest
+
+    import gpukit.lint
+
+    assert doctest.testmod(gpukit.lint).failed == 0
