@@ -250,6 +250,12 @@ _TEMPLATE_KINDS = {
     "Job": "parallelism",
 }
 
+#: Kinds whose pods form one distributed job (all must run for any to make progress).
+DISTRIBUTED_KINDS = frozenset(
+    {"PyTorchJob", "TFJob", "MPIJob", "PaddleJob", "XGBoostJob", "JAXJob", "MXJob", "JobSet",
+     "TrainJob", "TrainingRuntime", "ClusterTrainingRuntime", "LeaderWorkerSet"}
+)
+
 #: Kinds that run batch work: the ones a queue or gang scheduler should admit.
 BATCH_KINDS = frozenset(
     {"Job", "CronJob", "JobSet", "TrainJob", "RayJob", "MPIJob", "PyTorchJob", "TFJob",
@@ -341,6 +347,19 @@ class Doc:
     @cached_property
     def uses_gpu(self) -> bool:
         return any(p.uses_gpu for p in self.pods)
+
+    @property
+    def is_distributed(self) -> bool:
+        """Pods that only make progress together: a multi-pod training job or serving group."""
+        if self.total_pods < 2:
+            return False
+        if self.kind in DISTRIBUTED_KINDS or self.group == "batch.volcano.sh":
+            return True
+        return (
+            self.kind == "Job"
+            and self.group == "batch"
+            and self.spec.get("completionMode") == "Indexed"
+        )
 
     @property
     def gpu_pods(self) -> int:

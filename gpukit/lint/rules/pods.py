@@ -132,7 +132,7 @@ def _has_shm(c_data: dict[Any, Any]) -> bool:
       "multi-worker PyTorch on GPUs without a memory-backed /dev/shm (NCCL and DataLoader "
       "workers fail on the 64 MiB default)", fixable=True)
 def dev_shm(doc: Doc, ctx: Context) -> Iterator[Hit]:
-    if doc.gpu_pods < 2 or not _is_pytorch(doc):
+    if doc.gpu_pods < 2 or not doc.is_distributed or not _is_pytorch(doc):
         return
     for site in doc.pods:
         if site.spec_loc is None or not site.uses_gpu or site.spec.get("hostIPC") is True:

@@ -26,11 +26,6 @@ _GANG_MARKS = (
     "kai.scheduler/queue",
     "ray.io/scheduler-name",
 )
-#: Kinds whose pods form one distributed job (all must run for any to make progress).
-_DISTRIBUTED_KINDS = frozenset(
-    {"PyTorchJob", "TFJob", "MPIJob", "PaddleJob", "XGBoostJob", "JAXJob", "MXJob", "JobSet",
-     "TrainJob", "TrainingRuntime", "ClusterTrainingRuntime", "LeaderWorkerSet"}
-)
 
 
 def _marked(labels_or_annotations: dict[Any, Any]) -> bool:
@@ -66,11 +61,7 @@ def _gang(doc: Doc, ctx: Context) -> bool | None:
 
 
 def _distributed(doc: Doc) -> bool:
-    if doc.kind in _DISTRIBUTED_KINDS:
-        return doc.total_pods > 1
-    if doc.kind == "Job" and doc.group == "batch":
-        return doc.spec.get("completionMode") == "Indexed" and as_int(doc.spec.get("parallelism"), 1) > 1
-    return False
+    return doc.is_distributed and doc.group != "batch.volcano.sh"
 
 
 def _queue_edit(doc: Doc, ctx: Context) -> tuple[str | None, tuple[Edit, ...]]:
@@ -118,6 +109,8 @@ def gang_missing(doc: Doc, ctx: Context) -> Iterator[Hit]:
 def queue_missing(doc: Doc, ctx: Context) -> Iterator[Hit]:
     if doc.kind not in BATCH_KINDS or not ctx.kueue_present or not doc.uses_gpu:
         return
+    if doc.group.endswith("volcano.sh"):
+        return  # Volcano jobs wait in their Volcano queue (spec.queue)
     if queue_label(doc) or _other_scheduler(doc):
         return
     queue, edits = _queue_edit(doc, ctx)
