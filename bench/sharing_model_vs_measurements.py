@@ -33,7 +33,7 @@ def errors_table(title: str, rows: Calibration, model: Calibration) -> None:
     for w in rows.workloads:
         ref = model.workload(w.name)
         errs = row_errors(w, model.model, ref.gpu_boundness, ref.gpu_fill)
-        worst_i, worst_e = max(errs, key=lambda ie: max(abs(x) for x in ie[1]))
+        worst_i, _ = max(errs, key=lambda ie: max(abs(x) for x in ie[1]))
         per_row = [max(abs(x) for x in e) for _, e in errs]
         r = w.rows[worst_i]
         print(

@@ -54,12 +54,12 @@ def _torch_workloads(torch, names: list[str]):
         emb = p(vocab, d)
         pos = p(seq, d)
         blocks = [
-            dict(
-                qkv=p(3 * d, d), qkv_b=p(3 * d), out=p(d, d), out_b=p(d),
-                ln1=(torch.ones(d, device=dev, dtype=bf16), torch.zeros(d, device=dev, dtype=bf16)),
-                up=p(ff, d), up_b=p(ff), down=p(d, ff), down_b=p(d),
-                ln2=(torch.ones(d, device=dev, dtype=bf16), torch.zeros(d, device=dev, dtype=bf16)),
-            )
+            {
+                "qkv": p(3 * d, d), "qkv_b": p(3 * d), "out": p(d, d), "out_b": p(d),
+                "ln1": (torch.ones(d, device=dev, dtype=bf16), torch.zeros(d, device=dev, dtype=bf16)),
+                "up": p(ff, d), "up_b": p(ff), "down": p(d, ff), "down_b": p(d),
+                "ln2": (torch.ones(d, device=dev, dtype=bf16), torch.zeros(d, device=dev, dtype=bf16)),
+            }
             for _ in range(layers)
         ]
         tokens = torch.randint(0, vocab, (batch, seq)).to(dev)
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
             _run_real(args)
     except SystemExit:
         raise
-    except BaseException as exc:  # report to the orchestrator, which owns the error message
+    except Exception as exc:  # noqa: BLE001  # any failure goes to the orchestrator, which reports it
         import traceback
 
         where = traceback.extract_tb(exc.__traceback__)[-3:]

@@ -261,7 +261,7 @@ def parse_calibration_source(label: str, text: str, *, gpu: str | None = None) -
         except json.JSONDecodeError as exc:
             raise ManifestError(f"{label}: the {LOG_MARKER.strip()} line is not valid JSON ({exc.msg}); was the log cut?") from None
         return _from_data(label, data, gpu)
-    if re.search(r"^###\s+\S", text, re.M) and "Solo reference" in text:
+    if re.search(r"^###\s+\S", text, re.MULTILINE) and "Solo reference" in text:
         if gpu is None:
             raise ManifestError(f"{label}: a measurements document does not name its GPU in a form gpukit reads; give --gpu MODEL")
         calibration = parse_measurements_markdown(

@@ -9,8 +9,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
-__all__ = ["MpsDaemon", "find_mps_control", "FAKE_MPS_CONTROL"]
+__all__ = ["FAKE_MPS_CONTROL", "MpsDaemon", "find_mps_control"]
 
 #: Stand-in control program for --fake runs (records start and quit, runs no server).
 FAKE_MPS_CONTROL = Path(__file__).with_name("_fake_mps_control.py")
@@ -80,7 +81,7 @@ class MpsDaemon:
         self.pipe_dir.mkdir(exist_ok=True)
         self.log_dir.mkdir(exist_ok=True)
         result = subprocess.run(
-            [*self.command, "-d"], env=self._env(), capture_output=True, text=True, timeout=30
+            [*self.command, "-d"], env=self._env(), capture_output=True, text=True, timeout=30, check=False
         )
         if result.returncode != 0:
             self._cleanup()
@@ -97,7 +98,7 @@ class MpsDaemon:
         try:
             subprocess.run(
                 self.command, input="quit\n", env=self._env(), capture_output=True, text=True,
-                timeout=30,
+                timeout=30, check=False,
             )
             # quit returns at once; the daemon removes its control pipe when it has exited.
             deadline = time.monotonic() + 20
@@ -122,7 +123,7 @@ class MpsDaemon:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> MpsDaemon:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

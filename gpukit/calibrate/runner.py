@@ -320,6 +320,15 @@ def run_calibration(
     if 1 not in replicas:
         replicas = (1, *replicas)  # the solo reference every ratio is taken against
     say = progress or (lambda _msg: None)
+    if not fake:
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            raise CalibrationRunError(
+                "calibrate run measures with PyTorch, which is not installed here (gpukit does not "
+                "depend on it); run it where torch with CUDA is installed, or add --fake to test the "
+                "orchestration"
+            )
     control_cmd: list[str] | None
     if mps_control is not None:
         control_cmd = [mps_control]
@@ -376,10 +385,11 @@ def run_calibration(
         runs.insert(0, RunSpec("time-slicing", 1))  # the solo reference every ratio needs
     for spec in runs:
         say(f"measuring {spec.mode} with {spec.replicas} replica(s)")
-        kwargs = dict(
-            workloads=workloads, window=window, warmup=warmup, fake=fake, gpu_memory_mib=gpu_memory,
-            fake_profile=fake_profile_for(spec, workloads) if fake else None, start_timeout=start_timeout,
-        )
+        kwargs: dict[str, Any] = {
+            "workloads": workloads, "window": window, "warmup": warmup, "fake": fake,
+            "gpu_memory_mib": gpu_memory, "start_timeout": start_timeout,
+            "fake_profile": fake_profile_for(spec, workloads) if fake else None,
+        }
         if spec.mode == "time-slicing":
             results, said = _one_run(spec, base_env=base_env, **kwargs)  # type: ignore[arg-type]
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -42,12 +42,12 @@ def run_command(
     modes: Annotated[str, typer.Option(help="time-slicing, mps, mps-limits")] = "time-slicing,mps,mps-limits",
     window: Annotated[float, typer.Option(help="seconds of timed requests per run", min=0.01)] = 5.0,
     warmup: Annotated[float, typer.Option(help="seconds of warm-up per workload", min=0.0)] = 2.0,
-    gpu: Annotated[Optional[str], typer.Option(help="GPU model, when nvidia-smi cannot say (fake runs)")] = None,
-    raw: Annotated[Optional[str], typer.Option(help="also write the raw run (JSON) here")] = None,
+    gpu: Annotated[str | None, typer.Option(help="GPU model, when nvidia-smi cannot say (fake runs)")] = None,
+    raw: Annotated[str | None, typer.Option(help="also write the raw run (JSON) here")] = None,
     log_json: Annotated[bool, typer.Option("--log-json", help="end with one log line holding the result as JSON (for Jobs)")] = False,
-    compare_with: Annotated[Optional[str], typer.Option("--compare", help="calibration to compare with; 'reference' is the shipped one")] = None,
+    compare_with: Annotated[str | None, typer.Option("--compare", help="calibration to compare with; 'reference' is the shipped one")] = None,
     fake: Annotated[bool, typer.Option("--fake", help="synthetic replicas, no GPU: tests the orchestration")] = False,
-    mps_control: Annotated[Optional[str], typer.Option(help="nvidia-cuda-mps-control to use (default: found on PATH or in the driver folder)")] = None,
+    mps_control: Annotated[str | None, typer.Option(help="nvidia-cuda-mps-control to use (default: found on PATH or in the driver folder)")] = None,
 ) -> None:
     """Measure solo, N concurrent processes and MPS (when available) and write a calibration file."""
     from gpukit.calibrate.importer import LOG_MARKER, calibration_from_run
@@ -101,9 +101,9 @@ def _print_comparison(calibration, against: str) -> None:  # type: ignore[no-unt
 @calibrate_app.command("job")
 def job_command(
     pool: Annotated[str, typer.Option("--pool", help="node pool of whole GPUs to calibrate")],
-    fleet: Annotated[Optional[str], typer.Option("--fleet", "-f", help="fleet YAML; default: the embedded default fleet")] = None,
+    fleet: Annotated[str | None, typer.Option("--fleet", "-f", help="fleet YAML; default: the embedded default fleet")] = None,
     namespace: Annotated[str, typer.Option("--namespace", "-n")] = "default",
-    image: Annotated[Optional[str], typer.Option(help="image with gpukit and PyTorch; default installs gpukit at start")] = None,
+    image: Annotated[str | None, typer.Option(help="image with gpukit and PyTorch; default installs gpukit at start")] = None,
     replicas: Annotated[str, typer.Option(help="replica counts N to measure")] = "1,2,4,8,16",
     window: Annotated[float, typer.Option(min=0.01)] = 5.0,
 ) -> None:
@@ -122,9 +122,9 @@ def job_command(
 @calibrate_app.command("import")
 def import_command(
     source: Annotated[str, typer.Argument(help="a run's calibration file or JSON, a Job's logs, or a measurements document; '-' reads stdin")],
-    into: Annotated[Optional[str], typer.Option("--into", help="folder of <gpu>.yaml calibration files (default: calibration/ beside --fleet, else ./calibration)")] = None,
-    fleet: Annotated[Optional[str], typer.Option("--fleet", "-f", help="fleet YAML whose calibration folder to update")] = None,
-    gpu: Annotated[Optional[str], typer.Option(help="GPU model, when the source does not name it")] = None,
+    into: Annotated[str | None, typer.Option("--into", help="folder of <gpu>.yaml calibration files (default: calibration/ beside --fleet, else ./calibration)")] = None,
+    fleet: Annotated[str | None, typer.Option("--fleet", "-f", help="fleet YAML whose calibration folder to update")] = None,
+    gpu: Annotated[str | None, typer.Option(help="GPU model, when the source does not name it")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="replace the GPU's file instead of merging")] = False,
 ) -> None:
     """Fold a calibration result into a folder of calibration data, refit, and print the fit."""

@@ -148,7 +148,7 @@ def fit_calibration(
         if not active:
             break
 
-        def total(values: list[float]) -> float:
+        def total(values: list[float], constants: ModelConstants = constants, characters: dict = characters) -> float:  # type: ignore[type-arg]
             trial = _with(constants, values, active)
             return sum(_loss_one(w, trial, *characters[w.name]) for w in calibration.workloads)
 

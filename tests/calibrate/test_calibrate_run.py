@@ -93,7 +93,20 @@ def test_bad_requests(kwargs, message):
         run_calibration(fake=True, **kwargs)
 
 
+def test_without_torch_it_says_what_to_do(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(CalibrationRunError, match="PyTorch, which is not installed.*--fake"):
+        run_calibration(replicas=(1,))
+
+
 def test_no_mps_control_means_time_slicing_only(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "torch" else real(name, *a))
     monkeypatch.setattr(runner, "find_mps_control", lambda: None)
     calls = []
     monkeypatch.setattr(runner, "_one_run", lambda spec, **kw: (calls.append(spec) or {}, {}))
