@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,15 +26,17 @@ class Until(str, Enum):
 
 
 ContextOpt = Annotated[
-    Optional[str], typer.Option("--context", help="kubeconfig context (default: the current one)")
+    str | None, typer.Option("--context", help="kubeconfig context (default: the current one)")
 ]
 KubeconfigOpt = Annotated[
-    Optional[Path],
-    typer.Option("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, "
-                 "or the pod's service account)"),
+    Path | None,
+    typer.Option(
+        "--kubeconfig",
+        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the pod's service account)",
+    ),
 ]
 NamespaceOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("-n", "--namespace", help="namespace (default: the context's namespace)"),
 ]
 YesOpt = Annotated[
@@ -47,9 +49,12 @@ ForceOpt = Annotated[
     bool, typer.Option("--force-conflicts", help="take over fields another field manager owns")
 ]
 FleetOpt = Annotated[
-    Optional[str],
-    typer.Option("--fleet", "-f", help="fleet YAML file, or 'live' (default: the live cluster, "
-                 "discovered when needed)"),
+    str | None,
+    typer.Option(
+        "--fleet",
+        "-f",
+        help="fleet YAML file, or 'live' (default: the live cluster, discovered when needed)",
+    ),
 ]
 
 
@@ -78,24 +83,36 @@ def _pools_table(fleet) -> str:
             setup = f"MIG {p.mig.strategy} {p.mig.config_name or ''}: {layout}".replace("  ", " ")
         if p.sharing:
             setup = (setup + ", " if p.mig else "") + f"{p.sharing.mode} x{p.sharing.replicas}"
-        rows.append((p.name, p.gpu, p.nodes, p.gpus_per_node, setup,
-                     ", ".join(f"{k}={v}" for k, v in p.labels.items()) or None))
+        rows.append(
+            (
+                p.name,
+                p.gpu,
+                p.nodes,
+                p.gpus_per_node,
+                setup,
+                ", ".join(f"{k}={v}" for k, v in p.labels.items()) or None,
+            )
+        )
     text = table(["POOL", "GPU", "NODES", "GPUS/NODE", "SET-UP", "LABELS"], rows, max_width=80)
     installed = [k for k, v in fleet.installed.model_dump().items() if v]
     text += f"\n\ninstalled: {', '.join(installed) or 'nothing gpukit knows'}"
     if fleet.queues:
         text += "\nqueues: " + ", ".join(
-            f"{q.scheduler}:{q.namespace + '/' if q.namespace else ''}{q.name}" for q in fleet.queues)
+            f"{q.scheduler}:{q.namespace + '/' if q.namespace else ''}{q.name}"
+            for q in fleet.queues
+        )
     return text
 
 
 def register(app: typer.Typer) -> None:
     @app.command("discover")
     def discover_cmd(
-        out: Annotated[Optional[Path], typer.Option("-o", "--out", help="write the fleet YAML here")
-                       ] = None,
-        output: Annotated[Output, typer.Option("--output", help="yaml, json or table")
-                          ] = Output.yaml,
+        out: Annotated[
+            Path | None, typer.Option("-o", "--out", help="write the fleet YAML here")
+        ] = None,
+        output: Annotated[
+            Output, typer.Option("--output", help="yaml, json or table")
+        ] = Output.yaml,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
     ) -> None:
@@ -160,8 +177,13 @@ def register(app: typer.Typer) -> None:
 
         objects = load_manifests(*paths)
         with _connect(context, kubeconfig, namespace) as cluster:
-            result = apply(objects, dry_run=not yes, cluster_scope=cluster_scope,
-                           force=force_conflicts, cluster=cluster)
+            result = apply(
+                objects,
+                dry_run=not yes,
+                cluster_scope=cluster_scope,
+                force=force_conflicts,
+                cluster=cluster,
+            )
         _print_result(result, output)
         if not result.ok:
             raise SystemExit(1)
@@ -185,11 +207,19 @@ def register(app: typer.Typer) -> None:
 
         workloads = load_workloads(*files)
         with _connect(context, kubeconfig, namespace) as cluster:
-            chosen = (discover(cluster=cluster) if fleet in (None, "live")
-                      else fleet_from_option(fleet))
+            chosen = (
+                discover(cluster=cluster) if fleet in (None, "live") else fleet_from_option(fleet)
+            )
             submissions = [
-                submit(w, chosen, dry_run=not yes, namespace=namespace,
-                       cluster_scope=cluster_scope, force=force_conflicts, cluster=cluster)
+                submit(
+                    w,
+                    chosen,
+                    dry_run=not yes,
+                    namespace=namespace,
+                    cluster_scope=cluster_scope,
+                    force=force_conflicts,
+                    cluster=cluster,
+                )
                 for w in workloads
             ]
         if output is Output.json:
@@ -207,9 +237,12 @@ def register(app: typer.Typer) -> None:
     def status_cmd(
         name: Annotated[str, typer.Argument(help="the job's (or Deployment's, Pod's) name")],
         namespace: NamespaceOpt = None,
-        kind: Annotated[Optional[str], typer.Option("--kind", help="job, vcjob, pytorchjob, "
-                                                    "trainjob, jobset, deployment, lws, pod")
-                        ] = None,
+        kind: Annotated[
+            str | None,
+            typer.Option(
+                "--kind", help="job, vcjob, pytorchjob, trainjob, jobset, deployment, lws, pod"
+            ),
+        ] = None,
         fleet: FleetOpt = None,
         output: Annotated[Output, typer.Option("--output", help="table or json")] = Output.table,
         context: ContextOpt = None,
@@ -232,12 +265,14 @@ def register(app: typer.Typer) -> None:
     def wait_cmd(
         name: Annotated[str, typer.Argument(help="the job's (or Deployment's, Pod's) name")],
         namespace: NamespaceOpt = None,
-        kind: Annotated[Optional[str], typer.Option("--kind", help="as for gpukit status")] = None,
-        until: Annotated[Until, typer.Option("--for", help="finished, or running")
-                         ] = Until.finished,
+        kind: Annotated[str | None, typer.Option("--kind", help="as for gpukit status")] = None,
+        until: Annotated[
+            Until, typer.Option("--for", help="finished, or running")
+        ] = Until.finished,
         timeout: Annotated[float, typer.Option("--timeout", help="seconds", min=1)] = 600,
-        poll: Annotated[float, typer.Option("--poll", help="seconds between pod/event reads",
-                                            min=0.1)] = 10,
+        poll: Annotated[
+            float, typer.Option("--poll", help="seconds between pod/event reads", min=0.1)
+        ] = 10,
         fleet: FleetOpt = None,
         output: Annotated[Output, typer.Option("--output", help="table or json")] = Output.table,
         context: ContextOpt = None,
@@ -259,8 +294,16 @@ def register(app: typer.Typer) -> None:
 
         with _connect(context, kubeconfig, namespace) as cluster:
             try:
-                found = wait(name, kind=kind, until=until.value, timeout=timeout, poll=poll,
-                             fleet=given, on_change=show, cluster=cluster)
+                found = wait(
+                    name,
+                    kind=kind,
+                    until=until.value,
+                    timeout=timeout,
+                    poll=poll,
+                    fleet=given,
+                    on_change=show,
+                    cluster=cluster,
+                )
             except WaitTimeout as exc:
                 if output is Output.json:
                     typer.echo(json.dumps(exc.status.to_dict()))

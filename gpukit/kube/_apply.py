@@ -24,25 +24,55 @@ from gpukit.kube._client import (
 __all__ = ["ApplyResult", "ObjectResult", "apply", "load_manifests"]
 
 Obj = dict[str, Any]
-Action = Literal["created", "configured", "unchecked", "failed", "refused", "not-applied",
-                 "unknown"]
+Action = Literal[
+    "created", "configured", "unchecked", "failed", "refused", "not-applied", "unknown"
+]
 
 #: Apply order: namespaces, CRDs, other cluster-scoped objects, quotas, config, identities,
 #: RBAC, services and queues, then the workloads that need all of those.
 _RANK = {
     "Namespace": 0,
     "CustomResourceDefinition": 1,
-    "ResourceQuota": 3, "LimitRange": 3,
-    "Secret": 4, "ConfigMap": 4,
+    "ResourceQuota": 3,
+    "LimitRange": 3,
+    "Secret": 4,
+    "ConfigMap": 4,
     "ServiceAccount": 5,
-    "Role": 6, "RoleBinding": 6,
+    "Role": 6,
+    "RoleBinding": 6,
 }
-_CLUSTER_KINDS = {"PriorityClass", "NodePool", "ClusterRole", "ClusterRoleBinding", "ResourceFlavor",
-                  "ClusterQueue", "Cohort", "Topology", "WorkloadPriorityClass", "DeviceClass",
-                  "ClusterTrainingRuntime", "StorageClass", "PersistentVolume"}
-_WORKLOAD_KINDS = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
-                   "CronJob", "PyTorchJob", "MPIJob", "TrainJob", "JobSet", "LeaderWorkerSet",
-                   "RayJob", "RayCluster", "RayService"}
+_CLUSTER_KINDS = {
+    "PriorityClass",
+    "NodePool",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ResourceFlavor",
+    "ClusterQueue",
+    "Cohort",
+    "Topology",
+    "WorkloadPriorityClass",
+    "DeviceClass",
+    "ClusterTrainingRuntime",
+    "StorageClass",
+    "PersistentVolume",
+}
+_WORKLOAD_KINDS = {
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "PyTorchJob",
+    "MPIJob",
+    "TrainJob",
+    "JobSet",
+    "LeaderWorkerSet",
+    "RayJob",
+    "RayCluster",
+    "RayService",
+}
 _OTHER_NAMESPACED = 7
 
 
@@ -70,8 +100,11 @@ class ObjectResult(BaseModel):
 
     @property
     def ref(self) -> str:
-        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else \
-            f"{self.kind}/{self.name}"
+        return (
+            f"{self.kind}/{self.namespace}/{self.name}"
+            if self.namespace
+            else f"{self.kind}/{self.name}"
+        )
 
     @property
     def ok(self) -> bool:
@@ -113,14 +146,20 @@ class ApplyResult(BaseModel):
         done = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
         refused = [o for o in self.objects if o.action == "refused"]
         if refused:
-            return (f"nothing applied: {len(refused)} of {total} objects refused before any "
-                    "request was made")
+            return (
+                f"nothing applied: {len(refused)} of {total} objects refused before any "
+                "request was made"
+            )
         if self.dry_run:
             if self.ok:
-                return (f"server-side dry run: all {total} objects accepted ({done or 'none'}); "
-                        "nothing was changed; run again with --yes to apply")
-            return (f"server-side dry run: {len(self.failed)} of {total} objects rejected; "
-                    "nothing was changed")
+                return (
+                    f"server-side dry run: all {total} objects accepted ({done or 'none'}); "
+                    "nothing was changed; run again with --yes to apply"
+                )
+            return (
+                f"server-side dry run: {len(self.failed)} of {total} objects rejected; "
+                "nothing was changed"
+            )
         if self.ok:
             return f"applied {total} objects ({done})"
         applied = self.applied
@@ -128,17 +167,25 @@ class ApplyResult(BaseModel):
             return f"nothing applied: {len(self.failed)} of {total} objects rejected"
         failed = ", ".join(o.ref for o in self.failed)
         rest = [o.ref for o in self.objects if o.action == "not-applied"]
-        return (f"applied {len(applied)} of {total} objects ({', '.join(o.ref for o in applied)})"
-                f", then {failed} failed" + (f"; not applied: {', '.join(rest)}" if rest else ""))
+        return (
+            f"applied {len(applied)} of {total} objects ({', '.join(o.ref for o in applied)})"
+            f", then {failed} failed" + (f"; not applied: {', '.join(rest)}" if rest else "")
+        )
 
     def table(self) -> str:
-        rows = [(o.ref, o.action + (" (dry run)" if o.dry_run and o.ok else ""), o.message)
-                for o in self.objects]
+        rows = [
+            (o.ref, o.action + (" (dry run)" if o.dry_run and o.ok else ""), o.message)
+            for o in self.objects
+        ]
         return table(["OBJECT", "RESULT", "MESSAGE"], rows, max_width=120)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "ok": self.ok, "summary": self.summary(),
-                "objects": [o.model_dump(mode="json") for o in self.objects]}
+        return {
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "summary": self.summary(),
+            "objects": [o.model_dump(mode="json") for o in self.objects],
+        }
 
     def raise_for_failure(self) -> ApplyResult:
         """Self when every object went through; otherwise ClusterError with the summary."""
@@ -159,9 +206,13 @@ def load_manifests(*sources: str | Path) -> list[Obj]:
     for source in sources:
         path = Path(source)
         if str(source) != "-" and path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file()
-                           and p.suffix in (".yaml", ".yml", ".json")
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix in (".yaml", ".yml", ".json")
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if not files:
                 raise ManifestError(f"{path}: no .yaml, .yml or .json files in this folder")
         else:
@@ -182,39 +233,54 @@ def load_manifests(*sources: str | Path) -> list[Obj]:
 
 def _checked(obj: Any, where: str) -> Obj:
     if not isinstance(obj, dict):
-        raise ManifestError(f"{where}: expected a Kubernetes object (a mapping), got "
-                            f"{type(obj).__name__}")
+        raise ManifestError(
+            f"{where}: expected a Kubernetes object (a mapping), got {type(obj).__name__}"
+        )
     missing = [f for f in ("apiVersion", "kind") if not obj.get(f)]
     if not isinstance(obj.get("metadata"), dict) or not obj["metadata"].get("name"):
         missing.append("metadata.name")
     if missing:
-        raise ManifestError(f"{where}: missing {', '.join(missing)}; every object needs "
-                            "apiVersion, kind and metadata.name")
+        raise ManifestError(
+            f"{where}: missing {', '.join(missing)}; every object needs "
+            "apiVersion, kind and metadata.name"
+        )
     return obj
 
 
 # -- applying ----------------------------------------------------------------------------
 
 
-def _result(obj: Obj, action: Action, dry_run: bool, code: int | None = None,
-            message: str | None = None) -> ObjectResult:
+def _result(
+    obj: Obj, action: Action, dry_run: bool, code: int | None = None, message: str | None = None
+) -> ObjectResult:
     meta = obj["metadata"]
-    return ObjectResult(kind=obj["kind"], api_version=obj["apiVersion"], name=meta["name"],
-                        namespace=meta.get("namespace"), action=action, dry_run=dry_run,
-                        code=code, message=message)
+    return ObjectResult(
+        kind=obj["kind"],
+        api_version=obj["apiVersion"],
+        name=meta["name"],
+        namespace=meta.get("namespace"),
+        action=action,
+        dry_run=dry_run,
+        code=code,
+        message=message,
+    )
 
 
 def _explain(exc: ApiStatusError, obj: Obj) -> str:
     namespace = obj["metadata"].get("namespace")
     if exc.code == 409:
-        return (f"conflict: {exc.api_message}; another field manager owns these fields: "
-                "re-run with --force-conflicts (force=True) to take them over, or change them "
-                "through that manager")
+        return (
+            f"conflict: {exc.api_message}; another field manager owns these fields: "
+            "re-run with --force-conflicts (force=True) to take them over, or change them "
+            "through that manager"
+        )
     if exc.code == 422:
         return f"invalid: {exc.api_message}"
     if exc.code == 404 and exc.details.get("kind") == "namespaces":
-        return (f"namespace {namespace!r} does not exist; create it (kubectl create namespace "
-                f"{namespace}) or add a Namespace object to what you apply")
+        return (
+            f"namespace {namespace!r} does not exist; create it (kubectl create namespace "
+            f"{namespace}) or add a Namespace object to what you apply"
+        )
     return str(exc)
 
 
@@ -244,15 +310,30 @@ def apply(
         raise InputError("nothing to apply: no objects given")
     cluster, owned = use_cluster(cluster, context, kubeconfig, namespace)
     try:
-        return _apply(cluster, items, dry_run=dry_run, cluster_scope=cluster_scope, force=force,
-                      namespace=namespace or cluster.namespace, field_manager=field_manager)
+        return _apply(
+            cluster,
+            items,
+            dry_run=dry_run,
+            cluster_scope=cluster_scope,
+            force=force,
+            namespace=namespace or cluster.namespace,
+            field_manager=field_manager,
+        )
     finally:
         if owned:
             cluster.close()
 
 
-def _apply(cluster: Cluster, items: list[Obj], *, dry_run: bool, cluster_scope: bool,
-           force: bool, namespace: str, field_manager: str) -> ApplyResult:
+def _apply(
+    cluster: Cluster,
+    items: list[Obj],
+    *,
+    dry_run: bool,
+    cluster_scope: bool,
+    force: bool,
+    namespace: str,
+    field_manager: str,
+) -> ApplyResult:
     resolved: list[tuple[Obj, Resource | None, str | None]] = []
     for obj in items:
         try:
@@ -269,43 +350,82 @@ def _apply(cluster: Cluster, items: list[Obj], *, dry_run: bool, cluster_scope: 
             meta.pop("namespace", None)
         refusal = None
         if not res.namespaced and not cluster_scope:
-            refusal = (f"{obj['kind']} is cluster-scoped; pass --cluster-scope "
-                       "(cluster_scope=True) to apply cluster-wide objects")
+            refusal = (
+                f"{obj['kind']} is cluster-scoped; pass --cluster-scope "
+                "(cluster_scope=True) to apply cluster-wide objects"
+            )
         resolved.append((obj, res, refusal))
-    resolved = [r for _, r in sorted(enumerate(resolved), key=lambda ir: (
-        _rank(ir[1][0]["kind"], ir[1][1].namespaced if ir[1][1] else None), ir[0]))]
+    resolved = [
+        r
+        for _, r in sorted(
+            enumerate(resolved),
+            key=lambda ir: (
+                _rank(ir[1][0]["kind"], ir[1][1].namespaced if ir[1][1] else None),
+                ir[0],
+            ),
+        )
+    ]
 
     if any(refusal for _, _, refusal in resolved):
         count = sum(1 for _, _, r in resolved if r)
-        return ApplyResult(dry_run=dry_run, objects=tuple(
-            _result(obj, "refused", dry_run, message=refusal) if refusal else
-            _result(obj, "not-applied", dry_run,
-                    message=f"not applied: {count} object(s) refused; fix them first")
-            for obj, _, refusal in resolved
-        ))
+        return ApplyResult(
+            dry_run=dry_run,
+            objects=tuple(
+                _result(obj, "refused", dry_run, message=refusal)
+                if refusal
+                else _result(
+                    obj,
+                    "not-applied",
+                    dry_run,
+                    message=f"not applied: {count} object(s) refused; fix them first",
+                )
+                for obj, _, refusal in resolved
+            ),
+        )
 
     # Every object goes through a server-side dry run before anything is written.
-    new_namespaces = {o["metadata"]["name"] for o, _, _ in resolved if o["kind"] == "Namespace"
-                      and o["apiVersion"] == "v1"}
-    checked = [_apply_one(cluster, obj, res, True, force, field_manager, new_namespaces)
-               for obj, res, _ in resolved]  # type: ignore[arg-type]
+    new_namespaces = {
+        o["metadata"]["name"]
+        for o, _, _ in resolved
+        if o["kind"] == "Namespace" and o["apiVersion"] == "v1"
+    }
+    checked = [
+        _apply_one(cluster, obj, res, True, force, field_manager, new_namespaces)
+        for obj, res, _ in resolved
+    ]  # type: ignore[arg-type]
     if dry_run:
         return ApplyResult(dry_run=True, objects=tuple(checked))
     if not all(r.ok for r in checked):
         rejected = sum(not r.ok for r in checked)
-        return ApplyResult(dry_run=False, objects=tuple(
-            r.model_copy(update={"dry_run": False}) if not r.ok else
-            r.model_copy(update={"action": "not-applied", "dry_run": False, "code": None,
-                                 "message": f"not applied: the server-side dry run rejected "
-                                 f"{rejected} object(s); nothing was written"})
-            for r in checked
-        ))
+        return ApplyResult(
+            dry_run=False,
+            objects=tuple(
+                r.model_copy(update={"dry_run": False})
+                if not r.ok
+                else r.model_copy(
+                    update={
+                        "action": "not-applied",
+                        "dry_run": False,
+                        "code": None,
+                        "message": f"not applied: the server-side dry run rejected "
+                        f"{rejected} object(s); nothing was written",
+                    }
+                )
+                for r in checked
+            ),
+        )
     results: list[ObjectResult] = []
     stopped: ObjectResult | None = None
     for obj, res, _ in resolved:
         if stopped is not None:
-            results.append(_result(obj, "not-applied", False,
-                                   message=f"not applied: stopped after {stopped.ref} failed"))
+            results.append(
+                _result(
+                    obj,
+                    "not-applied",
+                    False,
+                    message=f"not applied: stopped after {stopped.ref} failed",
+                )
+            )
             continue
         outcome = _apply_one(cluster, obj, res, False, force, field_manager, set())  # type: ignore[arg-type]
         results.append(outcome)
@@ -314,27 +434,50 @@ def _apply(cluster: Cluster, items: list[Obj], *, dry_run: bool, cluster_scope: 
     return ApplyResult(dry_run=False, objects=tuple(results))
 
 
-def _apply_one(cluster: Cluster, obj: Obj, res: Resource, dry_run: bool, force: bool,
-               field_manager: str, new_namespaces: Sequence[str] | set[str]) -> ObjectResult:
+def _apply_one(
+    cluster: Cluster,
+    obj: Obj,
+    res: Resource,
+    dry_run: bool,
+    force: bool,
+    field_manager: str,
+    new_namespaces: Sequence[str] | set[str],
+) -> ObjectResult:
     try:
-        code, _ = cluster.apply(res, obj, dry_run=dry_run, force=force,
-                                field_manager=field_manager)
+        code, _ = cluster.apply(res, obj, dry_run=dry_run, force=force, field_manager=field_manager)
     except ApiStatusError as exc:
         namespace = obj["metadata"].get("namespace")
-        if (dry_run and exc.code == 404 and exc.details.get("kind") == "namespaces"
-                and namespace in new_namespaces):
-            return _result(obj, "unchecked", dry_run, exc.code,
-                           f"namespace {namespace!r} does not exist yet and this apply creates "
-                           "it, so the server could not dry-run this object")
+        if (
+            dry_run
+            and exc.code == 404
+            and exc.details.get("kind") == "namespaces"
+            and namespace in new_namespaces
+        ):
+            return _result(
+                obj,
+                "unchecked",
+                dry_run,
+                exc.code,
+                f"namespace {namespace!r} does not exist yet and this apply creates "
+                "it, so the server could not dry-run this object",
+            )
         return _result(obj, "failed", dry_run, exc.code, _explain(exc, obj))
     except Unreachable as exc:
         if dry_run:
             raise
         if exc.maybe_sent:
-            return _result(obj, "unknown", dry_run, None,
-                           f"{exc}; the request may have reached the server: check with kubectl "
-                           f"get {res.qualified} {obj['metadata']['name']}"
-                           + (f" -n {obj['metadata']['namespace']}"
-                              if obj["metadata"].get("namespace") else ""))
+            return _result(
+                obj,
+                "unknown",
+                dry_run,
+                None,
+                f"{exc}; the request may have reached the server: check with kubectl "
+                f"get {res.qualified} {obj['metadata']['name']}"
+                + (
+                    f" -n {obj['metadata']['namespace']}"
+                    if obj["metadata"].get("namespace")
+                    else ""
+                ),
+            )
         return _result(obj, "failed", dry_run, None, f"not applied: {exc}")
     return _result(obj, "created" if code == 201 else "configured", dry_run, code)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from gpukit.errors import ClusterError, MissingExtraError, did_you_mean
 
@@ -56,8 +56,16 @@ def kubernetes_module() -> Any:
 class ApiStatusError(ClusterError):
     """The API answered a request with a failure Status (403, 404, 409, 422, ...)."""
 
-    def __init__(self, message: str, *, code: int, reason: str = "", api_message: str = "",
-                 causes: Sequence[Obj] = (), details: Obj | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int,
+        reason: str = "",
+        api_message: str = "",
+        causes: Sequence[Obj] = (),
+        details: Obj | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason
@@ -129,15 +137,17 @@ def _scope(res: Resource, namespace: str | None) -> str | None:
 def _short_cause(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None) or exc
     text = str(reason)
-    for known, short in (("Connection refused", "connection refused"),
-                         ("timed out", "connection timed out"),
-                         ("Name or service not known", "host name not found"),
-                         ("nodename nor servname", "host name not found"),
-                         ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
-                         ("IncompleteRead", "connection closed mid-response"),
-                         ("RemoteDisconnected", "connection closed without a response"),
-                         ("Connection aborted", "connection closed without a response"),
-                         ("Connection broken", "connection closed mid-response")):
+    for known, short in (
+        ("Connection refused", "connection refused"),
+        ("timed out", "connection timed out"),
+        ("Name or service not known", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
+        ("IncompleteRead", "connection closed mid-response"),
+        ("RemoteDisconnected", "connection closed without a response"),
+        ("Connection aborted", "connection closed without a response"),
+        ("Connection broken", "connection closed mid-response"),
+    ):
         if known in text:
             return short
     return text.rsplit(": ", 1)[-1].strip("'\")( ") or type(exc).__name__
@@ -149,8 +159,9 @@ class Cluster:
     Build it with :func:`connect`; close it (or use ``with``) to release connections.
     """
 
-    def __init__(self, api_client: Any, *, namespace: str = "default",
-                 context: str | None = None) -> None:
+    def __init__(
+        self, api_client: Any, *, namespace: str = "default", context: str | None = None
+    ) -> None:
         self.api_client = api_client
         self.namespace = namespace
         self.context = context
@@ -168,7 +179,7 @@ class Cluster:
         self.api_client.rest_client.pool_manager.clear()
         self.api_client.close()
 
-    def __enter__(self) -> Cluster:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -200,8 +211,14 @@ class Cluster:
             headers["Content-Type"] = content_type
         try:
             response, status, _ = self.api_client.call_api(
-                path, method, query_params=list(query), header_params=headers, body=body,
-                auth_settings=["BearerToken"], _preload_content=False, _request_timeout=timeout,
+                path,
+                method,
+                query_params=list(query),
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=timeout,
             )
         except kubernetes.client.exceptions.ApiException as exc:
             raise self._status_error(exc, verb, resource, namespace, name) from None
@@ -227,8 +244,9 @@ class Cluster:
         import urllib3
 
         # NewConnectionError subclasses ConnectTimeoutError: either way nothing was sent.
-        never_sent = isinstance(getattr(exc, "reason", None) or exc,
-                                urllib3.exceptions.ConnectTimeoutError)
+        never_sent = isinstance(
+            getattr(exc, "reason", None) or exc, urllib3.exceptions.ConnectTimeoutError
+        )
         context = f" (context {self.context!r})" if self.context else ""
         return Unreachable(
             f"cannot reach the Kubernetes API at {self.server}{context} to {target}: "
@@ -237,8 +255,9 @@ class Cluster:
             maybe_sent=not never_sent,
         )
 
-    def _status_error(self, exc: Any, verb: str, resource: str, namespace: str | None,
-                      name: str | None) -> ClusterError:
+    def _status_error(
+        self, exc: Any, verb: str, resource: str, namespace: str | None, name: str | None
+    ) -> ClusterError:
         # TLS failures come as status 0 before anything was sent
         target = _target(verb, resource, namespace, name)
         if not exc.status:
@@ -253,20 +272,30 @@ class Cluster:
             status = {}
         api_message = " ".join(str(status.get("message") or exc.reason or "").split())
         details = status.get("details") or {}
-        common = {"code": exc.status, "reason": status.get("reason", ""),
-                  "api_message": api_message, "causes": details.get("causes") or (),
-                  "details": details}
+        common = {
+            "code": exc.status,
+            "reason": status.get("reason", ""),
+            "api_message": api_message,
+            "causes": details.get("causes") or (),
+            "details": details,
+        }
         if exc.status == 401:
             return ApiStatusError(
                 f"the Kubernetes API at {self.server} rejected the credentials of context "
                 f"{self.context!r} (401 Unauthorized) to {target}; log in again to refresh "
-                "them, or pick another context with --context", **common)
+                "them, or pick another context with --context",
+                **common,
+            )
         if exc.status == 403:
             return ApiStatusError(
                 f"RBAC forbids {target}: {api_message}; ask a cluster admin for a Role or "
-                f"ClusterRole granting '{verb}' on '{resource}'", **common)
-        return ApiStatusError(f"{target} failed ({exc.status} {status.get('reason') or exc.reason}"
-                              f"): {api_message}", **common)
+                f"ClusterRole granting '{verb}' on '{resource}'",
+                **common,
+            )
+        return ApiStatusError(
+            f"{target} failed ({exc.status} {status.get('reason') or exc.reason}): {api_message}",
+            **common,
+        )
 
     # -- discovery -----------------------------------------------------------------
 
@@ -348,16 +377,28 @@ class Cluster:
         """The object, or None when it does not exist."""
         namespace = (namespace or self.namespace) if res.namespaced else None
         try:
-            _, obj = self.request("GET", res.path(namespace, name), verb="get",
-                                  resource=res.qualified, namespace=namespace, name=name)
+            _, obj = self.request(
+                "GET",
+                res.path(namespace, name),
+                verb="get",
+                resource=res.qualified,
+                namespace=namespace,
+                name=name,
+            )
         except ApiStatusError as exc:
             if exc.code == 404:
                 return None
             raise
         return obj
 
-    def list(self, res: Resource, namespace: str | None = None, *, labels: str | None = None,
-             fields: str | None = None) -> tuple[list[Obj], str]:
+    def list(
+        self,
+        res: Resource,
+        namespace: str | None = None,
+        *,
+        labels: str | None = None,
+        fields: str | None = None,
+    ) -> tuple[list[Obj], str]:
         """(items, resourceVersion) across pages; namespace None lists all namespaces."""
         namespace = namespace if res.namespaced else None
         items: list[Obj] = []
@@ -370,8 +411,14 @@ class Cluster:
                 query.append(("fieldSelector", fields))
             if token:
                 query.append(("continue", token))
-            _, doc = self.request("GET", res.path(namespace), verb="list", resource=res.qualified,
-                                  namespace=_scope(res, namespace), query=query)
+            _, doc = self.request(
+                "GET",
+                res.path(namespace),
+                verb="list",
+                resource=res.qualified,
+                namespace=_scope(res, namespace),
+                query=query,
+            )
             for item in doc.get("items") or []:
                 # Built-in lists omit each item's apiVersion and kind.
                 item.setdefault("apiVersion", res.api_version)
@@ -382,9 +429,16 @@ class Cluster:
             if not token:
                 return items, str(meta.get("resourceVersion") or "")
 
-    def watch(self, res: Resource, namespace: str | None = None, *, resource_version: str,
-              timeout_seconds: int = 30, labels: str | None = None, fields: str | None = None,
-              ) -> Iterator[tuple[str, Obj]]:
+    def watch(
+        self,
+        res: Resource,
+        namespace: str | None = None,
+        *,
+        resource_version: str,
+        timeout_seconds: int = 30,
+        labels: str | None = None,
+        fields: str | None = None,
+    ) -> Iterator[tuple[str, Obj]]:
         """(event type, object) until the server ends the stream after ``timeout_seconds``.
 
         Raises WatchDropped when the stream is cut mid-way or its resourceVersion expired
@@ -393,18 +447,27 @@ class Cluster:
         import urllib3
 
         namespace = namespace if res.namespaced else None
-        query: list[tuple[str, Any]] = [("watch", "true"), ("resourceVersion", resource_version),
-                                        ("timeoutSeconds", int(timeout_seconds)),
-                                        ("allowWatchBookmarks", "true")]
+        query: list[tuple[str, Any]] = [
+            ("watch", "true"),
+            ("resourceVersion", resource_version),
+            ("timeoutSeconds", int(timeout_seconds)),
+            ("allowWatchBookmarks", "true"),
+        ]
         if labels:
             query.append(("labelSelector", labels))
         if fields:
             query.append(("fieldSelector", fields))
         target = _target("watch", res.qualified, _scope(res, namespace), None)
-        _, response = self.request("GET", res.path(namespace), verb="watch",
-                                   resource=res.qualified, namespace=_scope(res, namespace),
-                                   query=query,
-                                   stream=True, timeout=(TIMEOUT[0], timeout_seconds + 10))
+        _, response = self.request(
+            "GET",
+            res.path(namespace),
+            verb="watch",
+            resource=res.qualified,
+            namespace=_scope(res, namespace),
+            query=query,
+            stream=True,
+            timeout=(TIMEOUT[0], timeout_seconds + 10),
+        )
         buffer = b""
         ended = False
         try:
@@ -435,13 +498,23 @@ class Cluster:
             code = obj.get("code")
             if code == 410:
                 raise WatchDropped(f"the watch ({target}) expired: {obj.get('message')}")
-            raise ApiStatusError(f"{target} failed ({code} {obj.get('reason')}): "
-                                 f"{obj.get('message')}", code=int(code or 0),
-                                 reason=obj.get("reason", ""), api_message=obj.get("message", ""))
+            raise ApiStatusError(
+                f"{target} failed ({code} {obj.get('reason')}): {obj.get('message')}",
+                code=int(code or 0),
+                reason=obj.get("reason", ""),
+                api_message=obj.get("message", ""),
+            )
         return kind, obj
 
-    def apply(self, res: Resource, obj: Obj, *, dry_run: bool, force: bool = False,
-              field_manager: str = FIELD_MANAGER) -> tuple[int, Obj]:
+    def apply(
+        self,
+        res: Resource,
+        obj: Obj,
+        *,
+        dry_run: bool,
+        force: bool = False,
+        field_manager: str = FIELD_MANAGER,
+    ) -> tuple[int, Obj]:
         """Server-side apply of one object: (201 created | 200 updated, the object)."""
         meta = obj["metadata"]
         namespace = meta.get("namespace") if res.namespaced else None
@@ -450,9 +523,17 @@ class Cluster:
             query.append(("force", "true"))
         if dry_run:
             query.append(("dryRun", "All"))
-        return self.request("PATCH", res.path(namespace, meta["name"]), verb="patch",
-                            resource=res.qualified, namespace=namespace, name=meta["name"],
-                            query=query, body=obj, content_type=APPLY_PATCH)
+        return self.request(
+            "PATCH",
+            res.path(namespace, meta["name"]),
+            verb="patch",
+            resource=res.qualified,
+            namespace=namespace,
+            name=meta["name"],
+            query=query,
+            body=obj,
+            content_type=APPLY_PATCH,
+        )
 
 
 # -- connecting -------------------------------------------------------------------------
@@ -476,9 +557,10 @@ def _kubeconfig_files(kubeconfig: str | os.PathLike[str] | None) -> str | None:
 
 
 def _in_cluster() -> bool:
-    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and (
-        SERVICE_ACCOUNT_DIR / "token"
-    ).is_file()
+    return (
+        bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+        and (SERVICE_ACCOUNT_DIR / "token").is_file()
+    )
 
 
 def in_cluster_configuration(
@@ -496,15 +578,22 @@ def in_cluster_configuration(
             environ=os.environ if environ is None else environ,
         ).load_and_set(config)
     except kubernetes.config.ConfigException as exc:
-        raise ClusterError(f"in-cluster configuration: {exc}; run inside a pod with a service "
-                           "account, or give a kubeconfig") from None
+        raise ClusterError(
+            f"in-cluster configuration: {exc}; run inside a pod with a service "
+            "account, or give a kubeconfig"
+        ) from None
     namespace_file = account_dir / "namespace"
     namespace = namespace_file.read_text().strip() if namespace_file.is_file() else "default"
     return config, namespace
 
 
-def connect(context: str | None = None, *, kubeconfig: str | os.PathLike[str] | None = None,
-            namespace: str | None = None, configuration: Any = None) -> Cluster:
+def connect(
+    context: str | None = None,
+    *,
+    kubeconfig: str | os.PathLike[str] | None = None,
+    namespace: str | None = None,
+    configuration: Any = None,
+) -> Cluster:
     """A Cluster for a kubeconfig context (default: the current one), or in-cluster config.
 
     Order: ``configuration`` (a kubernetes.client.Configuration) if given; else ``kubeconfig``,
@@ -513,21 +602,29 @@ def connect(context: str | None = None, *, kubeconfig: str | os.PathLike[str] | 
     """
     kubernetes = kubernetes_module()
     if configuration is not None:
-        return Cluster(kubernetes.client.ApiClient(configuration),
-                       namespace=namespace or "default", context=context)
+        return Cluster(
+            kubernetes.client.ApiClient(configuration),
+            namespace=namespace or "default",
+            context=context,
+        )
     files = _kubeconfig_files(kubeconfig)
     if files is None:
         if context:
-            raise ClusterError(f"--context {context}: no kubeconfig found (KUBECONFIG is unset "
-                               "and ~/.kube/config does not exist); give --kubeconfig")
+            raise ClusterError(
+                f"--context {context}: no kubeconfig found (KUBECONFIG is unset "
+                "and ~/.kube/config does not exist); give --kubeconfig"
+            )
         if not _in_cluster():
             raise ClusterError(
                 "no cluster configured: KUBECONFIG is unset, ~/.kube/config does not exist and "
                 "this is not a pod with a service account; set KUBECONFIG or pass --kubeconfig"
             )
         config, pod_namespace = in_cluster_configuration()
-        return Cluster(kubernetes.client.ApiClient(config),
-                       namespace=namespace or pod_namespace, context="in-cluster")
+        return Cluster(
+            kubernetes.client.ApiClient(config),
+            namespace=namespace or pod_namespace,
+            context="in-cluster",
+        )
     from kubernetes.config import ConfigException
 
     try:
@@ -536,28 +633,38 @@ def connect(context: str | None = None, *, kubeconfig: str | os.PathLike[str] | 
         raise ClusterError(f"kubeconfig {files}: {exc}; fix the file or pick another") from None
     names = [c["name"] for c in contexts or []]
     if context is not None and context not in names:
-        raise ClusterError(f"context {context!r} is not in kubeconfig {files}"
-                           f"{did_you_mean(context, names)}; contexts: {', '.join(names) or 'none'}")
+        raise ClusterError(
+            f"context {context!r} is not in kubeconfig {files}"
+            f"{did_you_mean(context, names)}; contexts: {', '.join(names) or 'none'}"
+        )
     chosen = context or (current or {}).get("name")
     if chosen is None:
-        raise ClusterError(f"kubeconfig {files} has no current-context; pass --context "
-                           f"(contexts: {', '.join(names) or 'none'})")
+        raise ClusterError(
+            f"kubeconfig {files} has no current-context; pass --context "
+            f"(contexts: {', '.join(names) or 'none'})"
+        )
     entry = next(c for c in contexts if c["name"] == chosen)
     config = kubernetes.client.Configuration()
     try:
-        kubernetes.config.load_kube_config(config_file=files, context=chosen,
-                                           client_configuration=config, persist_config=False)
+        kubernetes.config.load_kube_config(
+            config_file=files, context=chosen, client_configuration=config, persist_config=False
+        )
     except (ConfigException, OSError, ValueError) as exc:
         raise ClusterError(f"kubeconfig {files}, context {chosen!r}: {exc}") from None
     config.retries = 2
-    return Cluster(kubernetes.client.ApiClient(config),
-                   namespace=namespace or (entry.get("context") or {}).get("namespace") or "default",
-                   context=chosen)
+    return Cluster(
+        kubernetes.client.ApiClient(config),
+        namespace=namespace or (entry.get("context") or {}).get("namespace") or "default",
+        context=chosen,
+    )
 
 
-def use_cluster(cluster: Cluster | None, context: str | None,
-                kubeconfig: str | os.PathLike[str] | None = None,
-                namespace: str | None = None) -> tuple[Cluster, bool]:
+def use_cluster(
+    cluster: Cluster | None,
+    context: str | None,
+    kubeconfig: str | os.PathLike[str] | None = None,
+    namespace: str | None = None,
+) -> tuple[Cluster, bool]:
     """(cluster, whether the caller owns it and must close it)."""
     if cluster is not None:
         return cluster, False

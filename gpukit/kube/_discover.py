@@ -96,29 +96,43 @@ def read_gpu_node(node: Obj) -> tuple[GpuNode | None, list[str]]:
     name = meta.get("name", "?")
     labels: dict[str, str] = dict(meta.get("labels") or {})
     status = node.get("status") or {}
-    allocatable = {k: _int(v) for k, v in (status.get("allocatable") or {}).items()
-                   if k.startswith("nvidia.com/")}
+    allocatable = {
+        k: _int(v)
+        for k, v in (status.get("allocatable") or {}).items()
+        if k.startswith("nvidia.com/")
+    }
     product_label = labels.get("nvidia.com/gpu.product")
     if not product_label:
         if any(allocatable.values()):
-            return None, [f"node {name}: advertises {', '.join(sorted(allocatable))} but has no "
-                          "nvidia.com/gpu.product label; skipped (run GPU Feature Discovery, "
-                          "part of the GPU Operator, to label it)"]
+            return None, [
+                (
+                    f"node {name}: advertises {', '.join(sorted(allocatable))} but has no "
+                    "nvidia.com/gpu.product label; skipped (run GPU Feature Discovery, "
+                    "part of the GPU Operator, to label it)"
+                )
+            ]
         return None, []
     product = re.sub(r"-SHARED$", "", product_label)
     single_profile = None
     if "-MIG-" in product:
         product, single_profile = product.rsplit("-MIG-", 1)
     if single_profile == "INVALID":
-        return None, [f"node {name}: GPU Feature Discovery reports an invalid MIG layout "
-                      f"({product_label}): under the single strategy every GPU needs the same "
-                      "profile; skipped"]
+        return None, [
+            (
+                f"node {name}: GPU Feature Discovery reports an invalid MIG layout "
+                f"({product_label}): under the single strategy every GPU needs the same "
+                "profile; skipped"
+            )
+        ]
     model = catalog().by_product(product)
     if model is None:
-        return None, [f"node {name}: GPU product {product!r} is not in gpukit's catalog; "
-                      "skipped (add the model to gpukit/hardware/data/gpus.yaml)"]
+        return None, [
+            (
+                f"node {name}: GPU product {product!r} is not in gpukit's catalog; "
+                "skipped (add the model to gpukit/hardware/data/gpus.yaml)"
+            )
+        ]
     notes: list[str] = []
-    strategy = labels.get("nvidia.com/mig.strategy")
     config_name = labels.get("nvidia.com/mig.config")
     count = _int(labels.get("nvidia.com/gpu.count"))
     mode = labels.get("nvidia.com/gpu.sharing-strategy")
@@ -131,10 +145,13 @@ def read_gpu_node(node: Obj) -> tuple[GpuNode | None, list[str]]:
             per_gpu = profile.max_instances
             gpus = max(1, count // per_gpu)
             if count % per_gpu:
-                notes.append(f"node {name}: {count} {profile.name} devices do not fill whole "
-                             f"GPUs ({per_gpu} per GPU); counted as {gpus} GPUs")
-            mig = MigConfig(strategy="single", layout={profile.name: per_gpu},
-                            config_name=config_name)
+                notes.append(
+                    f"node {name}: {count} {profile.name} devices do not fill whole "
+                    f"GPUs ({per_gpu} per GPU); counted as {gpus} GPUs"
+                )
+            mig = MigConfig(
+                strategy="single", layout={profile.name: per_gpu}, config_name=config_name
+            )
         else:
             devices = _mig_devices(labels, allocatable)
             gpus = count or (allocatable.get("nvidia.com/gpu", 0) // max(replicas, 1))
@@ -143,13 +160,18 @@ def read_gpu_node(node: Obj) -> tuple[GpuNode | None, list[str]]:
                 for profile_name, total in devices.items():
                     profile = model.profile(profile_name)
                     if total % gpus:
-                        notes.append(f"node {name}: {total} {profile.name} devices over {gpus} "
-                                     f"GPUs differ per GPU; counted as {total // gpus} per GPU")
+                        notes.append(
+                            f"node {name}: {total} {profile.name} devices over {gpus} "
+                            f"GPUs differ per GPU; counted as {total // gpus} per GPU"
+                        )
                     if total // gpus:
                         layout[profile] = total // gpus
                 ordered = sorted(layout, key=lambda p: (p.memory_slices, p.compute_slices, p.name))
-                mig = MigConfig(strategy="mixed", layout={p.name: layout[p] for p in ordered},
-                                config_name=config_name)
+                mig = MigConfig(
+                    strategy="mixed",
+                    layout={p.name: layout[p] for p in ordered},
+                    config_name=config_name,
+                )
                 first = next(iter(devices))
                 mode = labels.get(f"nvidia.com/mig-{first}.sharing-strategy", "none")
                 replicas = _int(labels.get(f"nvidia.com/mig-{first}.replicas"), 1)
@@ -159,8 +181,12 @@ def read_gpu_node(node: Obj) -> tuple[GpuNode | None, list[str]]:
         return None, [f"node {name}: reports no GPUs (nvidia.com/gpu.count is 0); skipped"]
     sharing = None
     if mode in ("time-slicing", "mps") and replicas >= 2:
-        sharing = Sharing(mode=mode, replicas=replicas, rename_by_default=rename,
-                          config_name=labels.get("nvidia.com/device-plugin.config"))
+        sharing = Sharing(
+            mode=mode,
+            replicas=replicas,
+            rename_by_default=rename,
+            config_name=labels.get("nvidia.com/device-plugin.config"),
+        )
     spec = node.get("spec") or {}
     taints = tuple(
         Taint(key=t["key"], value=t.get("value") or None, effect=t.get("effect", "NoSchedule"))
@@ -169,15 +195,29 @@ def read_gpu_node(node: Obj) -> tuple[GpuNode | None, list[str]]:
         and t.get("effect") in ("NoSchedule", "PreferNoSchedule", "NoExecute")
     )
     pool_label = next(((k, labels[k]) for k in NODE_POOL_LABELS if labels.get(k)), None)
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True"
-                for c in status.get("conditions") or [])
+    ready = any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in status.get("conditions") or []
+    )
     node_alloc = status.get("allocatable") or {}
     cpu = int(parse_quantity(node_alloc["cpu"])) if "cpu" in node_alloc else None
     memory = int(parse_quantity(node_alloc["memory"])) if "memory" in node_alloc else None
-    return GpuNode(name=name, model=model, product=product, gpus=gpus, mig=mig, sharing=sharing,
-                   pool_label=pool_label, taints=taints, allocatable=allocatable, cpu=cpu,
-                   memory=memory, ready=ready, schedulable=not spec.get("unschedulable"),
-                   labels=labels), notes
+    return GpuNode(
+        name=name,
+        model=model,
+        product=product,
+        gpus=gpus,
+        mig=mig,
+        sharing=sharing,
+        pool_label=pool_label,
+        taints=taints,
+        allocatable=allocatable,
+        cpu=cpu,
+        memory=memory,
+        ready=ready,
+        schedulable=not spec.get("unschedulable"),
+        labels=labels,
+    ), notes
 
 
 def _mig_devices(labels: dict[str, str], allocatable: dict[str, int]) -> dict[str, int]:
@@ -237,8 +277,10 @@ def group_pools(nodes: Iterable[GpuNode]) -> list[tuple[str, list[GpuNode]]]:
         if len(clash) < 2:
             continue
         for depth in range(1, 5):
-            tried = {i: _slug("-".join([base, *[q for q in _qualifiers(ordered[i][0])[:depth]
-                                                  if q]])) for i in clash}
+            tried = {
+                i: _slug("-".join([base, *[q for q in _qualifiers(ordered[i][0])[:depth] if q]]))
+                for i in clash
+            }
             if len(set(tried.values())) == len(clash):
                 break
         for i, name in tried.items():
@@ -289,7 +331,10 @@ def _installed(cluster: Cluster, gpu_nodes: list[GpuNode], notes: list[str]) -> 
         pods = cluster.find("", "pods")
         try:
             if pods is not None:
-                for selector in ("app=nvidia-dcgm-exporter", "app.kubernetes.io/name=dcgm-exporter"):
+                for selector in (
+                    "app=nvidia-dcgm-exporter",
+                    "app.kubernetes.io/name=dcgm-exporter",
+                ):
                     if cluster.list(pods, labels=selector)[0]:
                         dcgm = True
                         break
@@ -318,15 +363,19 @@ def _queues(cluster: Cluster, installed: Installed, notes: list[str]) -> list[Qu
         except ApiStatusError as exc:
             notes.append(f"Kueue queues unknown: {exc}")
             items = []
-        for item in sorted(items, key=lambda i: (i["metadata"].get("namespace", ""),
-                                                   i["metadata"]["name"])):
+        for item in sorted(
+            items, key=lambda i: (i["metadata"].get("namespace", ""), i["metadata"]["name"])
+        ):
             meta = item["metadata"]
-            queues.append(Queue(
-                name=meta["name"], scheduler="kueue",
-                team=(meta.get("labels") or {}).get(TEAM_LABEL) or meta.get("namespace"),
-                namespace=meta.get("namespace"),
-                cluster_queue=(item.get("spec") or {}).get("clusterQueue"),
-            ))
+            queues.append(
+                Queue(
+                    name=meta["name"],
+                    scheduler="kueue",
+                    team=(meta.get("labels") or {}).get(TEAM_LABEL) or meta.get("namespace"),
+                    namespace=meta.get("namespace"),
+                    cluster_queue=(item.get("spec") or {}).get("clusterQueue"),
+                )
+            )
     if installed.volcano:
         res = cluster.find("scheduling.volcano.sh", "queues")
         try:
@@ -342,13 +391,18 @@ def _queues(cluster: Cluster, installed: Installed, notes: list[str]) -> list[Qu
             if state != "Open":
                 notes.append(f"Volcano queue {meta['name']} is {state}; left out of the fleet")
                 continue
-            queues.append(Queue(
-                name=meta["name"], scheduler="volcano",
-                team=(meta.get("labels") or {}).get(TEAM_LABEL) or meta["name"],
-            ))
+            queues.append(
+                Queue(
+                    name=meta["name"],
+                    scheduler="volcano",
+                    team=(meta.get("labels") or {}).get(TEAM_LABEL) or meta["name"],
+                )
+            )
     if installed.kai:
-        notes.append("KAI Scheduler queues (scheduling.run.ai) are not part of the fleet model "
-                     "yet; plans do not target them")
+        notes.append(
+            "KAI Scheduler queues (scheduling.run.ai) are not part of the fleet model "
+            "yet; plans do not target them"
+        )
     return queues
 
 
@@ -356,8 +410,10 @@ def read_nodes(cluster: Cluster) -> tuple[list[GpuNode], list[str], int]:
     """(GPU nodes, notes, number of nodes listed)."""
     nodes_res = cluster.find("", "nodes")
     if nodes_res is None:
-        raise ClusterError(f"the API at {cluster.server} serves no nodes resource; "
-                           "is this a Kubernetes API server?")
+        raise ClusterError(
+            f"the API at {cluster.server} serves no nodes resource; "
+            "is this a Kubernetes API server?"
+        )
     items, _ = cluster.list(nodes_res)
     gpu_nodes: list[GpuNode] = []
     notes: list[str] = []
@@ -367,16 +423,20 @@ def read_nodes(cluster: Cluster) -> tuple[list[GpuNode], list[str], int]:
         if node is not None:
             gpu_nodes.append(node)
             if not node.ready:
-                notes.append(f"node {node.name} is NotReady; counted in pool, but its GPUs "
-                             "are not usable now")
+                notes.append(
+                    f"node {node.name} is NotReady; counted in pool, but its GPUs "
+                    "are not usable now"
+                )
             elif not node.schedulable:
-                notes.append(f"node {node.name} is cordoned; counted in its pool, but no new "
-                             "pods land there")
+                notes.append(
+                    f"node {node.name} is cordoned; counted in its pool, but no new pods land there"
+                )
     return gpu_nodes, notes, len(items)
 
 
-def discover_cluster(context: str | None = None, *, kubeconfig: str | None = None,
-                     cluster: Cluster | None = None) -> Discovery:
+def discover_cluster(
+    context: str | None = None, *, kubeconfig: str | None = None, cluster: Cluster | None = None
+) -> Discovery:
     """The Fleet of a live cluster, which pool each GPU node is in, and notes on what was odd.
 
     Reads nodes (required), API discovery, device classes, LocalQueues and Volcano Queues
@@ -399,8 +459,10 @@ def discover_cluster(context: str | None = None, *, kubeconfig: str | None = Non
             try:
                 pools.append(_node_pool(name, members))
             except ValidationError as exc:
-                notes.append(f"pool {name} ({', '.join(m.name for m in members)}): "
-                             f"{exc.errors()[0]['msg']}; skipped")
+                notes.append(
+                    f"pool {name} ({', '.join(m.name for m in members)}): "
+                    f"{exc.errors()[0]['msg']}; skipped"
+                )
                 continue
             node_pools.update({m.name: name for m in members})
         if not pools:
@@ -415,15 +477,17 @@ def discover_cluster(context: str | None = None, *, kubeconfig: str | None = Non
             installed=installed,
             queues=tuple(queues),
         )
-        return Discovery(fleet=fleet, node_pools=dict(sorted(node_pools.items())),
-                         notes=tuple(notes))
+        return Discovery(
+            fleet=fleet, node_pools=dict(sorted(node_pools.items())), notes=tuple(notes)
+        )
     finally:
         if owned:
             cluster.close()
 
 
-def discover(context: str | None = None, *, kubeconfig: str | None = None,
-             cluster: Cluster | None = None) -> Fleet:
+def discover(
+    context: str | None = None, *, kubeconfig: str | None = None, cluster: Cluster | None = None
+) -> Fleet:
     """The Fleet of a live cluster: node pools from GFD labels, installed schedulers, queues.
 
     >>> fleet = gpukit.kube.discover()          # doctest: +SKIP

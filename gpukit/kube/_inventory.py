@@ -98,18 +98,68 @@ class Inventory(BaseModel):
         for node in self.nodes:
             mig = ", ".join(f"{n}x{c}" for n, c in node.mig_layout.items()) or "-"
             for use in node.resources or (ResourceUse(resource="-", allocatable=0),):
-                rows.append((node.name, node.pool, node.gpu, node.gpus, node.state,
-                             use.resource, use.allocatable, use.allocated, use.free,
-                             (node.mig_config + ": " + mig) if node.mig_config and node.mig_layout
-                             else mig))
-        text = table(["NODE", "POOL", "GPU", "GPUS", "STATE", "RESOURCE", "ALLOCATABLE",
-                      "ALLOCATED", "FREE", "MIG PER GPU"], rows)
+                rows.append(
+                    (
+                        node.name,
+                        node.pool,
+                        node.gpu,
+                        node.gpus,
+                        node.state,
+                        use.resource,
+                        use.allocatable,
+                        use.allocated,
+                        use.free,
+                        (node.mig_config + ": " + mig)
+                        if node.mig_config and node.mig_layout
+                        else mig,
+                    )
+                )
+        text = table(
+            [
+                "NODE",
+                "POOL",
+                "GPU",
+                "GPUS",
+                "STATE",
+                "RESOURCE",
+                "ALLOCATABLE",
+                "ALLOCATED",
+                "FREE",
+                "MIG PER GPU",
+            ],
+            rows,
+        )
         if self.queues:
-            qrows = [(q.scheduler, q.kind, f"{q.namespace}/{q.name}" if q.namespace else q.name,
-                      q.cluster_queue, q.flavor, q.resource, q.quota, q.used, q.pending,
-                      q.admitted) for q in self.queues]
-            text += "\n\n" + table(["SCHEDULER", "KIND", "QUEUE", "CLUSTERQUEUE", "FLAVOR",
-                                    "RESOURCE", "QUOTA", "USED", "PENDING", "ADMITTED"], qrows)
+            qrows = [
+                (
+                    q.scheduler,
+                    q.kind,
+                    f"{q.namespace}/{q.name}" if q.namespace else q.name,
+                    q.cluster_queue,
+                    q.flavor,
+                    q.resource,
+                    q.quota,
+                    q.used,
+                    q.pending,
+                    q.admitted,
+                )
+                for q in self.queues
+            ]
+            text += "\n\n" + table(
+                [
+                    "SCHEDULER",
+                    "KIND",
+                    "QUEUE",
+                    "CLUSTERQUEUE",
+                    "FLAVOR",
+                    "RESOURCE",
+                    "QUOTA",
+                    "USED",
+                    "PENDING",
+                    "ADMITTED",
+                ],
+                qrows,
+            )
         return text
 
 
@@ -172,36 +222,48 @@ def _kueue_usage(cluster: Cluster, notes: list[str]) -> list[QueueUsage]:
             for group in (cq.get("spec") or {}).get("resourceGroups") or []:
                 for flavor in group.get("flavors") or []:
                     for res in flavor.get("resources") or []:
-                        rows.append(QueueUsage(
-                            scheduler="kueue", kind="ClusterQueue", name=cq["metadata"]["name"],
-                            flavor=flavor.get("name"), resource=res.get("name"),
-                            quota=_text(res.get("nominalQuota")),
-                            used=_text(used.get((flavor.get("name"), res.get("name")), "0")),
-                            pending=status.get("pendingWorkloads"),
-                            admitted=status.get("admittedWorkloads"),
-                        ))
+                        rows.append(
+                            QueueUsage(
+                                scheduler="kueue",
+                                kind="ClusterQueue",
+                                name=cq["metadata"]["name"],
+                                flavor=flavor.get("name"),
+                                resource=res.get("name"),
+                                quota=_text(res.get("nominalQuota")),
+                                used=_text(used.get((flavor.get("name"), res.get("name")), "0")),
+                                pending=status.get("pendingWorkloads"),
+                                admitted=status.get("admittedWorkloads"),
+                            )
+                        )
     if lq_res is not None:
         try:
             lqs, _ = cluster.list(lq_res)
         except ApiStatusError as exc:
             notes.append(f"Kueue LocalQueues unknown: {exc}")
             lqs = []
-        for lq in sorted(lqs, key=lambda o: (o["metadata"].get("namespace", ""),
-                                              o["metadata"]["name"])):
+        for lq in sorted(
+            lqs, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"])
+        ):
             status = lq.get("status") or {}
             usage = status.get("flavorsUsage") or status.get("flavorUsage") or []
-            base = {"scheduler": "kueue", "kind": "LocalQueue", "name": lq["metadata"]["name"],
-                    "namespace": lq["metadata"].get("namespace"),
-                    "cluster_queue": (lq.get("spec") or {}).get("clusterQueue"),
-                    "pending": status.get("pendingWorkloads"),
-                    "admitted": status.get("admittedWorkloads")}
-            lines = [(f.get("name"), r.get("name"), r.get("total"))
-                     for f in usage for r in f.get("resources") or []]
+            base = {
+                "scheduler": "kueue",
+                "kind": "LocalQueue",
+                "name": lq["metadata"]["name"],
+                "namespace": lq["metadata"].get("namespace"),
+                "cluster_queue": (lq.get("spec") or {}).get("clusterQueue"),
+                "pending": status.get("pendingWorkloads"),
+                "admitted": status.get("admittedWorkloads"),
+            }
+            lines = [
+                (f.get("name"), r.get("name"), r.get("total"))
+                for f in usage
+                for r in f.get("resources") or []
+            ]
             if not lines:
                 rows.append(QueueUsage(**base))
             for flavor, resource, total in lines:
-                rows.append(QueueUsage(**base, flavor=flavor, resource=resource,
-                                       used=_text(total)))
+                rows.append(QueueUsage(**base, flavor=flavor, resource=resource, used=_text(total)))
     return rows
 
 
@@ -220,14 +282,24 @@ def _volcano_usage(cluster: Cluster, notes: list[str]) -> list[QueueUsage]:
         capability = spec.get("capability") or spec.get("deserved") or {}
         allocated = status.get("allocated") or {}
         resources = sorted(set(capability) | {k for k in allocated if k.startswith("nvidia.com/")})
-        base = {"scheduler": "volcano", "kind": "Queue", "name": queue["metadata"]["name"],
-                "pending": status.get("pending"), "admitted": status.get("running")}
+        base = {
+            "scheduler": "volcano",
+            "kind": "Queue",
+            "name": queue["metadata"]["name"],
+            "pending": status.get("pending"),
+            "admitted": status.get("running"),
+        }
         if not resources:
             rows.append(QueueUsage(**base))
         for resource in resources:
-            rows.append(QueueUsage(**base, resource=resource,
-                                   quota=_text(capability.get(resource)),
-                                   used=_text(allocated.get(resource, "0"))))
+            rows.append(
+                QueueUsage(
+                    **base,
+                    resource=resource,
+                    quota=_text(capability.get(resource)),
+                    used=_text(allocated.get(resource, "0")),
+                )
+            )
     return rows
 
 
@@ -235,8 +307,9 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def inventory(context: str | None = None, *, kubeconfig: str | None = None,
-              cluster: Cluster | None = None) -> Inventory:
+def inventory(
+    context: str | None = None, *, kubeconfig: str | None = None, cluster: Cluster | None = None
+) -> Inventory:
     """GPU nodes with allocatable, allocated (limits of pods bound and not finished) and free
     nvidia.com resources, and Kueue / Volcano queue quotas and usage where RBAC allows."""
     cluster, owned = use_cluster(cluster, context, kubeconfig)
@@ -248,26 +321,44 @@ def inventory(context: str | None = None, *, kubeconfig: str | None = None,
             for node in members:
                 held = (allocated or {}).get(node.name, {}) if allocated is not None else None
                 resources = tuple(
-                    ResourceUse(resource=key, allocatable=value,
-                                allocated=None if held is None else held.get(key, 0))
+                    ResourceUse(
+                        resource=key,
+                        allocatable=value,
+                        allocated=None if held is None else held.get(key, 0),
+                    )
                     for key, value in sorted(node.allocatable.items())
                 )
-                rows.append(NodeInventory(
-                    name=node.name, pool=pool, gpu=node.model.key, product=node.product,
-                    gpus=node.gpus, mig_config=node.mig.config_name if node.mig else None,
-                    mig_layout=dict(node.mig.layout) if node.mig else {},
-                    sharing=(f"{node.sharing.mode} x{node.sharing.replicas}"
-                             if node.sharing else None),
-                    ready=node.ready, schedulable=node.schedulable, resources=resources,
-                ))
+                rows.append(
+                    NodeInventory(
+                        name=node.name,
+                        pool=pool,
+                        gpu=node.model.key,
+                        product=node.product,
+                        gpus=node.gpus,
+                        mig_config=node.mig.config_name if node.mig else None,
+                        mig_layout=dict(node.mig.layout) if node.mig else {},
+                        sharing=(
+                            f"{node.sharing.mode} x{node.sharing.replicas}"
+                            if node.sharing
+                            else None
+                        ),
+                        ready=node.ready,
+                        schedulable=node.schedulable,
+                        resources=resources,
+                    )
+                )
         groups = cluster.api_groups()
         queues: list[QueueUsage] = []
         if "kueue.x-k8s.io" in groups:
             queues += _kueue_usage(cluster, notes)
         if "scheduling.volcano.sh" in groups:
             queues += _volcano_usage(cluster, notes)
-        return Inventory(context=cluster.context, nodes=tuple(sorted(rows, key=lambda r: r.name)),
-                         queues=tuple(queues), notes=tuple(notes))
+        return Inventory(
+            context=cluster.context,
+            nodes=tuple(sorted(rows, key=lambda r: r.name)),
+            queues=tuple(queues),
+            notes=tuple(notes),
+        )
     finally:
         if owned:
             cluster.close()

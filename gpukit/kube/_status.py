@@ -18,8 +18,9 @@ from gpukit.kube._scheduling import Advice, explain_scheduling
 __all__ = ["JobStatus", "PodState", "WaitTimeout", "status", "wait"]
 
 Obj = dict[str, Any]
-Phase = Literal["queued", "suspended", "pending", "running", "ready", "succeeded", "failed",
-                "unknown"]
+Phase = Literal[
+    "queued", "suspended", "pending", "running", "ready", "succeeded", "failed", "unknown"
+]
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 #: Consecutive watch drops wait() rides out before it gives up.
 MAX_WATCH_DROPS = 5
@@ -70,8 +71,11 @@ class JobStatus(BaseModel):
 
     @property
     def ref(self) -> str:
-        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else \
-            f"{self.kind}/{self.name}"
+        return (
+            f"{self.kind}/{self.namespace}/{self.name}"
+            if self.namespace
+            else f"{self.kind}/{self.name}"
+        )
 
     def summary(self) -> str:
         running = sum(p.phase == "Running" for p in self.pods)
@@ -83,8 +87,13 @@ class JobStatus(BaseModel):
         lines = [self.summary()]
         for pod in self.pods:
             where = f" on {pod.node}" if pod.node else ""
-            why = f" ({pod.reason}: {pod.message})" if pod.reason and pod.message else \
-                f" ({pod.reason})" if pod.reason else ""
+            why = (
+                f" ({pod.reason}: {pod.message})"
+                if pod.reason and pod.message
+                else f" ({pod.reason})"
+                if pod.reason
+                else ""
+            )
             lines.append(f"  pod {pod.name}: {pod.phase}{where}{why}")
         for event in self.events:
             lines.append(f"  event: {event}")
@@ -108,9 +117,15 @@ class WaitTimeout(ClusterError):
 
 
 def _conditions(obj: Obj) -> list[Condition]:
-    return [Condition(type=c.get("type", ""), status=str(c.get("status", "")),
-                      reason=c.get("reason"), message=c.get("message"))
-            for c in (obj.get("status") or {}).get("conditions") or []]
+    return [
+        Condition(
+            type=c.get("type", ""),
+            status=str(c.get("status", "")),
+            reason=c.get("reason"),
+            message=c.get("message"),
+        )
+        for c in (obj.get("status") or {}).get("conditions") or []
+    ]
 
 
 def _true(conds: list[Condition], *types: str) -> Condition | None:
@@ -136,10 +151,18 @@ def _batch_phase(obj: Obj) -> tuple[Phase, str | None]:
     return ("running" if active else "pending"), None
 
 
-_VOLCANO = {"Pending": "pending", "Running": "running", "Restarting": "running",
-            "Completing": "running", "Aborting": "running", "Terminating": "running",
-            "Completed": "succeeded", "Failed": "failed", "Aborted": "failed",
-            "Terminated": "failed"}
+_VOLCANO = {
+    "Pending": "pending",
+    "Running": "running",
+    "Restarting": "running",
+    "Completing": "running",
+    "Aborting": "running",
+    "Terminating": "running",
+    "Completed": "succeeded",
+    "Failed": "failed",
+    "Aborted": "failed",
+    "Terminated": "failed",
+}
 
 
 def _volcano_phase(obj: Obj) -> tuple[Phase, str | None]:
@@ -200,7 +223,8 @@ def _lws_phase(obj: Obj) -> tuple[Phase, str | None]:
 def _pod_phase(obj: Obj) -> tuple[Phase, str | None]:
     status = obj.get("status") or {}
     phase = {"Succeeded": "succeeded", "Failed": "failed", "Running": "running"}.get(
-        status.get("phase", ""), "pending")
+        status.get("phase", ""), "pending"
+    )
     return phase, status.get("message")  # type: ignore[return-value]
 
 
@@ -218,18 +242,44 @@ class JobKind:
 
 
 KINDS = (
-    JobKind("job", "batch", "jobs", "Job", ("batch.kubernetes.io/job-name", "job-name"),
-            _batch_phase),
+    JobKind(
+        "job", "batch", "jobs", "Job", ("batch.kubernetes.io/job-name", "job-name"), _batch_phase
+    ),
     JobKind("vcjob", "batch.volcano.sh", "jobs", "Job", ("volcano.sh/job-name",), _volcano_phase),
-    JobKind("pytorchjob", "kubeflow.org", "pytorchjobs", "PyTorchJob",
-            ("training.kubeflow.org/job-name",), _kubeflow_phase),
-    JobKind("trainjob", "trainer.kubeflow.org", "trainjobs", "TrainJob",
-            ("jobset.sigs.k8s.io/jobset-name",), _jobset_phase),
-    JobKind("jobset", "jobset.x-k8s.io", "jobsets", "JobSet", ("jobset.sigs.k8s.io/jobset-name",),
-            _jobset_phase),
+    JobKind(
+        "pytorchjob",
+        "kubeflow.org",
+        "pytorchjobs",
+        "PyTorchJob",
+        ("training.kubeflow.org/job-name",),
+        _kubeflow_phase,
+    ),
+    JobKind(
+        "trainjob",
+        "trainer.kubeflow.org",
+        "trainjobs",
+        "TrainJob",
+        ("jobset.sigs.k8s.io/jobset-name",),
+        _jobset_phase,
+    ),
+    JobKind(
+        "jobset",
+        "jobset.x-k8s.io",
+        "jobsets",
+        "JobSet",
+        ("jobset.sigs.k8s.io/jobset-name",),
+        _jobset_phase,
+    ),
     JobKind("deployment", "apps", "deployments", "Deployment", (), _deployment_phase, serves=True),
-    JobKind("lws", "leaderworkerset.x-k8s.io", "leaderworkersets", "LeaderWorkerSet",
-            ("leaderworkerset.sigs.k8s.io/name",), _lws_phase, serves=True),
+    JobKind(
+        "lws",
+        "leaderworkerset.x-k8s.io",
+        "leaderworkersets",
+        "LeaderWorkerSet",
+        ("leaderworkerset.sigs.k8s.io/name",),
+        _lws_phase,
+        serves=True,
+    ),
     JobKind("pod", "", "pods", "Pod", (), _pod_phase),
 )
 KIND_KEYS = tuple(k.key for k in KINDS)
@@ -239,15 +289,20 @@ def _kinds(kind: str | None) -> list[JobKind]:
     if kind is None:
         return list(KINDS)
     wanted = kind.lower()
-    found = [k for k in KINDS if wanted in (k.key, k.kind.lower(), k.plural, f"{k.plural}.{k.group}")]
+    found = [
+        k for k in KINDS if wanted in (k.key, k.kind.lower(), k.plural, f"{k.plural}.{k.group}")
+    ]
     if not found:
-        raise InputError(f"--kind {kind!r} is not a kind gpukit follows"
-                         f"{did_you_mean(wanted, KIND_KEYS)}; use one of {', '.join(KIND_KEYS)}")
+        raise InputError(
+            f"--kind {kind!r} is not a kind gpukit follows"
+            f"{did_you_mean(wanted, KIND_KEYS)}; use one of {', '.join(KIND_KEYS)}"
+        )
     return found
 
 
-def _find(cluster: Cluster, name: str, namespace: str, kind: str | None
-          ) -> tuple[JobKind, Resource, Obj]:
+def _find(
+    cluster: Cluster, name: str, namespace: str, kind: str | None
+) -> tuple[JobKind, Resource, Obj]:
     found: list[tuple[JobKind, Resource, Obj]] = []
     looked: list[str] = []
     for spec in _kinds(kind):
@@ -261,14 +316,20 @@ def _find(cluster: Cluster, name: str, namespace: str, kind: str | None
     if not found:
         raise ClusterError(
             f"nothing named {name!r} in namespace {namespace!r} (looked for: "
-            f"{', '.join(looked) or 'no served kind'}); check the name and -n/--namespace")
+            f"{', '.join(looked) or 'no served kind'}); check the name and -n/--namespace"
+        )
     uids = {o["metadata"].get("uid") for _, _, o in found}
     # A TrainJob's JobSet, or a JobSet's Jobs, share its name: follow the owner.
-    top = [f for f in found if not any(ref.get("uid") in uids for ref in
-                                       f[2]["metadata"].get("ownerReferences") or [])]
+    top = [
+        f
+        for f in found
+        if not any(ref.get("uid") in uids for ref in f[2]["metadata"].get("ownerReferences") or [])
+    ]
     if len(top) > 1:
-        raise InputError(f"several objects are named {name!r} in {namespace!r}: "
-                         f"{', '.join(f[0].key for f in top)}; pass --kind")
+        raise InputError(
+            f"several objects are named {name!r} in {namespace!r}: "
+            f"{', '.join(f[0].key for f in top)}; pass --kind"
+        )
     return top[0]
 
 
@@ -309,13 +370,24 @@ def _pod_state(pod: Obj) -> PodState:
         if terminated and terminated.get("exitCode"):
             reason = terminated.get("reason") or "Error"
             message = f"exit code {terminated['exitCode']}"
-    return PodState(name=pod["metadata"]["name"], phase=status.get("phase", "Unknown"),
-                    node=(pod.get("spec") or {}).get("nodeName"), reason=reason,
-                    message=message, restarts=restarts)
+    return PodState(
+        name=pod["metadata"]["name"],
+        phase=status.get("phase", "Unknown"),
+        node=(pod.get("spec") or {}).get("nodeName"),
+        reason=reason,
+        message=message,
+        restarts=restarts,
+    )
 
 
-def _related(cluster: Cluster, group: str, plural: str, namespace: str, owner_uid: str | None,
-             label: str | None = None) -> list[Obj]:
+def _related(
+    cluster: Cluster,
+    group: str,
+    plural: str,
+    namespace: str,
+    owner_uid: str | None,
+    label: str | None = None,
+) -> list[Obj]:
     res = cluster.find(group, plural)
     if res is None or owner_uid is None:
         return []
@@ -325,12 +397,16 @@ def _related(cluster: Cluster, group: str, plural: str, namespace: str, owner_ui
         return []
     if label:
         return items
-    return [i for i in items if any(ref.get("uid") == owner_uid
-                                    for ref in i["metadata"].get("ownerReferences") or [])]
+    return [
+        i
+        for i in items
+        if any(ref.get("uid") == owner_uid for ref in i["metadata"].get("ownerReferences") or [])
+    ]
 
 
-def _events(cluster: Cluster, namespace: str, uids: set[str], names: set[tuple[str, str]],
-            notes: list[str]) -> list[Obj]:
+def _events(
+    cluster: Cluster, namespace: str, uids: set[str], names: set[tuple[str, str]], notes: list[str]
+) -> list[Obj]:
     res = cluster.find("", "events")
     if res is None:
         return []
@@ -339,12 +415,20 @@ def _events(cluster: Cluster, namespace: str, uids: set[str], names: set[tuple[s
     except ApiStatusError as exc:
         notes.append(str(exc))
         return []
-    chosen = [e for e in events
-              if (e.get("involvedObject") or {}).get("uid") in uids
-              or ((e.get("involvedObject") or {}).get("kind"),
-                  (e.get("involvedObject") or {}).get("name")) in names]
-    return sorted(chosen, key=lambda e: (e.get("lastTimestamp") or e.get("eventTime") or "",
-                                         e["metadata"]["name"]))
+    chosen = [
+        e
+        for e in events
+        if (e.get("involvedObject") or {}).get("uid") in uids
+        or (
+            (e.get("involvedObject") or {}).get("kind"),
+            (e.get("involvedObject") or {}).get("name"),
+        )
+        in names
+    ]
+    return sorted(
+        chosen,
+        key=lambda e: (e.get("lastTimestamp") or e.get("eventTime") or "", e["metadata"]["name"]),
+    )
 
 
 class _FleetSource:
@@ -373,25 +457,47 @@ def _advice_for_pod(pod: Obj, state: PodState, fleets: _FleetSource) -> list[Adv
         return explain_scheduling(state.message, fleets.get(), requests=pod_requests(pod))
     if state.reason in ("ImagePullBackOff", "ErrImagePull", "InvalidImageName"):
         image = ((pod.get("spec") or {}).get("containers") or [{}])[0].get("image")
-        return [Advice(code="IMAGE_PULL", message=(
-            f"pod {name}: image {image} cannot be pulled ({state.message or state.reason}); check "
-            "the image name and tag, and the pull secret for private registries"))]
+        return [
+            Advice(
+                code="IMAGE_PULL",
+                message=(
+                    f"pod {name}: image {image} cannot be pulled ({state.message or state.reason}); check "
+                    "the image name and tag, and the pull secret for private registries"
+                ),
+            )
+        ]
     if state.reason == "CrashLoopBackOff":
-        return [Advice(code="CRASH_LOOP", message=(
-            f"pod {name} keeps crashing ({state.restarts} restarts); read kubectl logs {name} "
-            "--previous"))]
+        return [
+            Advice(
+                code="CRASH_LOOP",
+                message=(
+                    f"pod {name} keeps crashing ({state.restarts} restarts); read kubectl logs {name} "
+                    "--previous"
+                ),
+            )
+        ]
     if state.reason == "UnexpectedAdmissionError":
-        return [Advice(code="ADMISSION_REJECTED", message=(
-            f"pod {name} was rejected by the kubelet: {state.message}; on time-sliced or MPS "
-            "GPUs ask for 1 replica per container (the device plugin fails larger requests)"))]
+        return [
+            Advice(
+                code="ADMISSION_REJECTED",
+                message=(
+                    f"pod {name} was rejected by the kubelet: {state.message}; on time-sliced or MPS "
+                    "GPUs ask for 1 replica per container (the device plugin fails larger requests)"
+                ),
+            )
+        ]
     if state.reason == "OOMKilled":
-        return [Advice(code="OOM_KILLED", message=(
-            f"pod {name} ran out of memory; raise its memory limit"))]
+        return [
+            Advice(
+                code="OOM_KILLED", message=(f"pod {name} ran out of memory; raise its memory limit")
+            )
+        ]
     return []
 
 
-def _read_status(cluster: Cluster, spec: JobKind, res: Resource, obj: Obj,
-                 fleets: _FleetSource) -> JobStatus:
+def _read_status(
+    cluster: Cluster, spec: JobKind, res: Resource, obj: Obj, fleets: _FleetSource
+) -> JobStatus:
     meta = obj["metadata"]
     namespace = meta.get("namespace") or cluster.namespace
     phase, message = spec.phase(obj)
@@ -401,8 +507,11 @@ def _read_status(cluster: Cluster, spec: JobKind, res: Resource, obj: Obj,
     except ApiStatusError as exc:
         pods, message = [], f"{message + '; ' if message else ''}pods unknown: {exc}"
     states = [_pod_state(p) for p in pods]
+    # Pods are the ground truth when the controller's counters lag behind them.
     if phase == "running" and states and not any(s.phase == "Running" for s in states):
         phase = "pending"
+    elif phase == "pending" and any(s.phase == "Running" for s in states):
+        phase = "running"
     advice: list[Advice] = []
     for pod, state in zip(pods, states, strict=True):
         advice += _advice_for_pod(pod, state, fleets)
@@ -410,12 +519,21 @@ def _read_status(cluster: Cluster, spec: JobKind, res: Resource, obj: Obj,
     uids = {uid} | {p["metadata"].get("uid") for p in pods}
     names = {(spec.kind, meta["name"])} | {("Pod", p["metadata"]["name"]) for p in pods}
     if phase in ("queued", "pending"):
-        for workload in _related(cluster, "kueue.x-k8s.io", "workloads", namespace, uid,
-                                 label=f"kueue.x-k8s.io/job-uid={uid}" if uid else None):
+        for workload in _related(
+            cluster,
+            "kueue.x-k8s.io",
+            "workloads",
+            namespace,
+            uid,
+            label=f"kueue.x-k8s.io/job-uid={uid}" if uid else None,
+        ):
             uids.add(workload["metadata"].get("uid"))
             for cond in _conditions(workload):
-                if cond.type in ("QuotaReserved", "Admitted") and cond.status == "False" \
-                        and cond.message:
+                if (
+                    cond.type in ("QuotaReserved", "Admitted")
+                    and cond.status == "False"
+                    and cond.message
+                ):
                     message = cond.message
                     advice += explain_scheduling(cond.message, fleets.get())
         for group in _related(cluster, "scheduling.volcano.sh", "podgroups", namespace, uid):
@@ -429,25 +547,44 @@ def _read_status(cluster: Cluster, spec: JobKind, res: Resource, obj: Obj,
         if event.get("type") == "Normal" and event.get("reason") != "Scheduled":
             continue
         involved = event.get("involvedObject") or {}
-        lines.append(f"{event.get('reason')} {involved.get('kind')}/{involved.get('name')}: "
-                     f"{' '.join(str(event.get('message', '')).split())}")
-        if event.get("reason") in ("FailedScheduling", "Unschedulable", "PodGroupPending") \
-                and phase in ("queued", "pending"):
+        lines.append(
+            f"{event.get('reason')} {involved.get('kind')}/{involved.get('name')}: "
+            f"{' '.join(str(event.get('message', '')).split())}"
+        )
+        if event.get("reason") in (
+            "FailedScheduling",
+            "Unschedulable",
+            "PodGroupPending",
+        ) and phase in ("queued", "pending"):
             advice += explain_scheduling(str(event.get("message", "")), fleets.get())
     unique: list[Advice] = []
     for item in advice:
         if item not in unique and not (item.code == "UNRECOGNISED" and len(advice) > 1):
             unique.append(item)
-    return JobStatus(kind=spec.kind, api_version=obj.get("apiVersion", res.api_version),
-                     name=meta["name"], namespace=namespace if res.namespaced else None,
-                     phase=phase, message=message, conditions=tuple(_conditions(obj)),
-                     pods=tuple(states), events=tuple(lines[-10:]) + tuple(notes),
-                     advice=tuple(unique))
+    return JobStatus(
+        kind=spec.kind,
+        api_version=obj.get("apiVersion", res.api_version),
+        name=meta["name"],
+        namespace=namespace if res.namespaced else None,
+        phase=phase,
+        message=message,
+        conditions=tuple(_conditions(obj)),
+        pods=tuple(states),
+        events=tuple(lines[-10:]) + tuple(notes),
+        advice=tuple(unique),
+    )
 
 
-def status(name: str, namespace: str | None = None, kind: str | None = None, *,
-           fleet: Fleet | None = None, context: str | None = None,
-           kubeconfig: str | None = None, cluster: Cluster | None = None) -> JobStatus:
+def status(
+    name: str,
+    namespace: str | None = None,
+    kind: str | None = None,
+    *,
+    fleet: Fleet | None = None,
+    context: str | None = None,
+    kubeconfig: str | None = None,
+    cluster: Cluster | None = None,
+) -> JobStatus:
     """Where the Job, Volcano Job, PyTorchJob, TrainJob, JobSet, Deployment or Pod ``name``
     stands: phase from its conditions, its pods, recent events, and advice for whatever
     keeps it from running (FailedScheduling, Volcano gangs, Kueue quota), naming the pools
@@ -469,11 +606,20 @@ def _done(st: JobStatus, spec: JobKind, until: str) -> bool:
     return spec.serves and st.phase == "ready"
 
 
-def wait(name: str, namespace: str | None = None, kind: str | None = None, *,
-         until: Literal["finished", "running"] = "finished", timeout: float = 600,
-         poll: float = 10, fleet: Fleet | None = None,
-         on_change: Callable[[JobStatus], None] | None = None, context: str | None = None,
-         kubeconfig: str | None = None, cluster: Cluster | None = None) -> JobStatus:
+def wait(
+    name: str,
+    namespace: str | None = None,
+    kind: str | None = None,
+    *,
+    until: Literal["finished", "running"] = "finished",
+    timeout: float = 600,
+    poll: float = 10,
+    fleet: Fleet | None = None,
+    on_change: Callable[[JobStatus], None] | None = None,
+    context: str | None = None,
+    kubeconfig: str | None = None,
+    cluster: Cluster | None = None,
+) -> JobStatus:
     """Follow ``name`` until it finishes (or, with until='running', runs; a Deployment: until
     it is ready). Watches the object and re-reads pods and events every ``poll`` seconds;
     a dropped watch is resumed; WaitTimeout after ``timeout`` seconds."""
@@ -496,18 +642,23 @@ def wait(name: str, namespace: str | None = None, kind: str | None = None, *,
                 return current
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise WaitTimeout(f"gave up waiting for {current.ref} after {timeout:g}s: "
-                                  f"{current.summary()}", current)
+                raise WaitTimeout(
+                    f"gave up waiting for {current.ref} after {timeout:g}s: {current.summary()}",
+                    current,
+                )
             resource_version = str(obj["metadata"].get("resourceVersion") or "0")
             try:
                 for event_type, changed in cluster.watch(
-                    res, ns if res.namespaced else None, resource_version=resource_version,
+                    res,
+                    ns if res.namespaced else None,
+                    resource_version=resource_version,
                     fields=f"metadata.name={name}",
                     timeout_seconds=max(1, int(min(poll, remaining) + 0.999)),
                 ):
                     if event_type == "BOOKMARK":
-                        obj["metadata"]["resourceVersion"] = \
-                            changed.get("metadata", {}).get("resourceVersion", resource_version)
+                        obj["metadata"]["resourceVersion"] = changed.get("metadata", {}).get(
+                            "resourceVersion", resource_version
+                        )
                         continue
                     if event_type == "DELETED":
                         raise ClusterError(f"{current.ref} was deleted while waiting for it")
@@ -520,7 +671,8 @@ def wait(name: str, namespace: str | None = None, kind: str | None = None, *,
                     raise ClusterError(
                         f"following {current.ref}: the watch dropped {drops} times in a row "
                         f"(last: {exc}); a proxy or load balancer may cut long requests: check "
-                        "the connection, then run gpukit wait again") from None
+                        "the connection, then run gpukit wait again"
+                    ) from None
                 fresh = cluster.get(res, name, ns)
                 if fresh is None:
                     raise ClusterError(f"{current.ref} was deleted while waiting for it") from None

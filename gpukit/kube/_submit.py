@@ -58,8 +58,9 @@ def submit(
             workload = Workload.model_validate({**workload.model_dump(), "namespace": namespace})
         chosen = plan(workload, fleet if fleet is not None else discover(cluster=cluster))
         objects = render(chosen)
-        result = apply(objects, dry_run=dry_run, cluster_scope=cluster_scope, force=force,
-                       cluster=cluster)
+        result = apply(
+            objects, dry_run=dry_run, cluster_scope=cluster_scope, force=force, cluster=cluster
+        )
         return Submission(plan=chosen, objects=tuple(objects), result=result)
     finally:
         if owned:

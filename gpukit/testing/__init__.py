@@ -23,7 +23,7 @@ from gpukit.testing._objects import (
     namespace,
     pod,
 )
-from gpukit.testing._server import Fault, FakeApiServer, RecordedRequest
+from gpukit.testing._server import FakeApiServer, Fault, RecordedRequest
 
 __all__ = [
     "COMPONENT_CRDS",

@@ -65,49 +65,59 @@ def gpu_node(
     if mig_strategy:
         node_labels["nvidia.com/mig.strategy"] = mig_strategy
     if model.mig_capable:
-        node_labels["nvidia.com/mig.config"] = mig_config or ("custom" if mig_layout else "all-disabled")
+        node_labels["nvidia.com/mig.config"] = mig_config or (
+            "custom" if mig_layout else "all-disabled"
+        )
         node_labels["nvidia.com/mig.config.state"] = "success"
     if mig_layout and mig_strategy == "single":
         ((profile_name, per_gpu),) = mig_layout.items()
         profile = model.profile(profile_name)
         devices = per_gpu * gpus
-        node_labels.update({
-            "nvidia.com/gpu.product": f"{product}-MIG-{profile.name}{suffix}",
-            "nvidia.com/gpu.count": str(devices),
-            "nvidia.com/gpu.memory": str(profile.memory_bytes // MIB),
-            "nvidia.com/gpu.replicas": str(replicas if shared else 1),
-            "nvidia.com/gpu.sharing-strategy": sharing if shared else "none",
-        })
+        node_labels.update(
+            {
+                "nvidia.com/gpu.product": f"{product}-MIG-{profile.name}{suffix}",
+                "nvidia.com/gpu.count": str(devices),
+                "nvidia.com/gpu.memory": str(profile.memory_bytes // MIB),
+                "nvidia.com/gpu.replicas": str(replicas if shared else 1),
+                "nvidia.com/gpu.sharing-strategy": sharing if shared else "none",
+            }
+        )
         allocatable[gpu_resource] = str(devices * (replicas if shared else 1))
     elif mig_layout:
-        node_labels.update({
-            "nvidia.com/gpu.product": product,
-            "nvidia.com/gpu.count": str(gpus),
-            "nvidia.com/gpu.memory": str(model.memory_bytes // MIB),
-            "nvidia.com/gpu.replicas": "0",
-            "nvidia.com/gpu.sharing-strategy": "none",
-        })
+        node_labels.update(
+            {
+                "nvidia.com/gpu.product": product,
+                "nvidia.com/gpu.count": str(gpus),
+                "nvidia.com/gpu.memory": str(model.memory_bytes // MIB),
+                "nvidia.com/gpu.replicas": "0",
+                "nvidia.com/gpu.sharing-strategy": "none",
+            }
+        )
         for profile_name, per_gpu in mig_layout.items():
             profile = model.profile(profile_name)
             label = profile.resource_name  # '+' is not allowed in label keys
             devices = per_gpu * gpus
-            node_labels.update({
-                f"{label}.count": str(devices),
-                f"{label}.memory": str(profile.memory_bytes // MIB),
-                f"{label}.product": f"{product}-MIG-{profile.name}{suffix}",
-                f"{label}.replicas": str(replicas if shared else 1),
-                f"{label}.sharing-strategy": sharing if shared else "none",
-            })
+            node_labels.update(
+                {
+                    f"{label}.count": str(devices),
+                    f"{label}.memory": str(profile.memory_bytes // MIB),
+                    f"{label}.product": f"{product}-MIG-{profile.name}{suffix}",
+                    f"{label}.replicas": str(replicas if shared else 1),
+                    f"{label}.sharing-strategy": sharing if shared else "none",
+                }
+            )
             resource = profile.resource_name + (".shared" if shared and rename_by_default else "")
             allocatable[resource] = str(devices * (replicas if shared else 1))
     else:
-        node_labels.update({
-            "nvidia.com/gpu.product": product + suffix,
-            "nvidia.com/gpu.count": str(gpus),
-            "nvidia.com/gpu.memory": str(model.memory_bytes // MIB),
-            "nvidia.com/gpu.replicas": str(replicas if shared else 1),
-            "nvidia.com/gpu.sharing-strategy": sharing if shared else "none",
-        })
+        node_labels.update(
+            {
+                "nvidia.com/gpu.product": product + suffix,
+                "nvidia.com/gpu.count": str(gpus),
+                "nvidia.com/gpu.memory": str(model.memory_bytes // MIB),
+                "nvidia.com/gpu.replicas": str(replicas if shared else 1),
+                "nvidia.com/gpu.sharing-strategy": sharing if shared else "none",
+            }
+        )
         if sharing == "mps":
             node_labels["nvidia.com/mps.capable"] = "true"
         allocatable[gpu_resource] = str(gpus * (replicas if shared else 1))
@@ -128,14 +138,24 @@ def gpu_node(
         "status": {
             "capacity": dict(resources),
             "allocatable": dict(resources),
-            "conditions": [{"type": "Ready", "status": "True" if ready else "False",
-                            "reason": "KubeletReady" if ready else "KubeletNotReady"}],
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True" if ready else "False",
+                    "reason": "KubeletReady" if ready else "KubeletNotReady",
+                }
+            ],
             "nodeInfo": {
-                "architecture": "amd64", "bootID": f"boot-{name}",
-                "containerRuntimeVersion": "containerd://2.1.0", "kernelVersion": "6.8.0",
-                "kubeProxyVersion": "v1.34.0", "kubeletVersion": "v1.34.0",
-                "machineID": f"machine-{name}", "operatingSystem": "linux",
-                "osImage": "Ubuntu 24.04 LTS", "systemUUID": f"uuid-{name}",
+                "architecture": "amd64",
+                "bootID": f"boot-{name}",
+                "containerRuntimeVersion": "containerd://2.1.0",
+                "kernelVersion": "6.8.0",
+                "kubeProxyVersion": "v1.34.0",
+                "kubeletVersion": "v1.34.0",
+                "machineID": f"machine-{name}",
+                "operatingSystem": "linux",
+                "osImage": "Ubuntu 24.04 LTS",
+                "systemUUID": f"uuid-{name}",
             },
         },
     }
@@ -164,21 +184,33 @@ def pod(
         spec["nodeName"] = node
     status: Obj = {"phase": "Pending" if unschedulable else phase}
     if unschedulable:
-        status["conditions"] = [{"type": "PodScheduled", "status": "False",
-                                 "reason": "Unschedulable", "message": unschedulable,
-                                 "lastTransitionTime": _TIME}]
+        status["conditions"] = [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": unschedulable,
+                "lastTransitionTime": _TIME,
+            }
+        ]
     elif node:
-        status["conditions"] = [{"type": "PodScheduled", "status": "True",
-                                 "lastTransitionTime": _TIME}]
+        status["conditions"] = [
+            {"type": "PodScheduled", "status": "True", "lastTransitionTime": _TIME}
+        ]
     if reason:
         status["reason"] = reason
     if message:
         status["message"] = message
     if waiting:
-        status["containerStatuses"] = [{
-            "name": "main", "image": image, "ready": False, "restartCount": 0,
-            "state": {"waiting": {"reason": waiting[0], "message": waiting[1]}},
-        }]
+        status["containerStatuses"] = [
+            {
+                "name": "main",
+                "image": image,
+                "ready": False,
+                "restartCount": 0,
+                "state": {"waiting": {"reason": waiting[0], "message": waiting[1]}},
+            }
+        ]
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -193,7 +225,7 @@ def event(
     reason: str,
     message: str,
     *,
-    type: str = "Warning",  # noqa: A002 - the API's field name
+    type: str = "Warning",
     component: str = "default-scheduler",
     count: int = 1,
     time: str = _TIME,
@@ -204,8 +236,10 @@ def event(
     return {
         "apiVersion": "v1",
         "kind": "Event",
-        "metadata": {"name": f"{meta['name']}.{digest}",
-                     "namespace": meta.get("namespace", "default")},
+        "metadata": {
+            "name": f"{meta['name']}.{digest}",
+            "namespace": meta.get("namespace", "default"),
+        },
         "involvedObject": {
             "apiVersion": involved["apiVersion"],
             "kind": involved["kind"],
@@ -225,8 +259,11 @@ def event(
 
 
 def namespace(name: str, labels: Mapping[str, str] | None = None) -> Obj:
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, **({"labels": dict(labels)} if labels else {})}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, **({"labels": dict(labels)} if labels else {})},
+    }
 
 
 def crd(
@@ -246,15 +283,27 @@ def crd(
         "metadata": {"name": f"{plural}.{group}"},
         "spec": {
             "group": group,
-            "names": {"kind": kind, "listKind": f"{kind}List", "plural": plural,
-                      "singular": kind.lower(),
-                      **({"shortNames": list(short_names)} if short_names else {})},
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                **({"shortNames": list(short_names)} if short_names else {}),
+            },
             "scope": "Namespaced" if namespaced else "Cluster",
             "versions": [
-                {"name": v, "served": True, "storage": i == 0,
-                 "schema": {"openAPIV3Schema": {"type": "object",
-                                                "x-kubernetes-preserve-unknown-fields": True}},
-                 "subresources": {"status": {}}}
+                {
+                    "name": v,
+                    "served": True,
+                    "storage": i == 0,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "x-kubernetes-preserve-unknown-fields": True,
+                        }
+                    },
+                    "subresources": {"status": {}},
+                }
                 for i, v in enumerate(versions)
             ],
         },
@@ -276,8 +325,13 @@ COMPONENT_CRDS: dict[str, tuple[tuple[str, str, str, tuple[str, ...], bool], ...
     ),
     "kubeflow-trainer": (
         ("trainer.kubeflow.org", "TrainJob", "trainjobs", ("v1alpha1",), True),
-        ("trainer.kubeflow.org", "ClusterTrainingRuntime", "clustertrainingruntimes",
-         ("v1alpha1",), False),
+        (
+            "trainer.kubeflow.org",
+            "ClusterTrainingRuntime",
+            "clustertrainingruntimes",
+            ("v1alpha1",),
+            False,
+        ),
     ),
     "training-operator": (("kubeflow.org", "PyTorchJob", "pytorchjobs", ("v1",), True),),
     "jobset": (("jobset.x-k8s.io", "JobSet", "jobsets", ("v1alpha2",), True),),

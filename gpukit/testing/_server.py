@@ -7,10 +7,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
@@ -24,7 +24,7 @@ from gpukit.testing._state import (
     label_matcher,
 )
 
-__all__ = ["Fault", "FakeApiServer", "RecordedRequest"]
+__all__ = ["FakeApiServer", "Fault", "RecordedRequest"]
 
 APPLY_PATCH = "application/apply-patch+yaml"
 MERGE_PATCHES = ("application/merge-patch+json", "application/strategic-merge-patch+json")
@@ -66,8 +66,14 @@ class Fault:
     dry_run: bool | None = None
     hits: int = 0
 
-    def matches(self, verb: str, rt: ResourceType | None, namespace: str | None,
-                name: str | None, dry_run: bool = False) -> bool:
+    def matches(
+        self,
+        verb: str,
+        rt: ResourceType | None,
+        namespace: str | None,
+        name: str | None,
+        dry_run: bool = False,
+    ) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
         if self.dry_run is not None and self.dry_run != dry_run:
@@ -76,17 +82,26 @@ class Fault:
             return False
         if self.verb and self.verb != verb:
             return False
-        if self.resource:
-            if rt is None or self.resource not in (rt.plural, rt.qualified):
-                return False
+        if self.resource and (rt is None or self.resource not in (rt.plural, rt.qualified)):
+            return False
         if self.namespace and self.namespace != namespace:
             return False
         return not (self.name and self.name != name)
 
 
-_REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-            405: "MethodNotAllowed", 409: "Conflict", 410: "Expired", 422: "Invalid",
-            429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable"}
+_REASONS = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    410: "Expired",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
 
 
 class FakeApiServer:
@@ -104,8 +119,13 @@ class FakeApiServer:
     ...     kubeconfig = api.write_kubeconfig(tmp_path / "kubeconfig")
     """
 
-    def __init__(self, objects: Iterable[Obj] = (), *, token: str = "gpukit-test-token",
-                 user: str = "gpukit-test") -> None:
+    def __init__(
+        self,
+        objects: Iterable[Obj] = (),
+        *,
+        token: str = "gpukit-test-token",
+        user: str = "gpukit-test",
+    ) -> None:
         self.store = Store()
         self.token = token
         self.user = user
@@ -123,7 +143,7 @@ class FakeApiServer:
 
     # -- lifecycle -----------------------------------------------------------------
 
-    def start(self) -> FakeApiServer:
+    def start(self) -> Self:
         httpd = ThreadingHTTPServer(("127.0.0.1", self.port or 0), _Handler)
         httpd.daemon_threads = True
         httpd.api = self  # type: ignore[attr-defined]
@@ -131,7 +151,9 @@ class FakeApiServer:
         self.port = httpd.server_address[1]
         self._stopping.clear()
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
             name=f"fake-apiserver-{self.port}",
         )
         self._thread.start()
@@ -156,7 +178,7 @@ class FakeApiServer:
             self._thread.join(timeout=5)
         self._httpd = None
 
-    def __enter__(self) -> FakeApiServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -170,8 +192,12 @@ class FakeApiServer:
 
     # -- client configuration --------------------------------------------------------
 
-    def kubeconfig(self, context: str = "gpukit-fake", namespace: str = "default",
-                   extra_contexts: Iterable[tuple[str, str]] = ()) -> Obj:
+    def kubeconfig(
+        self,
+        context: str = "gpukit-fake",
+        namespace: str = "default",
+        extra_contexts: Iterable[tuple[str, str]] = (),
+    ) -> Obj:
         """A kubeconfig document pointing at this server, with a bearer token."""
         contexts = [(context, namespace), *extra_contexts]
         return {
@@ -180,8 +206,10 @@ class FakeApiServer:
             "clusters": [{"name": "gpukit-fake", "cluster": {"server": self.url}}],
             "users": [{"name": self.user, "user": {"token": self.token}}],
             "contexts": [
-                {"name": name, "context": {"cluster": "gpukit-fake", "user": self.user,
-                                           "namespace": ns}}
+                {
+                    "name": name,
+                    "context": {"cluster": "gpukit-fake", "user": self.user, "namespace": ns},
+                }
                 for name, ns in contexts
             ],
             "current-context": context,
@@ -190,8 +218,9 @@ class FakeApiServer:
     def write_kubeconfig(self, path: str | Path, **kwargs: Any) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(self.kubeconfig(**kwargs), sort_keys=False),
-                        encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump(self.kubeconfig(**kwargs), sort_keys=False), encoding="utf-8"
+        )
         return path
 
     def configuration(self) -> Any:
@@ -212,24 +241,29 @@ class FakeApiServer:
         for obj in objects:
             self.store.put(self._type(obj["apiVersion"], obj["kind"]), obj, manager)
 
-    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None
-            ) -> Obj | None:
+    def get(
+        self, api_version: str, kind: str, name: str, namespace: str | None = None
+    ) -> Obj | None:
         rt = self._type(api_version, kind)
         return self.store.find(rt, namespace or ("default" if rt.namespaced else None), name)
 
     def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[Obj]:
         rt = self._type(api_version, kind)
-        return [self.store.find(rt, o["metadata"].get("namespace"), o["metadata"]["name"])
-                for o in self.store.list(rt, namespace)[0]]  # type: ignore[misc]
+        return [
+            self.store.find(rt, o["metadata"].get("namespace"), o["metadata"]["name"])
+            for o in self.store.list(rt, namespace)[0]
+        ]  # type: ignore[misc]
 
-    def set_status(self, api_version: str, kind: str, name: str, status: Obj,
-                   namespace: str | None = "default") -> Obj:
+    def set_status(
+        self, api_version: str, kind: str, name: str, status: Obj, namespace: str | None = "default"
+    ) -> Obj:
         """Replace an object's status, as its controller would (watchers see MODIFIED)."""
         rt = self._type(api_version, kind)
         return self.store.set_status(rt, namespace, name, status)
 
-    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = "default"
-               ) -> None:
+    def delete(
+        self, api_version: str, kind: str, name: str, namespace: str | None = "default"
+    ) -> None:
         self.store.delete(self._type(api_version, kind), namespace, name)
 
     def compact(self) -> None:
@@ -238,33 +272,61 @@ class FakeApiServer:
 
     # -- faults ------------------------------------------------------------------------
 
-    def fail(self, code: int, *, verb: str | None = None, resource: str | None = None,
-             namespace: str | None = None, name: str | None = None, times: int | None = 1,
-             message: str | None = None, reason: str | None = None,
-             details: Obj | None = None, dry_run: bool | None = None) -> Fault:
+    def fail(
+        self,
+        code: int,
+        *,
+        verb: str | None = None,
+        resource: str | None = None,
+        namespace: str | None = None,
+        name: str | None = None,
+        times: int | None = 1,
+        message: str | None = None,
+        reason: str | None = None,
+        details: Obj | None = None,
+        dry_run: bool | None = None,
+    ) -> Fault:
         """Answer matching requests with a Status of ``code`` (verbs as RBAC names them)."""
-        fault = Fault(code=code, verb=verb, resource=resource, namespace=namespace, name=name,
-                      times=times, message=message, reason=reason, details=details,
-                      dry_run=dry_run)
+        fault = Fault(
+            code=code,
+            verb=verb,
+            resource=resource,
+            namespace=namespace,
+            name=name,
+            times=times,
+            message=message,
+            reason=reason,
+            details=details,
+            dry_run=dry_run,
+        )
         self.faults.append(fault)
         return fault
 
-    def forbid(self, verb: str, resource: str, *, namespace: str | None = None,
-               times: int | None = None) -> Fault:
+    def forbid(
+        self, verb: str, resource: str, *, namespace: str | None = None, times: int | None = None
+    ) -> Fault:
         """RBAC denies ``verb`` on ``resource`` ('nodes', 'jobs.batch'): the real 403 text."""
         return self.fail(403, verb=verb, resource=resource, namespace=namespace, times=times)
 
-    def reset(self, *, verb: str | None = None, resource: str | None = None,
-              name: str | None = None, times: int | None = 1,
-              dry_run: bool | None = None) -> Fault:
+    def reset(
+        self,
+        *,
+        verb: str | None = None,
+        resource: str | None = None,
+        name: str | None = None,
+        times: int | None = 1,
+        dry_run: bool | None = None,
+    ) -> Fault:
         """Close the connection of matching requests without answering."""
-        fault = Fault(verb=verb, resource=resource, name=name, times=times, reset=True,
-                      dry_run=dry_run)
+        fault = Fault(
+            verb=verb, resource=resource, name=name, times=times, reset=True, dry_run=dry_run
+        )
         self.faults.append(fault)
         return fault
 
-    def drop_watches(self, *, after: int = 0, resource: str | None = None,
-                     times: int | None = 1) -> Fault:
+    def drop_watches(
+        self, *, after: int = 0, resource: str | None = None, times: int | None = 1
+    ) -> Fault:
         """Cut matching watch streams after ``after`` events, mid-stream."""
         fault = Fault(verb="watch", resource=resource, times=times, drop_after=after)
         self.faults.append(fault)
@@ -273,8 +335,14 @@ class FakeApiServer:
     def clear_faults(self) -> None:
         self.faults.clear()
 
-    def _fault_for(self, verb: str, rt: ResourceType | None, namespace: str | None,
-                   name: str | None, dry_run: bool) -> Fault | None:
+    def _fault_for(
+        self,
+        verb: str,
+        rt: ResourceType | None,
+        namespace: str | None,
+        name: str | None,
+        dry_run: bool,
+    ) -> Fault | None:
         with self._lock:
             for fault in self.faults:
                 if fault.matches(verb, rt, namespace, name, dry_run):
@@ -282,13 +350,19 @@ class FakeApiServer:
                     return fault
         return None
 
-    def forbidden_message(self, verb: str, rt: ResourceType, namespace: str | None,
-                          name: str | None) -> str:
+    def forbidden_message(
+        self, verb: str, rt: ResourceType, namespace: str | None, name: str | None
+    ) -> str:
         subject = f'{rt.qualified} "{name}"' if name else rt.qualified
-        where = (f'in the namespace "{namespace}"' if namespace and rt.namespaced
-                 else "at the cluster scope")
-        return (f'{subject} is forbidden: User "{self.user}" cannot {verb} resource '
-                f'"{rt.plural}" in API group "{rt.group}" {where}')
+        where = (
+            f'in the namespace "{namespace}"'
+            if namespace and rt.namespaced
+            else "at the cluster scope"
+        )
+        return (
+            f'{subject} is forbidden: User "{self.user}" cannot {verb} resource '
+            f'"{rt.plural}" in API group "{rt.group}" {where}'
+        )
 
     # -- request log -------------------------------------------------------------------
 
@@ -304,7 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
     def api(self) -> FakeApiServer:
         return self.server.api  # type: ignore[attr-defined]
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def setup(self) -> None:
@@ -324,19 +398,19 @@ class _Handler(BaseHTTPRequestHandler):
             with self.api._lock:
                 self.api._connections.discard(self.connection)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._dispatch("PUT")
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
     # -- plumbing ------------------------------------------------------------------
@@ -370,9 +444,13 @@ class _Handler(BaseHTTPRequestHandler):
             if self.headers.get("Authorization") != f"Bearer {self.api.token}":
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             if isinstance(body, Exception):
-                raise ApiError(400, "BadRequest", f"the body of the request was in an unknown "
-                               f"format - accepted media types include: application/json, "
-                               f"{APPLY_PATCH}: {body}")
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    f"the body of the request was in an unknown "
+                    f"format - accepted media types include: application/json, "
+                    f"{APPLY_PATCH}: {body}",
+                )
             self._route(method, url.path, query, content_type, body, record)
         except ApiError as exc:
             self._send(exc.code, exc.status())
@@ -383,28 +461,55 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
-    def _route(self, method: str, path: str, query: dict[str, str], content_type: str | None,
-               body: Any, record: RecordedRequest) -> None:
+    def _route(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        content_type: str | None,
+        body: Any,
+        record: RecordedRequest,
+    ) -> None:
         store = self.api.store
         parts = [p for p in path.split("/") if p]
         if method == "GET" and parts == ["version"]:
-            return self._send(200, {"major": "1", "minor": "34", "gitVersion": "v1.34.0-gpukit-fake",
-                                    "platform": "linux/amd64"})
+            return self._send(
+                200,
+                {
+                    "major": "1",
+                    "minor": "34",
+                    "gitVersion": "v1.34.0-gpukit-fake",
+                    "platform": "linux/amd64",
+                },
+            )
         if method == "GET" and parts == ["api"]:
-            return self._send(200, {"kind": "APIVersions", "versions": ["v1"],
-                                    "serverAddressByClientCIDRs": [
-                                        {"clientCIDR": "0.0.0.0/0",
-                                         "serverAddress": f"127.0.0.1:{self.api.port}"}]})
+            return self._send(
+                200,
+                {
+                    "kind": "APIVersions",
+                    "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [
+                        {"clientCIDR": "0.0.0.0/0", "serverAddress": f"127.0.0.1:{self.api.port}"}
+                    ],
+                },
+            )
         if method == "GET" and parts == ["apis"]:
             groups = store.groups()
-            return self._send(200, {"kind": "APIGroupList", "apiVersion": "v1",
-                                    "groups": [_group_doc(g, vs) for g, vs in groups.items() if g]})
+            return self._send(
+                200,
+                {
+                    "kind": "APIGroupList",
+                    "apiVersion": "v1",
+                    "groups": [_group_doc(g, vs) for g, vs in groups.items() if g],
+                },
+            )
         if method == "GET" and len(parts) == 2 and parts[0] == "apis":
             versions = store.groups().get(parts[1])
             if not versions:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
-            return self._send(200, {"kind": "APIGroup", "apiVersion": "v1",
-                                    **_group_doc(parts[1], versions)})
+            return self._send(
+                200, {"kind": "APIGroup", "apiVersion": "v1", **_group_doc(parts[1], versions)}
+            )
         if parts[:1] == ["api"] and len(parts) >= 2:
             group, version, rest = "", parts[1], parts[2:]
         elif parts[:1] == ["apis"] and len(parts) >= 3:
@@ -418,13 +523,23 @@ class _Handler(BaseHTTPRequestHandler):
             if method != "GET":
                 raise ApiError(405, "MethodNotAllowed", "the server does not allow this method")
             gv = f"{group}/{version}" if group else version
-            return self._send(200, {"kind": "APIResourceList", "apiVersion": "v1",
-                                    "groupVersion": gv,
-                                    "resources": [e for t in types for e in t.discovery()]})
+            return self._send(
+                200,
+                {
+                    "kind": "APIResourceList",
+                    "apiVersion": "v1",
+                    "groupVersion": gv,
+                    "resources": [e for t in types for e in t.discovery()],
+                },
+            )
         namespace: str | None = None
         plurals = {t.plural: t for t in types}
-        if (rest[0] == "namespaces" and len(rest) >= 3 and rest[2] in plurals
-                and plurals[rest[2]].namespaced):
+        if (
+            rest[0] == "namespaces"
+            and len(rest) >= 3
+            and rest[2] in plurals
+            and plurals[rest[2]].namespaced
+        ):
             namespace, rest = rest[1], rest[2:]
         rt = plurals.get(rest[0])
         if rt is None or len(rest) > 3:
@@ -434,8 +549,13 @@ class _Handler(BaseHTTPRequestHandler):
         if sub is not None and not (sub == "status" and rt.status):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         watch = _parse_bool(query.get("watch"))
-        verb = {"GET": "watch" if watch else ("get" if name else "list"), "POST": "create",
-                "PUT": "update", "PATCH": "patch", "DELETE": "delete"}[method]
+        verb = {
+            "GET": "watch" if watch else ("get" if name else "list"),
+            "POST": "create",
+            "PUT": "update",
+            "PATCH": "patch",
+            "DELETE": "delete",
+        }[method]
         record.verb, record.resource = verb, rt.qualified
         fault = self.api._fault_for(verb, rt, namespace, name, query.get("dryRun") == "All")
         if fault is not None and fault.drop_after is None:
@@ -444,13 +564,17 @@ class _Handler(BaseHTTPRequestHandler):
             assert fault.code is not None
             message = fault.message
             if message is None:
-                message = (self.api.forbidden_message(verb, rt, namespace, name)
-                           if fault.code == 403 else f"injected failure {fault.code}")
+                message = (
+                    self.api.forbidden_message(verb, rt, namespace, name)
+                    if fault.code == 403
+                    else f"injected failure {fault.code}"
+                )
             details = fault.details
             if details is None and name:
                 details = {"name": name, "group": rt.group, "kind": rt.plural}
-            raise ApiError(fault.code, fault.reason or _REASONS.get(fault.code, "Unknown"),
-                           message, details)
+            raise ApiError(
+                fault.code, fault.reason or _REASONS.get(fault.code, "Unknown"), message, details
+            )
         if not rt.namespaced:
             namespace = None
         if method == "GET":
@@ -461,8 +585,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._list(rt, namespace, query)
         dry_run = query.get("dryRun") == "All"
         if "dryRun" in query and not dry_run:
-            raise ApiError(400, "BadRequest", f'unsupported dry run value "{query["dryRun"]}"; '
-                           'supported: "All"')
+            raise ApiError(
+                400,
+                "BadRequest",
+                f'unsupported dry run value "{query["dryRun"]}"; supported: "All"',
+            )
         manager = query.get("fieldManager")
         if method == "DELETE":
             if name is None:
@@ -473,69 +600,106 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST":
             self._check_identity(rt, body, namespace, None)
             if store.find(rt, namespace, body["metadata"]["name"]) is not None:
-                raise ApiError(409, "AlreadyExists",
-                               f'{rt.qualified} "{body["metadata"]["name"]}" already exists',
-                               {"name": body["metadata"]["name"], "group": rt.group,
-                                "kind": rt.plural})
-            code, obj = store.put(rt, body, manager or "unknown", namespace, validate=True,
-                                  dry_run=dry_run)
+                raise ApiError(
+                    409,
+                    "AlreadyExists",
+                    f'{rt.qualified} "{body["metadata"]["name"]}" already exists',
+                    {"name": body["metadata"]["name"], "group": rt.group, "kind": rt.plural},
+                )
+            code, obj = store.put(
+                rt, body, manager or "unknown", namespace, validate=True, dry_run=dry_run
+            )
             return self._send(code, obj)
         assert name is not None
         if method == "PUT":
             self._check_identity(rt, body, namespace, name)
             if sub == "status":
-                return self._send(200, store.set_status(rt, namespace, name, body.get("status") or {}))
+                return self._send(
+                    200, store.set_status(rt, namespace, name, body.get("status") or {})
+                )
             store.get(rt, namespace, name)
-            code, obj = store.put(rt, body, manager or "unknown", namespace, validate=True,
-                                  dry_run=dry_run)
+            code, obj = store.put(
+                rt, body, manager or "unknown", namespace, validate=True, dry_run=dry_run
+            )
             return self._send(code, obj)
         # PATCH
         if content_type == APPLY_PATCH:
             if not manager:
-                raise ApiError(400, "BadRequest", 'PatchOptions.meta.k8s.io "" is invalid: '
-                               "fieldManager: Required value: is required for apply patch")
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    'PatchOptions.meta.k8s.io "" is invalid: '
+                    "fieldManager: Required value: is required for apply patch",
+                )
             self._check_identity(rt, body, namespace, name)
             force = _parse_bool(query.get("force"))
-            code, obj = store.apply(rt, namespace, name, body, manager, force=force,
-                                    dry_run=dry_run)
+            code, obj = store.apply(
+                rt, namespace, name, body, manager, force=force, dry_run=dry_run
+            )
             return self._send(code, obj)
         if content_type in MERGE_PATCHES:
             current = store.find(rt, namespace, name)
             if current is None:
-                raise ApiError(404, "NotFound", f'{rt.qualified} "{name}" not found',
-                               {"name": name, "group": rt.group, "kind": rt.plural})
+                raise ApiError(
+                    404,
+                    "NotFound",
+                    f'{rt.qualified} "{name}" not found',
+                    {"name": name, "group": rt.group, "kind": rt.plural},
+                )
             if sub == "status":
                 merged = _merge(current.get("status") or {}, body.get("status") or {})
                 return self._send(200, store.set_status(rt, namespace, name, merged))
-            code, obj = store.put(rt, _merge(current, body), manager or "unknown", namespace,
-                                  validate=True, dry_run=dry_run)
+            code, obj = store.put(
+                rt,
+                _merge(current, body),
+                manager or "unknown",
+                namespace,
+                validate=True,
+                dry_run=dry_run,
+            )
             return self._send(200, obj)
-        raise ApiError(415, "UnsupportedMediaType",
-                       f"the body of the request was in an unknown format - accepted media "
-                       f"types include: {APPLY_PATCH}, {', '.join(MERGE_PATCHES)}")
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"the body of the request was in an unknown format - accepted media "
+            f"types include: {APPLY_PATCH}, {', '.join(MERGE_PATCHES)}",
+        )
 
-    def _check_identity(self, rt: ResourceType, body: Obj, namespace: str | None,
-                        name: str | None) -> None:
+    def _check_identity(
+        self, rt: ResourceType, body: Obj, namespace: str | None, name: str | None
+    ) -> None:
         if body.get("apiVersion") != rt.group_version or body.get("kind") != rt.kind:
-            raise ApiError(400, "BadRequest",
-                           f"the API version in the data ({body.get('apiVersion')}) does not "
-                           f"match the expected API version ({rt.group_version})"
-                           if body.get("apiVersion") != rt.group_version else
-                           f"the kind in the data ({body.get('kind')}) does not match the "
-                           f"expected kind ({rt.kind})")
+            raise ApiError(
+                400,
+                "BadRequest",
+                f"the API version in the data ({body.get('apiVersion')}) does not "
+                f"match the expected API version ({rt.group_version})"
+                if body.get("apiVersion") != rt.group_version
+                else f"the kind in the data ({body.get('kind')}) does not match the "
+                f"expected kind ({rt.kind})",
+            )
         meta = body.get("metadata")
         if not isinstance(meta, dict):
             raise ApiError(400, "BadRequest", "metadata is required")
         if name is not None and meta.get("name") != name:
-            raise ApiError(400, "BadRequest", f"the name of the object ({meta.get('name')}) "
-                           f"does not match the name on the URL ({name})")
+            raise ApiError(
+                400,
+                "BadRequest",
+                f"the name of the object ({meta.get('name')}) "
+                f"does not match the name on the URL ({name})",
+            )
         if rt.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
-            raise ApiError(400, "BadRequest", "the namespace of the provided object does not "
-                           "match the namespace sent on the request")
+            raise ApiError(
+                400,
+                "BadRequest",
+                "the namespace of the provided object does not "
+                "match the namespace sent on the request",
+            )
 
     def _list(self, rt: ResourceType, namespace: str | None, query: dict[str, str]) -> None:
-        items, rv = self.api.store.list(rt, namespace, query.get("labelSelector"),
-                                        query.get("fieldSelector"))
+        items, rv = self.api.store.list(
+            rt, namespace, query.get("labelSelector"), query.get("fieldSelector")
+        )
         meta: Obj = {"resourceVersion": str(rv)}
         start = 0
         token = query.get("continue")
@@ -549,12 +713,20 @@ class _Handler(BaseHTTPRequestHandler):
             if start + limit < len(items):
                 meta["continue"] = str(start + limit)
                 meta["remainingItemCount"] = len(items) - start - limit
-            items = items[start:start + limit]
-        self._send(200, {"kind": f"{rt.kind}List", "apiVersion": rt.group_version,
-                         "metadata": meta, "items": items})
+            items = items[start : start + limit]
+        self._send(
+            200,
+            {
+                "kind": f"{rt.kind}List",
+                "apiVersion": rt.group_version,
+                "metadata": meta,
+                "items": items,
+            },
+        )
 
-    def _watch(self, rt: ResourceType, namespace: str | None, query: dict[str, str],
-               fault: Fault | None) -> None:
+    def _watch(
+        self, rt: ResourceType, namespace: str | None, query: dict[str, str], fault: Fault | None
+    ) -> None:
         store = self.api.store
         labels_ok = label_matcher(query.get("labelSelector"))
         fields_ok = field_matcher(rt, query.get("fieldSelector"))
@@ -562,8 +734,9 @@ class _Handler(BaseHTTPRequestHandler):
         rv_text = query.get("resourceVersion") or "0"
         with store.lock:
             if rv_text == "0":
-                items, rv = store.list(rt, namespace, query.get("labelSelector"),
-                                       query.get("fieldSelector"))
+                items, rv = store.list(
+                    rt, namespace, query.get("labelSelector"), query.get("fieldSelector")
+                )
                 backlog = [(rv, "ADDED", store.present_event(rt, i)) for i in items]
             else:
                 rv = int(rv_text)

@@ -94,8 +94,15 @@ class ResourceType:
         return entries
 
 
-def _builtin(group: str, version: str, kind: str, plural: str, namespaced: bool, *short: str,
-             status: bool = True) -> ResourceType:
+def _builtin(
+    group: str,
+    version: str,
+    kind: str,
+    plural: str,
+    namespaced: bool,
+    *short: str,
+    status: bool = True,
+) -> ResourceType:
     return ResourceType(group, version, kind, plural, namespaced, kind.lower(), short, status)
 
 
@@ -120,16 +127,36 @@ BUILTIN_RESOURCES: tuple[ResourceType, ...] = (
     _builtin("rbac.authorization.k8s.io", "v1", "Role", "roles", True, status=False),
     _builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True, status=False),
     _builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False, status=False),
-    _builtin("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False,
-             status=False),
-    _builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition",
-             "customresourcedefinitions", False, "crd", "crds"),
-    _builtin("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, "pc",
-             status=False),
+    _builtin(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        False,
+        status=False,
+    ),
+    _builtin(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        False,
+        "crd",
+        "crds",
+    ),
+    _builtin(
+        "scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, "pc", status=False
+    ),
     _builtin("resource.k8s.io", "v1", "DeviceClass", "deviceclasses", False, status=False),
     _builtin("resource.k8s.io", "v1", "ResourceClaim", "resourceclaims", True),
-    _builtin("resource.k8s.io", "v1", "ResourceClaimTemplate", "resourceclaimtemplates", True,
-             status=False),
+    _builtin(
+        "resource.k8s.io",
+        "v1",
+        "ResourceClaimTemplate",
+        "resourceclaimtemplates",
+        True,
+        status=False,
+    ),
     _builtin("resource.k8s.io", "v1", "ResourceSlice", "resourceslices", False, status=False),
 )
 
@@ -175,7 +202,11 @@ def label_matcher(selector: str | None):
     for req in _split_top(selector):
         set_match = _SET_REQ.match(req)
         if set_match:
-            key, op, values = set_match[1], set_match[2], {v.strip() for v in set_match[3].split(",")}
+            key, op, values = (
+                set_match[1],
+                set_match[2],
+                {v.strip() for v in set_match[3].split(",")},
+            )
             if op == "in":
                 tests.append(lambda lb, k=key, vs=values: lb.get(k) in vs)
             else:
@@ -187,7 +218,8 @@ def label_matcher(selector: str | None):
             key, value = (s.strip() for s in req.replace("==", "=").split("=", 1))
             tests.append(lambda lb, k=key, v=value: lb.get(k) == v)
         elif req.startswith("!"):
-            tests.append(lambda lb, k=req[1:].strip(): k not in lb)
+            absent = req[1:].strip()
+            tests.append(lambda lb, k=absent: k not in lb)
         else:
             tests.append(lambda lb, k=req: k in lb)
     return lambda labels: all(t(labels) for t in tests)
@@ -195,12 +227,28 @@ def label_matcher(selector: str | None):
 
 #: Field selectors the real API server accepts, beyond metadata.name and metadata.namespace.
 FIELD_SELECTORS = {
-    ("", "pods"): {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-                   "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"},
-    ("", "events"): {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                     "involvedObject.uid", "involvedObject.apiVersion",
-                     "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-                     "reportingComponent", "source", "type"},
+    ("", "pods"): {
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    },
+    ("", "events"): {
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    },
     ("", "nodes"): {"spec.unschedulable"},
     ("", "namespaces"): {"status.phase"},
     ("", "secrets"): {"type"},
@@ -217,8 +265,10 @@ def field_matcher(rt: ResourceType, selector: str | None):
     tests = []
     for req in _split_top(selector):
         negate = "!=" in req
-        key, value = (s.strip() for s in (req.split("!=", 1) if negate else
-                                          req.replace("==", "=").split("=", 1)))
+        key, value = (
+            s.strip()
+            for s in (req.split("!=", 1) if negate else req.replace("==", "=").split("=", 1))
+        )
         if key not in allowed:
             raise ApiError(400, "BadRequest", f"field label not supported: {key}")
         tests.append((key.split("."), value, negate))
@@ -228,8 +278,13 @@ def field_matcher(rt: ResourceType, selector: str | None):
             current: Any = obj
             for part in parts:
                 current = current.get(part) if isinstance(current, dict) else None
-            text = "" if current is None else str(current).lower() if isinstance(current, bool) \
+            text = (
+                ""
+                if current is None
+                else str(current).lower()
+                if isinstance(current, bool)
                 else str(current)
+            )
             if (text == value) == negate:
                 return False
         return True
@@ -239,8 +294,17 @@ def field_matcher(rt: ResourceType, selector: str | None):
 
 # -- field paths (server-side apply ownership) ----------------------------------------
 
-_META_SYSTEM = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-                "managedFields", "deletionTimestamp", "selfLink"}
+_META_SYSTEM = {
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "managedFields",
+    "deletionTimestamp",
+    "selfLink",
+}
 
 
 def _leaves(value: Any, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
@@ -325,8 +389,12 @@ def _pod_specs(rt: ResourceType, obj: Obj) -> Iterator[tuple[str, Obj]]:
     spec = obj.get("spec") or {}
     if (rt.group, rt.plural) == ("", "pods"):
         yield "spec", spec
-    elif (rt.group, rt.plural) in {("batch", "jobs"), ("apps", "deployments"),
-                                   ("apps", "statefulsets"), ("apps", "daemonsets")}:
+    elif (rt.group, rt.plural) in {
+        ("batch", "jobs"),
+        ("apps", "deployments"),
+        ("apps", "statefulsets"),
+        ("apps", "daemonsets"),
+    }:
         yield "spec.template.spec", (spec.get("template") or {}).get("spec") or {}
     elif (rt.group, rt.plural) == ("batch.volcano.sh", "jobs"):
         for i, task in enumerate(spec.get("tasks") or []):
@@ -338,30 +406,55 @@ def validation_causes(rt: ResourceType, obj: Obj) -> list[Obj]:
     meta = obj.get("metadata") or {}
     name = meta.get("name") or ""
     if not name:
-        causes.append({"reason": "FieldValueRequired", "message": "Required value: name or "
-                       "generateName is required", "field": "metadata.name"})
+        causes.append(
+            {
+                "reason": "FieldValueRequired",
+                "message": "Required value: name or generateName is required",
+                "field": "metadata.name",
+            }
+        )
     elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
-        causes.append({"reason": "FieldValueInvalid", "field": "metadata.name",
-                       "message": f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must '
-                       "consist of lower case alphanumeric characters, '-' or '.', and must "
-                       "start and end with an alphanumeric character"})
+        causes.append(
+            {
+                "reason": "FieldValueInvalid",
+                "field": "metadata.name",
+                "message": f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must '
+                "consist of lower case alphanumeric characters, '-' or '.', and must "
+                "start and end with an alphanumeric character",
+            }
+        )
     for key, value in sorted((meta.get("labels") or {}).items()):
         text = str(value)
         if len(text) > 63 or not _LABEL_VALUE.match(text):
-            causes.append({"reason": "FieldValueInvalid", "field": "metadata.labels",
-                           "message": f'Invalid value: "{text}": a valid label must be an empty '
-                           "string or consist of alphanumeric characters, '-', '_' or '.', and "
-                           "must start and end with an alphanumeric character (at most 63)"})
+            causes.append(
+                {
+                    "reason": "FieldValueInvalid",
+                    "field": "metadata.labels",
+                    "message": f'Invalid value: "{text}": a valid label must be an empty '
+                    "string or consist of alphanumeric characters, '-', '_' or '.', and "
+                    "must start and end with an alphanumeric character (at most 63)",
+                }
+            )
     for where, pod in _pod_specs(rt, obj):
         containers = pod.get("containers") or []
         if not containers:
-            causes.append({"reason": "FieldValueRequired", "message": "Required value",
-                           "field": f"{where}.containers"})
+            causes.append(
+                {
+                    "reason": "FieldValueRequired",
+                    "message": "Required value",
+                    "field": f"{where}.containers",
+                }
+            )
         for i, container in enumerate(containers):
             for required in ("name", "image"):
                 if not container.get(required):
-                    causes.append({"reason": "FieldValueRequired", "message": "Required value",
-                                   "field": f"{where}.containers[{i}].{required}"})
+                    causes.append(
+                        {
+                            "reason": "FieldValueRequired",
+                            "message": "Required value",
+                            "field": f"{where}.containers[{i}].{required}",
+                        }
+                    )
     return causes
 
 
@@ -370,19 +463,29 @@ def invalid(rt: ResourceType, name: str, causes: list[Obj]) -> ApiError:
     parts = [f"{c['field']}: {c['message']}" for c in causes]
     detail = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
     return ApiError(
-        422, "Invalid", f'{kind} "{name}" is invalid: {detail}',
+        422,
+        "Invalid",
+        f'{kind} "{name}" is invalid: {detail}',
         {"name": name, "group": rt.group, "kind": rt.kind, "causes": causes},
     )
 
 
 def not_found(rt: ResourceType, name: str) -> ApiError:
-    return ApiError(404, "NotFound", f'{rt.qualified} "{name}" not found',
-                    {"name": name, "group": rt.group, "kind": rt.plural})
+    return ApiError(
+        404,
+        "NotFound",
+        f'{rt.qualified} "{name}" not found',
+        {"name": name, "group": rt.group, "kind": rt.plural},
+    )
 
 
 def namespace_not_found(namespace: str) -> ApiError:
-    return ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
-                    {"name": namespace, "kind": "namespaces"})
+    return ApiError(
+        404,
+        "NotFound",
+        f'namespaces "{namespace}" not found',
+        {"name": namespace, "kind": "namespaces"},
+    )
 
 
 # -- the store ------------------------------------------------------------------------
@@ -471,8 +574,11 @@ class Store:
             out.pop("apiVersion", None)
             out.pop("kind", None)
         else:
-            out = {"apiVersion": rt.group_version, "kind": rt.kind,
-                   **{k: v for k, v in out.items() if k not in ("apiVersion", "kind")}}
+            out = {
+                "apiVersion": rt.group_version,
+                "kind": rt.kind,
+                **{k: v for k, v in out.items() if k not in ("apiVersion", "kind")},
+            }
         key = self._key(rt, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         owners = self.owners.get(key)
         if owners:
@@ -486,8 +592,13 @@ class Store:
             for manager, (operation, api_version) in managers.items():
                 grouped.setdefault((manager, operation, api_version), []).append(path)
         return [
-            {"manager": m, "operation": op, "apiVersion": av, "fieldsType": "FieldsV1",
-             "fieldsV1": fields_v1(paths)}
+            {
+                "manager": m,
+                "operation": op,
+                "apiVersion": av,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": fields_v1(paths),
+            }
             for (m, op, av), paths in sorted(grouped.items())
         ]
 
@@ -549,11 +660,16 @@ class Store:
         if (rt.group, rt.plural) == ("", "namespaces"):
             obj.setdefault("status", {"phase": "Active"})
         if (rt.group, rt.plural) == _CRD:
-            obj.setdefault("status", {
-                "conditions": [{"type": "Established", "status": "True"},
-                               {"type": "NamesAccepted", "status": "True"}],
-                "acceptedNames": (obj.get("spec") or {}).get("names", {}),
-            })
+            obj.setdefault(
+                "status",
+                {
+                    "conditions": [
+                        {"type": "Established", "status": "True"},
+                        {"type": "NamesAccepted", "status": "True"},
+                    ],
+                    "acceptedNames": (obj.get("spec") or {}).get("names", {}),
+                },
+            )
         obj["apiVersion"] = rt.group_version
         obj["kind"] = rt.kind
         return obj
@@ -569,8 +685,15 @@ class Store:
         self.objects[key] = obj
         self._record("ADDED" if created else "MODIFIED", rt, key, obj)
 
-    def put(self, rt: ResourceType, obj: Obj, manager: str | None, namespace: str | None = None,
-            validate: bool = False, dry_run: bool = False) -> tuple[int, Obj]:
+    def put(
+        self,
+        rt: ResourceType,
+        obj: Obj,
+        manager: str | None,
+        namespace: str | None = None,
+        validate: bool = False,
+        dry_run: bool = False,
+    ) -> tuple[int, Obj]:
         """Create or replace ``obj`` (an Update operation: the manager takes changed fields)."""
         with self.lock:
             obj = copy.deepcopy(obj)
@@ -635,7 +758,9 @@ class Store:
             self._record("DELETED", rt, key, obj)
             if (rt.group, rt.plural) == ("", "namespaces"):
                 # The namespace controller removes everything inside; done at once here.
-                for inner in [k for k in self.objects if k[2] == name and k[:2] != ("", "namespaces")]:
+                for inner in [
+                    k for k in self.objects if k[2] == name and k[:2] != ("", "namespaces")
+                ]:
                     inner_rt = next(t for t in self.types() if (t.group, t.plural) == inner[:2])
                     self.delete(inner_rt, name, inner[3])
             return self.present(rt, obj)
@@ -681,7 +806,11 @@ class Store:
                 obj = copy.deepcopy(current)
                 for path in list(owners):
                     managers = owners[path]
-                    if manager in managers and managers[manager][0] == "Apply" and path not in new_paths:
+                    if (
+                        manager in managers
+                        and managers[manager][0] == "Apply"
+                        and path not in new_paths
+                    ):
                         del managers[manager]
                         if not managers:
                             del owners[path]
@@ -751,8 +880,11 @@ def _same(old: Obj, new: Obj) -> bool:
 
 def _conflict(rt: ResourceType, name: str, conflicts: list[tuple[str, str, Path]]) -> ApiError:
     causes = [
-        {"reason": "FieldManagerConflict", "message": f'conflict with "{m}" using {av}',
-         "field": format_path(p)}
+        {
+            "reason": "FieldManagerConflict",
+            "message": f'conflict with "{m}" using {av}',
+            "field": format_path(p),
+        }
         for m, av, p in conflicts
     ]
     if len(conflicts) == 1:
@@ -760,9 +892,15 @@ def _conflict(rt: ResourceType, name: str, conflicts: list[tuple[str, str, Path]
         message = f'Apply failed with 1 conflict: conflict with "{m}" using {av}: {format_path(p)}'
     else:
         managers = sorted({(m, av) for m, av, _ in conflicts})
-        lines = [f'conflicts with "{m}" using {av}:' + "".join(
-            f"\n- {format_path(p)}" for mm, aa, p in conflicts if (mm, aa) == (m, av))
-            for m, av in managers]
+        lines = [
+            f'conflicts with "{m}" using {av}:'
+            + "".join(f"\n- {format_path(p)}" for mm, aa, p in conflicts if (mm, aa) == (m, av))
+            for m, av in managers
+        ]
         message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
-    return ApiError(409, "Conflict", message,
-                    {"name": name, "group": rt.group, "kind": rt.plural, "causes": causes})
+    return ApiError(
+        409,
+        "Conflict",
+        message,
+        {"name": name, "group": rt.group, "kind": rt.plural, "causes": causes},
+    )

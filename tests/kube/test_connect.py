@@ -22,8 +22,9 @@ def test_public_names_are_sorted_and_complete():
 
 def test_importing_gpukit_kube_does_not_import_kubernetes(repo_root):
     code = "import sys, gpukit, gpukit.kube, gpukit.testing; print('kubernetes' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=repo_root, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo_root, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -42,8 +43,9 @@ def test_current_context_and_its_namespace(api, tmp_path):
 
 
 def test_explicit_context_and_namespace_override(api, tmp_path):
-    path = api.write_kubeconfig(tmp_path / "config", context="lab",
-                                extra_contexts=[("staging", "team-vision")])
+    path = api.write_kubeconfig(
+        tmp_path / "config", context="lab", extra_contexts=[("staging", "team-vision")]
+    )
     with kube.connect("staging", kubeconfig=path) as cluster:
         assert (cluster.context, cluster.namespace) == ("staging", "team-vision")
     with kube.connect("staging", kubeconfig=path, namespace="x") as cluster:
@@ -51,12 +53,15 @@ def test_explicit_context_and_namespace_override(api, tmp_path):
 
 
 def test_unknown_context_suggests_the_close_one(api, tmp_path):
-    path = api.write_kubeconfig(tmp_path / "config", context="lab",
-                                extra_contexts=[("staging", "default")])
+    path = api.write_kubeconfig(
+        tmp_path / "config", context="lab", extra_contexts=[("staging", "default")]
+    )
     with pytest.raises(ClusterError) as caught:
         kube.connect("stagin", kubeconfig=path)
-    assert str(caught.value) == (f"context 'stagin' is not in kubeconfig {path} (did you mean "
-                                 "'staging'?); contexts: lab, staging")
+    assert str(caught.value) == (
+        f"context 'stagin' is not in kubeconfig {path} (did you mean "
+        "'staging'?); contexts: lab, staging"
+    )
 
 
 def test_kubeconfig_list_in_the_environment(api, tmp_path, monkeypatch):
@@ -106,7 +111,8 @@ def test_in_cluster_configuration_reads_the_service_account(tmp_path):
     (account / "ca.crt").write_text("not checked until a request is made")
     (account / "namespace").write_text("pipelines\n")
     config, namespace = in_cluster_configuration(
-        account, {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"})
+        account, {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+    )
     assert config.host == "https://10.0.0.1:443"
     assert config.api_key["authorization"].lower() == "bearer pod-token"
     assert namespace == "pipelines"
@@ -125,7 +131,8 @@ def test_unreachable_api_names_the_server_and_what_was_tried(api, tmp_path):
     assert str(caught.value) == (
         f"cannot reach the Kubernetes API at {api.url} (context 'lab') to get /api: connection "
         "refused; check that the cluster is up and that the kubeconfig's server address is "
-        "right (kubectl cluster-info)")
+        "right (kubectl cluster-info)"
+    )
     assert isinstance(caught.value, kube.Unreachable) and not caught.value.maybe_sent
 
 
@@ -147,7 +154,8 @@ def test_rbac_denial_names_verb_and_resource(api, cluster):
     assert str(caught.value) == (
         'RBAC forbids list nodes: nodes is forbidden: User "gpukit-test" cannot list resource '
         '"nodes" in API group "" at the cluster scope; ask a cluster admin for a Role or '
-        "ClusterRole granting 'list' on 'nodes'")
+        "ClusterRole granting 'list' on 'nodes'"
+    )
 
 
 def test_get_returns_none_for_absent_objects(cluster):
@@ -159,10 +167,17 @@ def test_get_returns_none_for_absent_objects(cluster):
 @pytest.mark.parametrize(
     ("api_version", "kind", "message"),
     [
-        ("leaderworkerset.x-k8s.io/v1", "LeaderWorkerSet",
-         "LeaderWorkerSet is not installed (no leaderworkerset.x-k8s.io API group)"),
+        (
+            "leaderworkerset.x-k8s.io/v1",
+            "LeaderWorkerSet",
+            "LeaderWorkerSet is not installed (no leaderworkerset.x-k8s.io API group)",
+        ),
         ("example.com/v1", "Widget", "its CRD is not installed"),
-        ("kueue.x-k8s.io/v1alpha1", "LocalQueue", "serves kueue.x-k8s.io in v1beta2, v1beta1, not v1alpha1"),
+        (
+            "kueue.x-k8s.io/v1alpha1",
+            "LocalQueue",
+            "serves kueue.x-k8s.io in v1beta2, v1beta1, not v1alpha1",
+        ),
         ("batch/v1", "Jbo", "no kind 'Jbo' in it (did you mean 'Job'?)"),
     ],
     ids=["component", "unknown-group", "old-version", "typo"],
