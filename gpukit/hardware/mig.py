@@ -34,9 +34,9 @@ __all__ = [
     "PlacedInstance",
     "Placement",
     "Unplaceable",
+    "canonical_counts",
     "maximal_layouts",
     "maximal_multisets",
-    "canonical_counts",
     "place_counts",
     "smallest_profile",
     "valid_multisets",
@@ -122,8 +122,10 @@ class Placement(BaseModel):
     def nvidia_smi_command(self) -> str:
         """The `nvidia-smi mig -cgi` call that creates this layout, largest first, at its starts.
 
-        Uses the '<profile id>:<start>' placement form of `-cgi`; `-C` also creates the
-        default compute instance in each GPU instance.
+        Uses the '<profile id>:<start>' placement form of `-cgi` (as nvidia-smi's help text
+        is quoted by third parties; NVIDIA's MIG guide shows only plain ids, and creating
+        largest first is what makes that order work without starts); `-C` also creates
+        the default compute instance in each GPU instance.
         """
         if not self.creation_order:
             return "nvidia-smi mig -dci && nvidia-smi mig -dgi"
@@ -365,8 +367,8 @@ def _problems(model: GpuModel, counts: Mapping[str, int], fixed: tuple[tuple[str
     if media > geo.max_media_extension_instances:
         out.append((
             "media-extensions",
-            f"{media} media-extension (+me) instances, but a GPU has media engines for "
-            f"{geo.max_media_extension_instances}",
+            (f"{media} media-extension (+me) instances, but a GPU has media engines for "
+             f"{geo.max_media_extension_instances}"),
         ))
     total = sum(counts.values())
     if total > geo.max_gpu_instances:

@@ -48,7 +48,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from gpukit.errors import GpukitError, InputError
 from gpukit.hardware._lp import maximize, solve_cover
@@ -129,12 +129,13 @@ class GpuSlot(BaseModel):
 
         return get_gpu(value).key
 
-    @model_validator(mode="after")
-    def _canonical_layout(self) -> GpuSlot:
-        if self.current:
-            # Profile names as the catalog spells them ('1g.10gb.me' -> '1g.10gb+me').
-            object.__setattr__(self, "current", canonical_counts(self.model, self.current))
-        return self
+    @field_validator("current")
+    @classmethod
+    def _canonical_layout(cls, value: dict[str, int] | None, info: ValidationInfo) -> dict[str, int] | None:
+        # Profile names as the catalog spells them ('1g.10gb.me' -> '1g.10gb+me').
+        if value and "model" in info.data:
+            return canonical_counts(info.data["model"], value)
+        return value
 
 
 # ----------------------------------------------------------------------------- outputs
