@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -73,7 +73,7 @@ def _exit(code: int) -> None:
 def layouts(
     gpu: Annotated[str, typer.Argument(help="GPU model, e.g. A100-40GB, H100, NVIDIA-H200")],
     profiles: Annotated[
-        Optional[str], typer.Option("--profiles", help="comma-separated profiles to use (default: all but +me)")
+        str | None, typer.Option("--profiles", help="comma-separated profiles to use (default: all but +me)")
     ] = None,
     multisets: Annotated[bool, typer.Option("--multisets", help="profile mixes instead of placements")] = False,
 ) -> None:

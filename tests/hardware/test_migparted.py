@@ -11,6 +11,7 @@ import yaml
 
 from gpukit.errors import ManifestError
 from gpukit.hardware import catalog, get_gpu
+from gpukit.hardware.mig import MigLayout
 from gpukit.hardware.migparted import (
     MIG_CONFIG_LABEL,
     config_name,
@@ -18,7 +19,6 @@ from gpukit.hardware.migparted import (
     node_configs,
     validate_mig_parted_text,
 )
-from gpukit.hardware.mig import MigLayout
 
 EXAMPLES = [
     "examples-config.yaml",
@@ -208,7 +208,7 @@ def test_node_configs_round_trip_through_the_validator():
     labels, configs = node_configs(nodes)
     assert labels == {"n1": "all-1g.10gb", "n2": "all-1g.10gb", "n3": "custom-4x3g.40gbx2_4xoff",
                       "n4": "all-disabled"}
-    assert list(configs)[0] == "all-disabled"
+    assert next(iter(configs)) == "all-disabled"
     assert [e.device_filter for e in configs["all-1g.10gb"]] == [a40.device_filter_ids, h100.device_filter_ids]
     cm = mig_parted_configmap(configs, namespace="gpu-operator")
     assert cm["kind"] == "ConfigMap" and list(cm["data"]) == ["config.yaml"]
@@ -241,7 +241,7 @@ def test_cli_validate_exit_codes(reference_dir, examples, tmp_path, capsys, monk
     code, out, err = _cli(capsys, "validate", "-q", *[str(folder / n) for n in EXAMPLES])
     assert code == 0, out + err
     assert err.count(": valid") == len(EXAMPLES)
-    broken, target = _corrupt(examples["examples-config.yaml"], "count", {"all-1g.5gb"})
+    broken, _ = _corrupt(examples["examples-config.yaml"], "count", {"all-1g.5gb"})
     path = tmp_path / "broken.yaml"
     path.write_text(broken)
     code, out, err = _cli(capsys, "validate", str(path))

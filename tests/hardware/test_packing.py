@@ -29,7 +29,7 @@ def gpus(model, n, node="n", per_node=8, current=None):
             for i in range(n)]
 
 
-def D(**kw):  # noqa: N802 - a short constructor for tables
+def D(**kw):
     return MigDemand(**kw)
 
 
