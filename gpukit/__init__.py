@@ -47,10 +47,14 @@ _EXPORTS = {
     "to_yaml": "gpukit.manifests",
 }
 
-__all__ = sorted(["__version__", *_EXPORTS])
+__all__ = sorted(["__version__", "lint", *_EXPORTS])
 
 
 def __getattr__(name: str) -> Any:
+    if name == "lint":  # the subpackage is callable: gpukit.lint(x) is gpukit.lint.lint(x)
+        value = importlib.import_module("gpukit.lint")
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'gpukit' has no attribute {name!r}")
