@@ -210,6 +210,11 @@ class Fleet(BaseModel):
     node_pools: tuple[NodePool, ...] = Field(min_length=1)
     installed: Installed = Installed()
     queues: tuple[Queue, ...] = ()
+    calibration: str | None = Field(
+        default=None,
+        description="folder of <gpu>.yaml sharing calibrations written by 'gpukit calibrate "
+        "import'; a relative path is read from the fleet file's folder",
+    )
 
     @model_validator(mode="after")
     def _unique_pools(self) -> Fleet:
@@ -259,7 +264,11 @@ def load_fleet(source: str | Path) -> Fleet:
     docs = [doc for _, doc in load_documents(label, text)]
     if len(docs) != 1:
         raise FleetError(f"{label}: a fleet file holds exactly one document, found {len(docs)}")
-    return validate_model(Fleet, docs[0], label, FleetError)
+    fleet = validate_model(Fleet, docs[0], label, FleetError)
+    if fleet.calibration and str(source) != "-" and not Path(fleet.calibration).is_absolute():
+        folder = Path(source).resolve().parent / fleet.calibration
+        fleet = fleet.model_copy(update={"calibration": str(folder)})
+    return fleet
 
 
 @functools.cache

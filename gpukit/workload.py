@@ -119,6 +119,23 @@ class Workload(BaseModel):
     )
     priority: Priority | None = None
     utilisation: float | None = Field(default=None, gt=0, le=1)
+    gpu_boundness: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="share of a request's time the GPU is busy (1 saturating; ~0.25 eager "
+        "PyTorch serving at batch 1); default by kind",
+    )
+    gpu_fill: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="share of the GPU its kernels occupy while running (1 large matmuls; "
+        "~0.3-0.5 small-batch kernels); default by kind",
+    )
+    latency_target: float | None = Field(
+        default=None, ge=1, description="p99 latency allowed under sharing, as a multiple of running alone"
+    )
     team: str | None = None
     queue: str | None = None
     preemptible: bool = False
