@@ -363,8 +363,9 @@ def catalog() -> Catalog:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def get_gpu(name: str) -> GpuModel:
-    """Look up a GPU model by key, alias or product label."""
+    """Look up a GPU model by key, alias or product label (cached: renderers ask per pod)."""
     return catalog().get(name)
 
 
