@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +25,9 @@ from gpukit.kube._client import (
 __all__ = ["ApplyResult", "ObjectResult", "apply", "load_manifests"]
 
 Obj = dict[str, Any]
+#: How long a real apply waits for a CRD it just created to be served (attempts x seconds).
+CRD_WAIT_ATTEMPTS = 20
+CRD_WAIT_SECONDS = 0.5
 Action = Literal[
     "created", "configured", "unchecked", "failed", "refused", "not-applied", "unknown"
 ]
@@ -335,14 +339,20 @@ def _apply(
     field_manager: str,
 ) -> ApplyResult:
     resolved: list[tuple[Obj, Resource | None, str | None]] = []
+    batch_crds = _crd_resources(items)
+    pending: set[int] = set()  # objects whose CRD this apply creates
     for obj in items:
         try:
             res = cluster.resource(obj["apiVersion"], obj["kind"])
         except (ApiStatusError, Unreachable):
             raise
         except ClusterError as exc:  # a kind the cluster does not serve
-            resolved.append((obj, None, str(exc)))
-            continue
+            found = batch_crds.get((obj["apiVersion"], obj["kind"]))
+            if found is None:
+                resolved.append((obj, None, str(exc)))
+                continue
+            res = found
+            pending.add(id(obj))
         meta = obj["metadata"]
         if res.namespaced:
             meta["namespace"] = meta.get("namespace") or namespace
@@ -390,7 +400,16 @@ def _apply(
         if o["kind"] == "Namespace" and o["apiVersion"] == "v1"
     }
     checked = [
-        _apply_one(cluster, obj, res, True, force, field_manager, new_namespaces)
+        _result(
+            obj,
+            "unchecked",
+            True,
+            None,
+            "its CustomResourceDefinition is created by "
+            "this apply, so the server could not dry-run it",
+        )
+        if id(obj) in pending
+        else _apply_one(cluster, obj, res, True, force, field_manager, new_namespaces)
         for obj, res, _ in resolved
     ]  # type: ignore[arg-type]
     if dry_run:
@@ -427,11 +446,44 @@ def _apply(
                 )
             )
             continue
-        outcome = _apply_one(cluster, obj, res, False, force, field_manager, set())  # type: ignore[arg-type]
+        outcome = _apply_one(
+            cluster,
+            obj,
+            res,
+            False,
+            force,
+            field_manager,
+            set(),  # type: ignore[arg-type]
+            wait_for_crd=id(obj) in pending,
+        )
         results.append(outcome)
         if not outcome.ok:
             stopped = outcome
+    if any(r.applied and r.kind == "CustomResourceDefinition" for r in results):
+        cluster.forget_discovery()
     return ApplyResult(dry_run=False, objects=tuple(results))
+
+
+def _crd_resources(items: list[Obj]) -> dict[tuple[str, str], Resource]:
+    """(apiVersion, kind) -> Resource for every served version of the CRDs in ``items``."""
+    found: dict[tuple[str, str], Resource] = {}
+    for obj in items:
+        if obj["kind"] != "CustomResourceDefinition" or not str(obj["apiVersion"]).startswith(
+            "apiextensions.k8s.io/"
+        ):
+            continue
+        spec = obj.get("spec") or {}
+        names = spec.get("names") or {}
+        for version in spec.get("versions") or []:
+            if version.get("served", True) and names.get("kind") and names.get("plural"):
+                found[(f"{spec.get('group')}/{version['name']}", names["kind"])] = Resource(
+                    group=spec.get("group", ""),
+                    version=version["name"],
+                    kind=names["kind"],
+                    plural=names["plural"],
+                    namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                )
+    return found
 
 
 def _apply_one(
@@ -442,9 +494,21 @@ def _apply_one(
     force: bool,
     field_manager: str,
     new_namespaces: Sequence[str] | set[str],
+    *,
+    wait_for_crd: bool = False,
 ) -> ObjectResult:
     try:
-        code, _ = cluster.apply(res, obj, dry_run=dry_run, force=force, field_manager=field_manager)
+        for attempt in range(CRD_WAIT_ATTEMPTS if wait_for_crd else 1):
+            try:
+                code, _ = cluster.apply(
+                    res, obj, dry_run=dry_run, force=force, field_manager=field_manager
+                )
+                break
+            except ApiStatusError as exc:
+                # A CRD created a moment ago is served once it is Established.
+                if exc.code != 404 or attempt == CRD_WAIT_ATTEMPTS - 1 or not wait_for_crd:
+                    raise
+                time.sleep(CRD_WAIT_SECONDS)
     except ApiStatusError as exc:
         namespace = obj["metadata"].get("namespace")
         if (

@@ -299,6 +299,11 @@ class Cluster:
 
     # -- discovery -----------------------------------------------------------------
 
+    def forget_discovery(self) -> None:
+        """Drop cached API groups and resources (after CRDs were created or removed)."""
+        self._groups = None
+        self._resources.clear()
+
     def api_groups(self) -> dict[str, list[str]]:
         """API group -> served versions, preferred first ('' is the core group)."""
         if self._groups is None:

@@ -697,10 +697,6 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
     def _list(self, rt: ResourceType, namespace: str | None, query: dict[str, str]) -> None:
-        items, rv = self.api.store.list(
-            rt, namespace, query.get("labelSelector"), query.get("fieldSelector")
-        )
-        meta: Obj = {"resourceVersion": str(rv)}
         start = 0
         token = query.get("continue")
         if token:
@@ -709,11 +705,13 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 raise ApiError(400, "BadRequest", "continue key is not valid") from None
         limit = int(query.get("limit") or 0)
-        if limit:
-            if start + limit < len(items):
-                meta["continue"] = str(start + limit)
-                meta["remainingItemCount"] = len(items) - start - limit
-            items = items[start : start + limit]
+        items, rv, total = self.api.store.list(
+            rt, namespace, query.get("labelSelector"), query.get("fieldSelector"), start, limit
+        )
+        meta: Obj = {"resourceVersion": str(rv)}
+        if limit and start + limit < total:
+            meta["continue"] = str(start + limit)
+            meta["remainingItemCount"] = total - start - limit
         self._send(
             200,
             {
@@ -734,7 +732,7 @@ class _Handler(BaseHTTPRequestHandler):
         rv_text = query.get("resourceVersion") or "0"
         with store.lock:
             if rv_text == "0":
-                items, rv = store.list(
+                items, rv, _ = store.list(
                     rt, namespace, query.get("labelSelector"), query.get("fieldSelector")
                 )
                 backlog = [(rv, "ADDED", store.present_event(rt, i)) for i in items]

@@ -515,6 +515,8 @@ class Store:
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
+        self._managed_cache: dict[Key, list[Obj]] = {}
+        self._sorted: dict[tuple[str, str], tuple[int, list[Key]]] = {}
 
     # -- resource types ------------------------------------------------------------
 
@@ -567,22 +569,23 @@ class Store:
     # -- reads ---------------------------------------------------------------------
 
     def present(self, rt: ResourceType, obj: Obj, *, in_list: bool = False) -> Obj:
-        """An object as the API returns it in ``rt``'s group version."""
-        out = copy.deepcopy(obj)
-        if in_list and rt.builtin:
+        """An object as the API returns it in ``rt``'s group version.
+
+        A shallow copy: stored objects are never changed in place (every write stores a new
+        object), so answers can share their nested parts.
+        """
+        out = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        if not (in_list and rt.builtin):
             # Built-in list items come without apiVersion and kind, as from a real server.
-            out.pop("apiVersion", None)
-            out.pop("kind", None)
-        else:
-            out = {
-                "apiVersion": rt.group_version,
-                "kind": rt.kind,
-                **{k: v for k, v in out.items() if k not in ("apiVersion", "kind")},
-            }
+            out = {"apiVersion": rt.group_version, "kind": rt.kind, **out}
+        out["metadata"] = dict(obj["metadata"])
         key = self._key(rt, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         owners = self.owners.get(key)
         if owners:
-            out["metadata"]["managedFields"] = self._managed_fields(owners)
+            cached = self._managed_cache.get(key)
+            if cached is None:
+                cached = self._managed_cache[key] = self._managed_fields(owners)
+            out["metadata"]["managedFields"] = cached
         return out
 
     @staticmethod
@@ -624,19 +627,34 @@ class Store:
         namespace: str | None,
         label_selector: str | None = None,
         field_selector: str | None = None,
-    ) -> tuple[list[Obj], int]:
+        start: int = 0,
+        limit: int = 0,
+    ) -> tuple[list[Obj], int, int]:
+        """(items from ``start``, at most ``limit`` of them, resourceVersion, matches in all).
+
+        Objects come in key order (namespace, then name), as etcd returns them. Pages are
+        offsets into that order: unlike a real server's snapshot, a list that changes between
+        pages may repeat or skip an object.
+        """
         labels_ok = label_matcher(label_selector)
         fields_ok = field_matcher(rt, field_selector)
+        target = (rt.group, rt.plural)
         with self.lock:
-            items = [
-                self.present(rt, obj, in_list=True)
-                for key, obj in sorted(self.objects.items())
-                if key[:2] == (rt.group, rt.plural)
-                and (not namespace or not rt.namespaced or key[2] == namespace)
-                and labels_ok((obj.get("metadata") or {}).get("labels") or {})
+            built_at, keys = self._sorted.get(target, (-1, []))
+            if built_at != self.rv:
+                keys = sorted(k for k in self.objects if k[:2] == target)
+                self._sorted[target] = (self.rv, keys)
+            matching = [
+                obj
+                for key in keys
+                if (not namespace or not rt.namespaced or key[2] == namespace)
+                and labels_ok(
+                    ((obj := self.objects[key]).get("metadata") or {}).get("labels") or {}
+                )
                 and fields_ok(obj)
             ]
-            return items, self.rv
+            page = matching[start : start + limit] if limit else matching[start:]
+            return [self.present(rt, o, in_list=True) for o in page], self.rv, len(matching)
 
     def namespace_exists(self, namespace: str) -> bool:
         return ("", "namespaces", "", namespace) in self.objects
@@ -727,6 +745,7 @@ class Store:
             return (201 if old is None else 200), self.present(rt, obj)
 
     def _take_update(self, rt: ResourceType, key: Key, old: Obj, new: Obj, manager: str) -> None:
+        self._managed_cache.pop(key, None)
         owners = self.owners.setdefault(key, {})
         old_paths = owned_paths(old, rt) if old else {}
         new_paths = owned_paths(new, rt)
@@ -754,6 +773,7 @@ class Store:
             if obj is None:
                 raise not_found(rt, name)
             self.owners.pop(key, None)
+            self._managed_cache.pop(key, None)
             self.rv += 1
             self._record("DELETED", rt, key, obj)
             if (rt.group, rt.plural) == ("", "namespaces"):
@@ -830,6 +850,7 @@ class Store:
                 out["metadata"]["managedFields"] = self._managed_fields(owners)
                 return code, out
             self.owners[key] = owners
+            self._managed_cache.pop(key, None)
             self._commit(rt, key, obj, created=current is None)
             return code, self.present(rt, self.objects[key])
 
@@ -857,9 +878,11 @@ class Store:
         return found
 
     def present_event(self, rt: ResourceType, obj: Obj) -> Obj:
-        out = copy.deepcopy(obj)
-        out["apiVersion"], out["kind"] = rt.group_version, rt.kind
-        return out
+        return {
+            "apiVersion": rt.group_version,
+            "kind": rt.kind,
+            **{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")},
+        }
 
     def compact(self) -> None:
         """Forget the event log, as etcd compaction does: older resourceVersions expire."""

@@ -357,3 +357,27 @@ def test_load_manifests_errors(tmp_path, text, message):
 def test_load_manifests_empty_folder(tmp_path):
     with pytest.raises(ManifestError, match="no .yaml, .yml or .json files"):
         kube.load_manifests(tmp_path)
+
+
+def test_custom_resources_whose_crd_comes_in_the_same_apply(api, cluster):
+    from gpukit.testing import crd
+
+    objects = [
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w", "namespace": "team-nlp"},
+            "spec": {"size": 1},
+        },
+        crd("example.com", "Widget"),
+    ]
+    dry = kube.apply(objects, cluster=cluster, cluster_scope=True)
+    assert dry.ok and [(o.kind, o.action) for o in dry.objects] == [
+        ("CustomResourceDefinition", "created"),
+        ("Widget", "unchecked"),
+    ]
+    assert "its CustomResourceDefinition is created by this apply" in dry.objects[1].message
+    real = kube.apply(objects, dry_run=False, cluster=cluster, cluster_scope=True)
+    assert real.ok and [o.action for o in real.objects] == ["created", "created"]
+    assert api.get("example.com/v1", "Widget", "w", "team-nlp")["spec"] == {"size": 1}
+    assert cluster.resource("example.com/v1", "Widget").plural == "widgets"

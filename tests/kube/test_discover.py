@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import gpukit
 from gpukit import kube
 from gpukit.errors import ClusterError
 from gpukit.fleet import Fleet, MigConfig, Sharing, Taint, default_fleet, load_fleet
-from gpukit.kube._discover import read_gpu_node
+from gpukit.kube._discover import group_pools, read_gpu_node
 from gpukit.manifests import to_yaml
 from gpukit.testing import FakeApiServer, component_crds, gpu_node, namespace
 from gpukit.workload import load_workloads
@@ -404,3 +406,58 @@ def test_fleet_from_option(kubeconfig, tmp_path):
     assert kube.fleet_from_option(str(path)) == live
     with pytest.raises(ClusterError, match="context 'nope' is not in kubeconfig"):
         kube.fleet_from_option("live:nope")
+
+
+NODE_KINDS = [
+    {
+        "product": "NVIDIA-H100-80GB-HBM3",
+        "gpus": 8,
+        "mig_strategy": "mixed",
+        "mig_config": "all-balanced",
+        "mig_layout": {"1g.10gb": 2, "2g.20gb": 1, "3g.40gb": 1},
+    },
+    {
+        "product": "NVIDIA-H100-80GB-HBM3",
+        "gpus": 8,
+        "mig_strategy": "mixed",
+        "mig_config": "all-1g.10gb",
+        "mig_layout": {"1g.10gb": 7},
+    },
+    {"product": "NVIDIA-H100-80GB-HBM3", "gpus": 8},
+    {"product": "NVIDIA-H100-80GB-HBM3", "gpus": 4},
+    {"product": "NVIDIA-L4", "gpus": 4, "sharing": "time-slicing", "replicas": 4},
+    {"product": "NVIDIA-L4", "gpus": 4, "sharing": "mps", "replicas": 2},
+    {"product": "NVIDIA-L4", "gpus": 4, "taints": ()},
+]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(range(len(NODE_KINDS))), st.sampled_from([None, "pool-a", "pool-b"])
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_grouping_is_a_partition_with_unique_names_whatever_the_order(specs, rng):
+    nodes = []
+    for i, (kind, label) in enumerate(specs):
+        args = dict(NODE_KINDS[kind])
+        labels = {"gpukit.io/pool": label} if label else {}
+        node, _ = read_gpu_node(
+            gpu_node(f"n{i:02d}", args.pop("product"), args.pop("gpus"), labels=labels, **args)
+        )
+        nodes.append(node)
+    pools = group_pools(nodes)
+    names = [name for name, _ in pools]
+    assert len(names) == len(set(names))
+    assert sorted(n.name for _, members in pools for n in members) == sorted(n.name for n in nodes)
+    for _, members in pools:
+        assert len({m.group_key() for m in members}) == 1
+    shuffled = list(nodes)
+    rng.shuffle(shuffled)
+    assert [(n, [m.name for m in ms]) for n, ms in group_pools(shuffled)] == [
+        (n, [m.name for m in ms]) for n, ms in pools
+    ]
