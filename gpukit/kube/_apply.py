@@ -19,6 +19,7 @@ from gpukit.kube._client import (
     Cluster,
     Resource,
     Unreachable,
+    object_ref,
     use_cluster,
 )
 
@@ -104,11 +105,7 @@ class ObjectResult(BaseModel):
 
     @property
     def ref(self) -> str:
-        return (
-            f"{self.kind}/{self.namespace}/{self.name}"
-            if self.namespace
-            else f"{self.kind}/{self.name}"
-        )
+        return object_ref(self.kind, self.api_version, self.name, self.namespace)
 
     @property
     def ok(self) -> bool:

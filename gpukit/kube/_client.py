@@ -113,6 +113,19 @@ class Resource:
         return base + (f"/{name}" if name else "")
 
 
+#: Kinds that several API groups define, and the group a bare name means.
+_SHARED_KINDS = {"Job": "batch", "Queue": None, "PodGroup": None, "Topology": None}
+
+
+def object_ref(kind: str, api_version: str, name: str, namespace: str | None) -> str:
+    """'Kind/namespace/name', the kind qualified by its group where the bare name is ambiguous
+    ('Job.batch.volcano.sh/team/ddp', but 'Job/team/train' for batch/v1)."""
+    group = api_version.rpartition("/")[0]
+    if kind in _SHARED_KINDS and group != _SHARED_KINDS[kind]:
+        kind = f"{kind}.{group}"
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
 def _target(verb: str, resource: str, namespace: str | None, name: str | None) -> str:
     text = f"{verb} {resource}"
     if name:

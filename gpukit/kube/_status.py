@@ -11,7 +11,14 @@ from pydantic import BaseModel, ConfigDict
 
 from gpukit.errors import ClusterError, InputError, did_you_mean
 from gpukit.fleet import Fleet
-from gpukit.kube._client import ApiStatusError, Cluster, Resource, WatchDropped, use_cluster
+from gpukit.kube._client import (
+    ApiStatusError,
+    Cluster,
+    Resource,
+    WatchDropped,
+    object_ref,
+    use_cluster,
+)
 from gpukit.kube._inventory import pod_requests
 from gpukit.kube._scheduling import Advice, explain_scheduling
 
@@ -71,11 +78,7 @@ class JobStatus(BaseModel):
 
     @property
     def ref(self) -> str:
-        return (
-            f"{self.kind}/{self.namespace}/{self.name}"
-            if self.namespace
-            else f"{self.kind}/{self.name}"
-        )
+        return object_ref(self.kind, self.api_version, self.name, self.namespace)
 
     def summary(self) -> str:
         running = sum(p.phase == "Running" for p in self.pods)
@@ -543,24 +546,28 @@ def _read_status(
                     advice += explain_scheduling(cond.message, fleets.get())
     events = _events(cluster, namespace, {u for u in uids if u}, names, notes)
     lines = []
+    shown = {" ".join(str(s.message).split()) for s in states if s.message}
     for event in events:
         if event.get("type") == "Normal" and event.get("reason") != "Scheduled":
             continue
         involved = event.get("involvedObject") or {}
-        lines.append(
-            f"{event.get('reason')} {involved.get('kind')}/{involved.get('name')}: "
-            f"{' '.join(str(event.get('message', '')).split())}"
-        )
+        text = " ".join(str(event.get("message", "")).split())
+        if text not in shown:  # the pod's own line already says it
+            lines.append(
+                f"{event.get('reason')} {involved.get('kind')}/{involved.get('name')}: {text}"
+            )
         if event.get("reason") in (
             "FailedScheduling",
             "Unschedulable",
             "PodGroupPending",
         ) and phase in ("queued", "pending"):
             advice += explain_scheduling(str(event.get("message", "")), fleets.get())
-    unique: list[Advice] = []
+    # One finding per kind: the pods' current conditions come first, older events after.
+    unique: dict[str, Advice] = {}
     for item in advice:
-        if item not in unique and not (item.code == "UNRECOGNISED" and len(advice) > 1):
-            unique.append(item)
+        if item.code == "UNRECOGNISED" and len(advice) > 1:
+            continue
+        unique.setdefault(item.code, item)
     return JobStatus(
         kind=spec.kind,
         api_version=obj.get("apiVersion", res.api_version),
@@ -571,7 +578,7 @@ def _read_status(
         conditions=tuple(_conditions(obj)),
         pods=tuple(states),
         events=tuple(lines[-10:]) + tuple(notes),
-        advice=tuple(unique),
+        advice=tuple(unique.values()),
     )
 
 

@@ -133,8 +133,18 @@ def test_pending_job_explains_scheduling_with_the_discovered_layouts(api, cluste
         "h100-80gb-all-balanced (H100-80GB, all-balanced: 2x 1g.10gb + 1x 2g.20gb + "
         "1x 3g.40gb per GPU, 16 GPUs)" in found.advice[0].message
     )
-    assert found.events == (f"FailedScheduling Pod/train-0: {MIG_MESSAGE}",)
+    assert found.events == ()  # the same text as the pod's own condition: shown once
     assert "what to do [INSUFFICIENT_MIG]" in found.text()
+
+
+def test_events_with_news_are_listed(api, cluster):
+    api.add(batch_job(), job_pod("train-0", unschedulable=MIG_MESSAGE))
+    older = "0/11 nodes are available: 11 Insufficient nvidia.com/mig-1g.10gb."
+    api.add(event(api.get("v1", "Pod", "train-0", "team-nlp"), "FailedScheduling", older))
+    found = kube.status("train", "team-nlp", cluster=cluster)
+    assert found.events == (f"FailedScheduling Pod/train-0: {older}",)
+    assert [a.code for a in found.advice] == ["INSUFFICIENT_MIG", "SELECTOR_MISMATCH"]
+    assert "(2 nodes lack one)" in found.advice[0].message  # the pod's current condition
 
 
 def test_a_given_fleet_is_used_and_nothing_is_discovered(api, cluster):
