@@ -165,3 +165,10 @@ def test_bad_manifest_is_exit_2(kubeconfig, tmp_path, capsys):
     (tmp_path / "bad.yaml").write_text("kind: Job\n")
     code, _, err = run(capsys, "apply", str(tmp_path / "bad.yaml"))
     assert code == 2 and "missing apiVersion, metadata.name" in err
+
+
+def test_plan_with_the_live_fleet(kubeconfig, examples_dir, capsys):
+    code, out, _ = run(capsys, "plan", str(examples_dir / "workloads" / "bert-serve.yaml"),
+                       "--fleet", "live", "--output", "json")
+    assert code == 0
+    assert json.loads(out)["pool"] == "h100-80gb-all-balanced"
