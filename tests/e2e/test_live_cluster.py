@@ -1,9 +1,9 @@
 """End-to-end checks against a real cluster: run only with KUBECONFIG and GPUKIT_E2E=1.
 
-Everything happens in a fresh namespace (created here, deleted at the end; or an existing
-one named by GPUKIT_E2E_NAMESPACE, which is left in place). Objects are checked with
-server-side dry runs; GPUKIT_E2E_APPLY=1 also applies them for real inside that namespace.
-Nothing outside the namespace is written, and only what this suite created is deleted.
+Everything happens in a fresh namespace (created here, deleted at the end), or in an existing
+one named by GPUKIT_E2E_NAMESPACE (left in place; what the suite applied there is deleted).
+Objects are checked with server-side dry runs; GPUKIT_E2E_APPLY=1 also applies them for real
+inside that namespace. Nothing outside it is written; only what this suite created is deleted.
 """
 
 from __future__ import annotations
@@ -40,11 +40,25 @@ def cluster() -> Iterator[kube.Cluster]:
         yield connected
 
 
+#: Objects applied for real in a namespace this suite did not create, removed at the end.
+CREATED: list[tuple[kube.Resource, str]] = []
+
+
 @pytest.fixture(scope="module")
 def namespace(cluster: kube.Cluster) -> Iterator[str]:
     given = os.environ.get("GPUKIT_E2E_NAMESPACE")
     if given:
         yield given
+        for res, name in CREATED:
+            cluster.request(
+                "DELETE",
+                res.path(given, name),
+                verb="delete",
+                resource=res.qualified,
+                namespace=given,
+                name=name,
+                query=[("propagationPolicy", "Background")],
+            )
         return
     name = f"gpukit-e2e-{secrets.token_hex(3)}"
     # The one write outside a dry run: server-side dry runs need their namespace to exist.
@@ -149,6 +163,7 @@ def test_unknown_objects_are_reported_not_raised(cluster: kube.Cluster, namespac
 def test_apply_for_real_then_follow(cluster: kube.Cluster, namespace: str, fleet: Fleet) -> None:
     objects = _objects(fleet, namespace)
     result = kube.apply(objects, dry_run=False, cluster=cluster)
+    CREATED.extend((cluster.resource(o.api_version, o.kind), o.name) for o in result.applied)
     assert result.ok, result.table()
     assert {o.action for o in result.objects} == {"created"}
     again = kube.apply(objects, dry_run=False, cluster=cluster)
@@ -168,9 +183,10 @@ def test_conflicts_are_reported(cluster: kube.Cluster, namespace: str) -> None:
             "data": {"key": value},
         }
 
-    kube.apply(
+    first = kube.apply(
         [config("a")], dry_run=False, cluster=cluster, field_manager=f"{MANAGER}-other"
     ).raise_for_failure()
+    CREATED.extend((cluster.resource(o.api_version, o.kind), o.name) for o in first.applied)
     result = kube.apply([config("b")], dry_run=False, cluster=cluster)
     (conflict,) = result.objects
     assert (conflict.action, conflict.code) == ("failed", 409)

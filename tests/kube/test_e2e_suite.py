@@ -7,14 +7,15 @@ import os
 import subprocess
 import sys
 
-# One interpreter runs the suite twice (dry run, then apply): starting Python, pytest and the
-# kubernetes client once instead of twice halves the cost of this test.
+# One interpreter runs the suite three times (dry run; apply in a fresh namespace; apply in an
+# existing one): Python, pytest and the kubernetes client start once instead of three times.
 DRIVER = """
 import os, sys, pytest
 args = ["tests/e2e", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-rs"]
 codes = []
-for apply in ("", "1"):
+for apply, namespace in (("", ""), ("1", ""), ("1", "team-nlp")):
     os.environ["GPUKIT_E2E_APPLY"] = apply
+    os.environ["GPUKIT_E2E_NAMESPACE"] = namespace
     for name in [m for m in sys.modules if m.endswith("test_live_cluster")]:
         del sys.modules[name]
     codes.append(int(pytest.main(args)))
@@ -35,7 +36,7 @@ def test_e2e_suite_against_the_double(api, kubeconfig, repo_root):
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "4 passed, 2 skipped" in proc.stdout and "6 passed" in proc.stdout
+    assert "4 passed, 2 skipped" in proc.stdout and proc.stdout.count("6 passed") == 2
     assert "set GPUKIT_E2E_APPLY=1 to apply for real" in proc.stdout
 
     namespaces = [
@@ -45,10 +46,12 @@ def test_e2e_suite_against_the_double(api, kubeconfig, repo_root):
     ]
     assert len(namespaces) == 2 and all(n.startswith("gpukit-e2e-") for n in namespaces)
     dry_run_ns, apply_ns = namespaces
-    real_writes: dict[str, int] = {dry_run_ns: 0, apply_ns: 0}
+    real_writes: dict[str, int] = {dry_run_ns: 0, apply_ns: 0, "team-nlp": 0}
+    namespaces.append("team-nlp")
+    deleted = []
     for request in api.writes():
         if request.method == "DELETE":
-            assert request.path in {f"/api/v1/namespaces/{n}" for n in namespaces}
+            deleted.append(request.path)
             continue
         if "dryRun" in request.query or request.resource == "namespaces":
             continue
@@ -56,8 +59,20 @@ def test_e2e_suite_against_the_double(api, kubeconfig, repo_root):
         assert len(inside) == 1, f"write outside the e2e namespace: {request.path}"
         real_writes[inside[0]] += 1
     assert real_writes[dry_run_ns] == 0 and real_writes[apply_ns] > 0
-    for name in namespaces:
-        assert api.get("v1", "Namespace", name) is None  # removed at the end
+    # Only what the suite created is deleted: its own namespaces, and in the given namespace
+    # the Job and ConfigMap it applied there; that namespace itself is kept.
+    assert sorted(deleted) == sorted(
+        [
+            f"/api/v1/namespaces/{dry_run_ns}",
+            f"/api/v1/namespaces/{apply_ns}",
+            "/apis/batch/v1/namespaces/team-nlp/jobs/gpukit-e2e-job",
+            "/api/v1/namespaces/team-nlp/configmaps/gpukit-e2e-owned",
+        ]
+    )
+    for name in (dry_run_ns, apply_ns):
+        assert api.get("v1", "Namespace", name) is None
+    assert api.get("v1", "Namespace", "team-nlp") is not None
+    assert api.list("batch/v1", "Job", "team-nlp") == []
 
 
 def test_e2e_suite_skips_without_a_cluster(repo_root):
