@@ -10,6 +10,10 @@
     ├── MigLayoutError             a MIG layout that cannot be placed on its GPU
     ├── MissingExtraError          an optional dependency is not installed
     └── ClusterError               the live cluster refused or could not be reached
+        ├── ApiStatusError         (gpukit.kube) the API answered with a failure Status
+        ├── Unreachable            (gpukit.kube) no answer; .maybe_sent when it may have arrived
+        ├── WatchDropped           (gpukit.kube) a watch was cut or its resourceVersion expired
+        └── WaitTimeout            (gpukit.kube) wait() ran out of time; .status is the last seen
 
 Messages are one line: the rule, the bad value, what is allowed, how to fix it.
 """

@@ -172,12 +172,12 @@ class NodePool(BaseModel):
 
 
 class Queue(BaseModel):
-    """A queue jobs can be submitted to: a Kueue LocalQueue or a Volcano Queue."""
+    """A queue jobs can be submitted to: a Kueue LocalQueue, a Volcano Queue or a KAI Queue."""
 
     model_config = _FROZEN
 
     name: str
-    scheduler: Literal["kueue", "volcano"]
+    scheduler: Literal["kueue", "volcano", "kai"]
     team: str | None = None
     namespace: str | None = Field(default=None, description="LocalQueue namespace (Kueue)")
     cluster_queue: str | None = Field(default=None, description="ClusterQueue behind it (Kueue)")
@@ -227,6 +227,11 @@ class Fleet(BaseModel):
                 raise ValueError(
                     f"queue {queue.name!r} is a Kueue queue but installed.kueue is false; "
                     "set installed.kueue: true or remove the queue"
+                )
+            if queue.scheduler == "kai" and not self.installed.kai:
+                raise ValueError(
+                    f"queue {queue.name!r} is a KAI queue but installed.kai is false; "
+                    "set installed.kai: true or remove the queue"
                 )
             if queue.scheduler == "volcano" and not self.installed.volcano:
                 raise ValueError(

@@ -31,7 +31,7 @@ FilesArg = Annotated[
 ]
 FleetOpt = Annotated[
     Optional[str],
-    typer.Option("--fleet", "-f", help="fleet YAML file, or 'live' for the current cluster; "
+    typer.Option("--fleet", "-f", help="fleet YAML file, or 'live' (or 'live:CONTEXT') for the cluster; "
                  "default: the embedded default fleet"),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", help="table, yaml or json")]
@@ -41,7 +41,7 @@ def resolve_fleet(value: str | None) -> Fleet:
     """--fleet: a file, 'live' (discover the current cluster), or the embedded default."""
     if value is None:
         return default_fleet()
-    if value == "live":
+    if value == "live" or value.startswith("live:"):
         from gpukit.kube import fleet_from_option
 
         return fleet_from_option(value)
