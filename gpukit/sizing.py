@@ -289,7 +289,7 @@ def check_plan(p: Plan) -> list[str]:
         problems.append(f"{w.name}: time-slicing for isolation {isolation!r}")
     if c.sharing == "mps" and isolation == "strict":
         problems.append(f"{w.name}: MPS for strict isolation")
-    if c.sharing == "mig" and not get_gpu(c.gpu_model).mig_capable:
+    if c.mig_profile is not None and not get_gpu(c.gpu_model).mig_capable:
         problems.append(f"{w.name}: MIG on {c.gpu_model}, which is not MIG-capable")
     return problems
 
@@ -316,6 +316,7 @@ def size(
 
     dedicated: dict[str, int] = defaultdict(int)  # pool -> GPUs
     mig: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # pool -> profile -> n
+    mig_shares: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # time-sliced
     shares: dict[str, int] = defaultdict(int)  # pool -> replicas in use
     naive: dict[str, int] = defaultdict(int)
     parts: dict[str, list[Driver]] = defaultdict(list)
@@ -340,6 +341,10 @@ def size(
             equivalent, whole = float(pods * c.gpus), pods * c.gpus
         elif c.sharing == "mig":
             mig[c.pool][c.mig_profile or ""] += pods
+            equivalent, whole = pods * c.gpu_share, pods
+        elif c.mig_profile is not None:
+            # Time-sliced shares of a MIG slice: the slices are packed like MIG (below).
+            mig_shares[c.pool][c.mig_profile] += pods
             equivalent, whole = pods * c.gpu_share, pods
         else:
             shares[c.pool] += pods
@@ -368,6 +373,15 @@ def size(
             pool = fleet.pool(name)
             n = dedicated.get(name, 0)
             by_sharing["dedicated"] += n
+            if name in mig_shares:
+                # A pool time-slices all its MIG devices alike: ceil(pods / replicas) slices.
+                replicas = pool.sharing.replicas if pool.sharing else 1
+                slices = {
+                    profile: -(-pods // replicas) for profile, pods in mig_shares[name].items()
+                }
+                m = mig_gpus_needed(pool.model, slices)
+                by_sharing[pool.sharing.mode if pool.sharing else "mig"] += m
+                n += m
             if name in mig:
                 m = mig_gpus_needed(pool.model, mig[name])
                 by_sharing["mig"] += m

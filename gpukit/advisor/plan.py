@@ -12,6 +12,7 @@ from gpukit.quantity import GIB
 from gpukit.workload import Workload
 
 __all__ = [
+    "KAI_DEFAULT_QUEUE",
     "PREEMPTIBLE_PRIORITY_CLASS",
     "SCORE_FORMULA",
     "Option",
@@ -22,7 +23,10 @@ __all__ = [
 ]
 
 Sharing = Literal["dedicated", "mig", "time-slicing", "mps"]
-Scheduler = Literal["volcano", "kueue", "default"]
+Scheduler = Literal["volcano", "kueue", "kai", "default"]
+
+#: The queue KAI's install (quick start) creates; a KAI plan of no team or queue goes there.
+KAI_DEFAULT_QUEUE = "default-queue"
 
 #: The one low priority class gpukit gives preemptible work. The platform renderer emits a
 #: PriorityClass (pods, Volcano) and a Kueue WorkloadPriorityClass of this name, with a value
@@ -48,9 +52,15 @@ def option_label(
     sharing: str, gpu_model: str, mig_profile: str | None, gpus: int, workers: int,
     spans_nodes: bool, pool: str,
 ) -> str:
-    """How an option is named in explanations: 'MIG 1g.10gb on H100-80GB, pool h100-mig'."""
+    """How an option is named in explanations: 'MIG 1g.10gb on H100-80GB, pool h100-mig'.
+
+    A time-slicing share of a MIG device (a MIG pool that also time-slices) is
+    'time-sliced MIG 1g.10gb on H100-80GB, pool ...'.
+    """
     if sharing == "mig":
         what = f"MIG {mig_profile} on {gpu_model}"
+    elif mig_profile is not None:
+        what = f"time-sliced MIG {mig_profile} on {gpu_model}"
     elif sharing == "dedicated":
         what = f"{gpus}x {gpu_model} (whole GPU{'s' if gpus > 1 else ''})"
         if workers > 1 and spans_nodes:
@@ -88,7 +98,7 @@ class Option(BaseModel):
     sharing: Sharing
     pool: str
     gpu_model: str
-    mig_profile: str | None = None
+    mig_profile: str | None = None  # the MIG slice: sharing "mig", or time-slicing of a slice
     gpus: int = 1  # units of resource_name per pod: whole GPUs, MIG instances or shares
     resource_name: str
     memory_bytes: int  # GPU memory each pod gets

@@ -14,7 +14,8 @@ preference (first reason)      DISTRIBUTED_DEDICATED, TRAINING_WHOLE_GPU, WHOLE_
 choice                         FALLBACK, SMALLEST_PROFILE, SHARE_FITS, TENSOR_PARALLEL,
                                MULTI_NODE, GPU_MODEL_COST
 memory                         MEMORY_GIVEN, MEMORY_ESTIMATED, MEMORY_UNKNOWN
-scheduler                      GANG_VOLCANO, GANG_KUEUE, QUEUE_KUEUE, DEFAULT_SCHEDULER,
+scheduler                      GANG_KAI, QUEUE_KAI, SCHEDULER_KAI, GANG_VOLCANO,
+                               GANG_KUEUE, QUEUE_KUEUE, DEFAULT_SCHEDULER,
                                PREEMPTIBLE_LOW_PRIORITY
 rejections                     ONE_SHARED_GPU_PER_CONTAINER, (the preference codes above),
                                MIG_PROFILE_UNKNOWN, MEMORY_NEED_UNKNOWN,
@@ -26,7 +27,7 @@ warnings                       TIME_SLICING_NO_ISOLATION, MEMORY_NEED_UNKNOWN,
                                MPS_SHARED_FAULTS, WHOLE_GPU_FOR_SMALL_WORK,
                                MIG_LAYOUT_NEEDED, NO_GANG, NO_QUEUE_FOR_TEAM, NO_QUOTA,
                                QUEUE_NOT_IN_FLEET, QUEUE_NAMESPACE_MISMATCH,
-                               NO_DCGM_MONITORING
+                               KAI_BYPASSED, TEAM_QUEUE_BYPASSED, NO_DCGM_MONITORING
 =============================  ===========================================================
 """
 
@@ -37,7 +38,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from gpukit.advisor.plan import PREEMPTIBLE_PRIORITY_CLASS, Option, Reason, Rejection, option_label
+from gpukit.advisor.plan import (
+    KAI_DEFAULT_QUEUE,
+    PREEMPTIBLE_PRIORITY_CLASS,
+    Option,
+    Reason,
+    Rejection,
+    option_label,
+)
 from gpukit.errors import GpukitError
 from gpukit.fleet import Fleet, NodePool
 from gpukit.hardware import GpuModel, MigProfile
@@ -83,6 +91,7 @@ class Offer:
     per_gpu: int  # units per GPU
     profile: MigProfile | None = None
     declared: bool = True  # False: a MIG profile the pool's (empty) layout leaves open
+    replicas: int = 1  # time-slicing replicas of one MIG slice (1: the slice is not shared)
 
 
 @dataclass(frozen=True)
@@ -103,11 +112,6 @@ class PoolFacts:
     def mps_over_limit(self) -> bool:
         share = self.pool.sharing
         return share is not None and share.mode == "mps" and share.replicas > self.model.mps_max_clients
-
-
-def _gpus_in_use(pool: NodePool) -> int:
-    # Fleet has no in-use count yet; when it grows one (gpus_in_use), capacity follows it.
-    return min(pool.total_gpus, int(getattr(pool, "gpus_in_use", 0) or 0))
 
 
 def _pool_facts(pool: NodePool) -> PoolFacts:
@@ -132,22 +136,32 @@ def _pool_facts(pool: NodePool) -> PoolFacts:
             # No layout declared: any profile of the model, the platform plan picks the layout.
             pairs = [(p, p.max_instances, False) for p in model.profiles if not p.media_extensions]
         pairs.sort(key=lambda t: (t[0].memory_slices, t[0].compute_slices, t[0].name))
+        # The device plugin time-slices MIG devices too (every resource of the mixed strategy,
+        # or nvidia.com/gpu under single): each slice is then advertised `replicas` times, and
+        # a pod gets a time-sliced share of a slice, with no isolation from the slice's other
+        # pods. MPS on MIG does not exist (the Fleet validator refuses it), so it is ignored.
+        share = pool.sharing
+        if share is not None and share.mode != "time-slicing":
+            share = None
+        replicas = share.replicas if share is not None else 1
+        suffix = ".shared" if share is not None and share.rename_by_default else ""
         for profile, count, declared in pairs:
+            base = profile.resource_name if pool.mig.strategy == "mixed" else "nvidia.com/gpu"
             offers.append(
                 Offer(
-                    sharing="mig",
-                    resource_name=profile.resource_name
-                    if pool.mig.strategy == "mixed"
-                    else "nvidia.com/gpu",
-                    memory_bytes=profile.memory_bytes,
+                    sharing="time-slicing" if share is not None else "mig",
+                    resource_name=base + suffix,
+                    memory_bytes=profile.memory_bytes // replicas,
                     # A slice uses up whichever it takes more of: compute or memory slots.
                     gpu_share=max(
                         profile.compute_slices / geometry.compute_slices,
                         profile.memory_slices / geometry.memory_slices,
-                    ),
-                    per_gpu=count,
+                    )
+                    / replicas,
+                    per_gpu=count * replicas,
                     profile=profile,
                     declared=declared,
+                    replicas=replicas,
                 )
             )
     elif pool.sharing is not None:
@@ -178,7 +192,8 @@ def _pool_facts(pool: NodePool) -> PoolFacts:
         price=price,
         gpus_per_node=pool.gpus_per_node,
         total_gpus=pool.total_gpus,
-        free_gpus=pool.total_gpus - _gpus_in_use(pool),
+        # GPUs already allocated (NodePool.gpus_in_use) are not free: capacity and score.
+        free_gpus=max(0, pool.free_gpus),
         offers=tuple(offers),
         unknown_profiles=tuple(unknown),
     )
@@ -193,6 +208,18 @@ class FleetFacts:
     largest_share: tuple[int, str] | None = None
 
 
+def _offer_of(facts: PoolFacts, mig_profile: str) -> Offer:
+    """The pool's offer of a MIG profile (a slice, or time-sliced shares of one)."""
+    return next(o for o in facts.offers if o.profile is not None and o.profile.name == mig_profile)
+
+
+def _offer_name(offer: Offer) -> str:
+    if offer.profile is None:
+        return offer.sharing
+    prefix = "MIG" if offer.sharing == "mig" else f"{offer.sharing} of MIG"
+    return f"{prefix} {offer.profile.name}"
+
+
 _FACTS: dict[int, FleetFacts] = {}
 _FACTS_LIMIT = 64
 
@@ -204,7 +231,7 @@ def fleet_facts(fleet: Fleet) -> FleetFacts:
         return facts
     pools = tuple(_pool_facts(p) for p in fleet.node_pools)
     shares = [
-        (o.memory_bytes, f"{'MIG ' + o.profile.name if o.profile else o.sharing} on {p.name}")
+        (o.memory_bytes, f"{_offer_name(o)} on {p.name}")
         for p in pools
         for o in p.offers
         if o.sharing != "dedicated"
@@ -490,8 +517,8 @@ def rule_whole_gpus(option: AnyOption, ctx: Context) -> Rejection | None:
 
 def rule_mig_profile_exists(option: AnyOption, ctx: Context) -> Rejection | None:
     # Options come from catalog profiles, so this holds by construction; it stays as the rule
-    # that says so, and guards fleets built without validation.
-    if option.sharing != "mig":
+    # that says so, and guards fleets built without validation. A time-sliced slice counts.
+    if option.mig_profile is None:
         return None
     model = ctx.facts.by_name[option.pool].model
     if model.mig is None or all(p.name != option.mig_profile for p in model.mig.profiles):
@@ -522,6 +549,11 @@ def rule_memory_fits(option: AnyOption, ctx: Context) -> Rejection | None:
         return None
     if option.sharing == "mig":
         what = f"the {option.mig_profile} slice has {_gib(option.memory_bytes)}"
+    elif option.mig_profile is not None:
+        what = (
+            f"each {option.sharing} replica of a {option.mig_profile} slice gets "
+            f"{_gib(option.memory_bytes)}"
+        )
     elif option.sharing == "dedicated":
         what = f"{option.gpus}x {option.gpu_model} hold {_gib(option.memory_bytes)}"
         if option.workers > 1 and not option.spans_nodes:
@@ -620,7 +652,12 @@ def capacity(option: AnyOption, ctx: Context) -> tuple[int, int, str]:
     offer = getattr(option, "offer", None) or next(
         o for o in facts.offers if o.profile is None or o.profile.name == option.mig_profile
     )
-    unit = f"{option.mig_profile} slices" if option.sharing == "mig" else "shares"
+    if option.sharing == "mig":
+        unit = f"{option.mig_profile} slices"
+    elif option.mig_profile is not None:
+        unit = f"{option.sharing} shares of {option.mig_profile} slices"
+    else:
+        unit = "shares"
     return wanted, offer.per_gpu * facts.free_gpus, unit
 
 
@@ -811,6 +848,16 @@ def choice_reasons(
                     "pod (tensor parallel, a power of two) hold it",
                 )
             )
+    elif choice.mig_profile is not None:
+        offer = _offer_of(facts, choice.mig_profile)
+        reasons.append(
+            _reason(
+                "SHARE_FITS",
+                f"each of the {offer.replicas} {choice.sharing} replicas of a {choice.mig_profile} "
+                f"slice of {model.key} gets {_gib(choice.memory_bytes)} of the slice's "
+                f"{_gib(offer.profile.memory_bytes)}",  # type: ignore[union-attr]
+            )
+        )
     else:
         reasons.append(
             _reason(
@@ -849,8 +896,107 @@ class SchedulerChoice:
     priority_class: str | None = None
 
 
+def _named_past_kai(fleet: Fleet, workload: Workload, gang: bool) -> str | None:
+    """The scheduler other than KAI that the workload's named queue routes it to, or None.
+
+    "volcano" or "kueue" when the fleet lists the named queue for that scheduler (Volcano
+    only for a gang) and not for KAI; None when KAI takes the job.
+    """
+    name = workload.queue
+    if not name:
+        return None
+    listed = {q.scheduler for q in fleet.queues if q.name == name}
+    if "kai" in listed:
+        return None
+    if gang and fleet.installed.volcano and "volcano" in listed:
+        return "volcano"
+    if fleet.installed.kueue and "kueue" in listed:
+        return "kueue"
+    return None
+
+
+_QUEUE_KINDS = {"kueue": "Kueue LocalQueue", "volcano": "Volcano Queue"}
+
+
+def _kai_choice(
+    ctx: Context, workers: int, reasons: list[Reason], warnings: list[Reason]
+) -> str:
+    """KAI's queue for the workload, with the reasons and warnings (see choose_scheduler)."""
+    w, fleet = ctx.workload, ctx.fleet
+    queue = fleet.queue_for("kai", w.team, w.queue)
+    name = queue.name if queue is not None else (w.queue or w.team or KAI_DEFAULT_QUEUE)
+    listed = [q.name for q in fleet.queues if q.scheduler == "kai"]
+    if queue is None and listed and name != KAI_DEFAULT_QUEUE:
+        warnings.append(
+            _reason(
+                "QUEUE_NOT_IN_FLEET",
+                f"KAI queue {name!r} is not in the fleet description (its KAI queues: "
+                f"{', '.join(listed)}); make sure it exists, or KAI leaves the pods pending",
+            )
+        )
+    if workers > 1:
+        reasons.append(
+            _reason(
+                "GANG_KAI",
+                f"{workers} workers must start together or not at all: KAI groups the job's "
+                f"pods into one PodGroup (minMember {workers}) and places all or none, "
+                f"through queue {name}",
+            )
+        )
+    elif w.team or w.queue:
+        reasons.append(
+            _reason(
+                "QUEUE_KAI",
+                f"team work goes through KAI queue {name}: quota, fair sharing of idle GPUs "
+                "and reclaim instead of first come, first served",
+            )
+        )
+    else:
+        reasons.append(
+            _reason(
+                "SCHEDULER_KAI",
+                "the fleet's GPU pods are placed by the KAI scheduler, whose queues account "
+                f"for every GPU; no team or queue is named, so KAI's {KAI_DEFAULT_QUEUE}",
+            )
+        )
+    if w.team and not w.queue and queue is None:
+        # In the order _named_past_kai routes a named queue, so that the advice holds.
+        for other in ("volcano", "kueue"):
+            theirs = fleet.queue_for(other, w.team, None)
+            if theirs is not None and (other == "kueue" or workers > 1):
+                warnings.append(
+                    _reason(
+                        "TEAM_QUEUE_BYPASSED",
+                        f"team {w.team!r} has the {_QUEUE_KINDS[other]} {theirs.name} in the "
+                        f"fleet, but KAI schedules the fleet's GPU work, so the job goes to KAI "
+                        f"queue {name}; set queue: {theirs.name} to use it instead",
+                    )
+                )
+                break
+    return name
+
+
 def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoice:
-    """Gang scheduling for multi-worker jobs, a Kueue queue for teams, else the default.
+    """Which scheduler places the workload's pods, through which queue. First match wins:
+
+    1. **KAI** when the fleet has it, unless the workload *names* (``queue``) a queue the
+       fleet lists for Volcano (multi-worker jobs only) or Kueue, and not for KAI.
+       KAI gang-schedules every kind (Job, PyTorchJob, JobSet, LeaderWorkerSet, ...) through
+       the PodGroups its pod grouper makes, and its hierarchical queues carry quota, fair
+       sharing and reclaim: on its own it does what Volcano (gang) and Kueue (quota) do here.
+       A second scheduler on the same GPU nodes (Volcano, or the default scheduler behind
+       Kueue) races KAI for the same GPUs, and KAI's queues do not count what it places; so
+       a team's Kueue or Volcano queue alone does not take the job off KAI
+       (TEAM_QUEUE_BYPASSED warns), while naming one does, as the user's explicit choice
+       (KAI_BYPASSED warns). Volcano thus wins over KAI only for a multi-worker job that
+       names a Volcano queue (for instance to keep a Volcano Job with its PyTorch plugin).
+       The KAI queue: the fleet's KAI queue for the workload's queue or team, else the
+       queue or team name (the platform bundle creates it), else KAI's ``default-queue``.
+       Codes GANG_KAI (multi-worker), QUEUE_KAI (team or queue), SCHEDULER_KAI (neither).
+    2. **Volcano** for a multi-worker job when installed (GANG_VOLCANO).
+    3. **Kueue** when installed and the job is multi-worker or names a team or queue that
+       has a LocalQueue (GANG_KUEUE, QUEUE_KUEUE); no LocalQueue: NO_QUEUE_FOR_TEAM.
+    4. The **default** scheduler (DEFAULT_SCHEDULER); a multi-worker job warns NO_GANG.
 
     ``workers`` is the plan's (the model may spread a single-worker job over nodes).
     """
@@ -861,8 +1007,11 @@ def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoic
     reasons: list[Reason] = []
     warnings: list[Reason] = []
     scheduler, queue_name, queue_ns = "default", None, None
+    past_kai = _named_past_kai(fleet, w, gang) if installed.kai else None
 
-    if gang and installed.volcano:
+    if installed.kai and past_kai is None:
+        scheduler, queue_name = "kai", _kai_choice(ctx, workers, reasons, warnings)
+    elif gang and installed.volcano and past_kai in (None, "volcano"):
         queue = fleet.queue_for("volcano", w.team, w.queue)
         scheduler, queue_name = "volcano", queue.name if queue else (w.queue or "default")
         reasons.append(
@@ -873,6 +1022,7 @@ def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoic
             )
         )
     elif installed.kueue and (gang or w.team or w.queue):
+        # With KAI installed this is reached only for a named Kueue queue (past_kai).
         queue = fleet.queue_for("kueue", w.team, w.queue)
         if queue is not None or w.queue:
             scheduler = "kueue"
@@ -917,6 +1067,16 @@ def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoic
                 "NO_QUOTA",
                 f"team {w.team or w.queue!r} has no queue or quota here (no Kueue): GPUs go "
                 "first come, first served and one team can take them all",
+            )
+        )
+    if past_kai is not None and scheduler == past_kai:
+        warnings.append(
+            _reason(
+                "KAI_BYPASSED",
+                f"queue {queue_name} is a {_QUEUE_KINDS[past_kai]}, so this job bypasses the "
+                "KAI scheduler the fleet runs: KAI's queues do not count its GPUs and two "
+                "schedulers placing pods on the same GPU nodes race for them; give each its "
+                "own node pools",
             )
         )
     if gang and scheduler == "default":
@@ -976,7 +1136,11 @@ def sharing_warnings(choice: AnyOption, ctx: Context) -> list[Reason]:
             _reason(
                 "TIME_SLICING_NO_ISOLATION",
                 "time-sliced replicas have no memory or fault isolation and no per-pod "
-                "GPU metrics; a neighbour can take all GPU memory",
+                "GPU metrics; a neighbour can take all GPU memory"
+                if choice.mig_profile is None
+                else f"time-sliced replicas of a {choice.mig_profile} slice have no memory or "
+                "fault isolation from each other and no per-pod GPU metrics; the slice isolates "
+                "them only from other slices, and a neighbour can take all its memory",
             )
         )
         if not ctx.need.known:
@@ -995,18 +1159,9 @@ def sharing_warnings(choice: AnyOption, ctx: Context) -> list[Reason]:
                 "fate: a fatal GPU fault in one ends every client on that GPU",
             )
         )
-    elif choice.sharing == "mig":
-        offer = next(o for o in facts.offers if o.profile and o.profile.name == choice.mig_profile)
-        if not offer.declared:
-            warnings.append(
-                _reason(
-                    "MIG_LAYOUT_NEEDED",
-                    f"pool {facts.name} declares no MIG layout; its nodes' MIG config must "
-                    f"include {choice.mig_profile} (changing it evicts GPU pods)",
-                )
-            )
     elif (
-        not w.is_training
+        choice.sharing == "dedicated"
+        and not w.is_training
         and not w.is_distributed
         and w.gpus is None
         and choice.gpus == 1
@@ -1031,6 +1186,14 @@ def sharing_warnings(choice: AnyOption, ctx: Context) -> list[Reason]:
                     f"a whole {facts.model.key} for small work ({why}); {fix}",
                 )
             )
+    if choice.mig_profile is not None and not _offer_of(facts, choice.mig_profile).declared:
+        warnings.append(
+            _reason(
+                "MIG_LAYOUT_NEEDED",
+                f"pool {facts.name} declares no MIG layout; its nodes' MIG config must "
+                f"include {choice.mig_profile} (changing it evicts GPU pods)",
+            )
+        )
     if not ctx.fleet.installed.dcgm_exporter:
         warnings.append(
             _reason(

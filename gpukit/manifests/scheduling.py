@@ -72,8 +72,8 @@ class Scheduling:
 
     Rules:
     - ``volcano``: the plan says Volcano (gang); pods carry ``schedulerName: volcano``.
-    - ``kai-scheduler``: otherwise, when the fleet runs KAI, pods carry its schedulerName
-      and the ``kai.scheduler/queue`` label (KAI groups a Job's pods itself, gang included).
+    - ``kai-scheduler``: the plan says KAI; pods carry its schedulerName and the
+      ``kai.scheduler/queue`` label (KAI groups a Job's pods itself, gang included).
     - Kueue: when the plan says Kueue, the top-level object carries the LocalQueue label;
       Kueue then admits the object as a whole (all-or-nothing).
     - Priority: the plan's ``priority_class`` (the advisor sets :data:`PREEMPTIBLE_CLASS`
@@ -122,13 +122,12 @@ def priority_class(plan: Plan) -> str | None:
 
 def scheduling(plan: Plan) -> Scheduling:
     """How the plan's pods are scheduled and queued (see :class:`Scheduling` for the rules)."""
-    w, installed = plan.workload, plan.fleet.installed
     volcano = plan.scheduler == "volcano"
-    kai = not volcano and installed.kai
+    kai = plan.scheduler == "kai"
     return Scheduling(
         scheduler_name=VOLCANO_SCHEDULER if volcano else KAI_SCHEDULER if kai else None,
         kueue_queue=plan.queue if plan.scheduler == "kueue" else None,
-        kai_queue=(w.queue or w.team or KAI_DEFAULT_QUEUE) if kai else None,
+        kai_queue=(plan.queue or KAI_DEFAULT_QUEUE) if kai else None,
         volcano_queue=(plan.queue or "default") if volcano else None,
         priority_class=priority_class(plan),
     )
