@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gpukit.advisor.plan import (
+    KAI_DEFAULT_QUEUE,
     PREEMPTIBLE_PRIORITY_CLASS,
     SCORE_FORMULA,
     Option,
@@ -37,6 +38,7 @@ from gpukit.workload import Workload
 
 __all__ = [
     "HEADROOM",
+    "KAI_DEFAULT_QUEUE",
     "PREEMPTIBLE_PRIORITY_CLASS",
     "SCORE_FORMULA",
     "Option",

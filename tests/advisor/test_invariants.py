@@ -32,6 +32,13 @@ POOLS = [
     {"name": "l4-mps64", "gpu": "L4", "gpus_per_node": 4, "nodes": 1, "sharing": {"mode": "mps", "replicas": 64}},
     {"name": "v100-mps", "gpu": "V100-32GB", "gpus_per_node": 4, "nodes": 1,
      "sharing": {"mode": "mps", "replicas": 20}},
+    # MIG slices time-sliced by the device plugin (mixed: per MIG resource; single: nvidia.com/gpu)
+    {"name": "a100-mig-ts", "gpu": "A100-40GB", "gpus_per_node": 8, "nodes": 1,
+     "mig": {"strategy": "mixed", "layout": {"1g.5gb": 3, "2g.10gb": 2}},
+     "sharing": {"mode": "time-slicing", "replicas": 4, "rename_by_default": True}},
+    {"name": "h100-single-ts", "gpu": "H100-80GB", "gpus_per_node": 8, "nodes": 1,
+     "mig": {"strategy": "single", "layout": {"1g.10gb": 7}},
+     "sharing": {"mode": "time-slicing", "replicas": 2}},
 ]
 
 
@@ -41,13 +48,17 @@ def fleets(draw) -> Fleet:
         return gk.default_fleet()
     pools = draw(st.lists(st.sampled_from(POOLS), min_size=1, max_size=4, unique_by=lambda p: p["name"]))
     volcano, kueue, lws = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
+    kai = draw(st.booleans())
     queues = [{"name": "team-a", "scheduler": "kueue", "team": "team-a", "namespace": "team-a"}] if kueue else []
+    if kai and draw(st.booleans()):
+        queues.append({"name": "team-b-kai", "scheduler": "kai", "team": "team-b"})
     return Fleet.model_validate(
         {
             "name": "random",
             "node_pools": pools,
             "installed": {
-                "volcano": volcano, "kueue": kueue, "lws": lws, "dcgm_exporter": draw(st.booleans()),
+                "volcano": volcano, "kueue": kueue, "lws": lws, "kai": kai,
+                "dcgm_exporter": draw(st.booleans()),
             },
             "queues": queues,
         }
@@ -110,16 +121,22 @@ def test_plan_invariants(workload: W, fleet: Fleet):
         assert math.ceil(p.memory.bytes * (1 + HEADROOM)) <= c.memory_total_bytes
         if c.sharing == "mig":
             assert c.memory_bytes == model.profile(c.mig_profile).memory_bytes
+        elif c.mig_profile is not None:  # a time-sliced MIG slice: the slice's memory / replicas
+            assert c.memory_bytes == model.profile(c.mig_profile).memory_bytes // pool.sharing.replicas
         elif c.sharing == "dedicated":
             assert c.memory_bytes == model.memory_bytes * c.gpus
         else:
             assert c.memory_bytes == model.memory_bytes // pool.sharing.replicas
 
-    # MIG only on a MIG-capable GPU of the fleet, with a profile that model has
-    if c.sharing == "mig":
+    # MIG (plain or time-sliced) only on a MIG-capable GPU of the fleet, with a profile it has
+    if c.mig_profile is not None:
+        assert c.sharing in ("mig", "time-slicing")
         assert model.mig_capable and pool.mig is not None
+        assert (c.sharing == "time-slicing") == (pool.sharing is not None)
         profile = model.profile(c.mig_profile)
         expected = profile.resource_name if pool.mig.strategy == "mixed" else "nvidia.com/gpu"
+        if pool.sharing is not None and pool.sharing.rename_by_default:
+            expected += ".shared"
         assert c.resource_name == expected
         if pool.mig.layout:
             assert c.mig_profile in pool.mig.layout
@@ -144,7 +161,14 @@ def test_plan_invariants(workload: W, fleet: Fleet):
     # a multi-worker plan has a gang mechanism or says it has none
     if p.workers > 1:
         assert p.gang
-        assert p.scheduler in ("volcano", "kueue") or "NO_GANG" in {w.code for w in p.warnings}
+        assert p.scheduler in ("volcano", "kueue", "kai") or "NO_GANG" in {w.code for w in p.warnings}
+
+    # a fleet with KAI schedules through it unless a named Volcano/Kueue queue says otherwise
+    if fleet.installed.kai and workload.queue is None:
+        assert p.scheduler == "kai" and p.queue
+
+    # cost per pod is the pool's price times the share of a GPU the pod holds
+    assert math.isclose(c.cost_per_hour, pool.price * c.gpu_share * c.gpus)
 
     # preemptible work gets the low priority class, nothing else does
     assert (p.priority_class is not None) == workload.preemptible
@@ -165,11 +189,17 @@ def test_plan_invariants(workload: W, fleet: Fleet):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(2, 8), st.booleans(), st.booleans(), st.sampled_from([None, "team-nlp", "team-x"]))
-def test_multi_worker_jobs_always_get_a_gang_or_a_warning(workers, volcano, kueue, team):
+@given(
+    st.integers(2, 8),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([None, "team-nlp", "team-x"]),
+)
+def test_multi_worker_jobs_always_get_a_gang_or_a_warning(workers, volcano, kueue, kai, team):
     base = gk.default_fleet().model_dump()
-    base["installed"] |= {"volcano": volcano, "kueue": kueue}
+    base["installed"] |= {"volcano": volcano, "kueue": kueue, "kai": kai}
     base["queues"] = [q for q in base["queues"] if base["installed"][q["scheduler"]]]
     w = W(name="w", kind="training", workers=workers, gpus=1, team=team)
     p = gk.plan(w, Fleet.model_validate(base))
-    assert p.scheduler in ("volcano", "kueue") or "NO_GANG" in {r.code for r in p.warnings}
+    assert p.scheduler in ("volcano", "kueue", "kai") or "NO_GANG" in {r.code for r in p.warnings}
