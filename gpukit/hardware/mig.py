@@ -204,7 +204,13 @@ class MigLayout(BaseModel):
         """'3g.20gb@4 + 2g.10gb + 1g.5gbx2' or '3g.20gb:1,1g.5gb:2' (':' or 'x' counts)."""
         model = _resolve(gpu)
         instances: list[MigInstance] = []
-        text = re.sub(r"\s+[x×*]\s*(?=\d)", "x", text.strip())
+        if not text.strip():
+            # An empty layout would place nothing, and its nvidia-smi command would only
+            # destroy every instance on the GPU: never what someone typing a layout means.
+            raise InputError(
+                "MIG layout is empty; give at least one profile, e.g. '3g.20gb + 1g.5gb x2'"
+            )
+        text = re.sub(r"\s+[x×*]\s*(?=-?\d)", "x", text.strip())
         # '+' joins terms, except inside a name such as '1g.10gb+me'.
         for part in re.split(r"\s*,\s*|\s*\+(?![a-z])\s*|\s+", text):
             if not part:
@@ -216,6 +222,13 @@ class MigLayout(BaseModel):
                     "PROFILExCOUNT or PROFILE:COUNT, joined by '+' or ',' (e.g. 3g.20gb@4+1g.5gbx2)"
                 )
             count = int(match["count"] or 1)
+            if count < 1:
+                # Zero instances of a profile is no instance at all; a layout made only of
+                # such terms would be empty (see above).
+                raise InputError(
+                    f"MIG layout term {part!r}: count must be 1 or more, got {count}; "
+                    "to have none of a profile, leave it out"
+                )
             start = int(match["start"]) if match["start"] is not None else None
             if start is not None and count != 1:
                 raise InputError(f"MIG layout term {part!r}: a start slot fixes one instance")
@@ -287,7 +300,7 @@ class MigLayout(BaseModel):
 
 _TERM = re.compile(
     r"^(?P<profile>\d+g\.\d+gb(?:[+.-][a-z.]+)?)"
-    r"(?:@(?P<start>\d+)|(?:[x*:](?P<count>\d+)))?$"
+    r"(?:@(?P<start>\d+)|(?:[x*:](?P<count>-?\d+)))?$"
 )
 
 
