@@ -15,7 +15,7 @@ from gpukit.lint._model import SEVERITIES, Edit, Finding, Hit, Rule, format_loc
 from gpukit.lint._objects import QUEUE_LABEL, Doc, as_map, as_str
 from gpukit.workload import Workload, load_workloads
 
-__all__ = ["Context", "collect", "lint", "run_rules"]
+__all__ = ["Basis", "Context", "collect", "docs_of_object", "docs_of_text", "lint", "run_rules"]
 
 Loc = tuple[Any, ...]
 
@@ -81,6 +81,16 @@ def _is_list(value: Any) -> bool:
         and value["kind"].endswith("List")
         and isinstance(value.get("items"), list)
     )
+
+
+def docs_of_text(label: str, text: str) -> list[Doc]:
+    """The documents lint sees in one file's text (nested configs included)."""
+    return [doc for loaded in load_text(label, text) for doc in _docs_of(label, loaded)]
+
+
+def docs_of_object(label: str, obj: Any) -> list[Doc]:
+    """The documents lint sees in one in-memory object (a List's items, nested configs)."""
+    return list(_docs_of(label, Loaded(0, obj)))
 
 
 def _docs_of(file: str, loaded: Loaded) -> Iterator[Doc]:
@@ -220,14 +230,41 @@ def _skipped(doc: Doc) -> set[str]:
     return {part.strip().upper() for part in value.split(",") if part.strip()}
 
 
+@dataclass(frozen=True)
+class Basis:
+    """What one lint run looked at besides a document: what a fix re-lints with.
+
+    Every Finding of the run carries it (a private attribute), so ``fix_objects`` and
+    ``write_fixes`` can re-derive fixes from already-fixed documents in the same context.
+    Two bases compare by their settings, not by the documents they saw.
+    """
+
+    fleet: Fleet | None
+    workloads: tuple[Workload, ...]
+    fleet_label: str
+    only: frozenset[str] | None
+    skip: frozenset[str]
+    docs: tuple[Doc, ...] = field(default=(), compare=False, repr=False)
+
+    def relint(self, docs: list[Doc], targets: set[tuple[str, int]]) -> list[Finding]:
+        """Findings for the documents in ``targets`` ((file, document index) pairs)."""
+        ctx = Context(docs, self.fleet, self.workloads, self.fleet_label)
+        return run_rules(ctx, self.only, self.skip, targets=targets)
+
+
 def run_rules(ctx: Context, only: Iterable[str] | None = None,
-              skip: Iterable[str] = ()) -> list[Finding]:
+              skip: Iterable[str] = (), *, targets: set[tuple[str, int]] | None = None) -> list[Finding]:
+    """Every rule over ``ctx.docs``; with ``targets``, only findings in those documents."""
     from gpukit.lint.rules import RULES
 
     wanted = {r.upper() for r in only} if only is not None else None
     unwanted = {r.upper() for r in skip}
     _check_ids((wanted or set()) | unwanted, RULES)
+    basis = Basis(ctx.fleet, ctx.workloads, ctx.fleet_label,
+                  frozenset(wanted) if wanted is not None else None, frozenset(unwanted),
+                  tuple(ctx.docs))
     order = {id(d): i for i, d in enumerate(ctx.docs)}
+    mine = ctx.docs if targets is None else [d for d in ctx.docs if (d.file, d.index) in targets]
     findings: list[tuple[tuple[Any, ...], Finding]] = []
     for rule in RULES.values():
         if (wanted is not None and rule.id not in wanted) or rule.id in unwanted:
@@ -236,12 +273,15 @@ def run_rules(ctx: Context, only: Iterable[str] | None = None,
         if rule.check_set is not None:
             pairs = rule.check_set(ctx)
         else:
-            pairs = ((doc, hit) for doc in ctx.docs for hit in rule.check(doc, ctx))  # type: ignore[misc]
+            pairs = ((doc, hit) for doc in mine for hit in rule.check(doc, ctx))  # type: ignore[misc]
         for doc, hit in pairs:
+            if targets is not None and (doc.file, doc.index) not in targets:
+                continue
             silenced = _skipped(doc)
             if rule.id in silenced or "ALL" in silenced:
                 continue
             finding = _finding(rule, doc, hit)
+            finding._basis = basis
             key = (
                 order.get(id(doc), len(order)),
                 finding.line or 0,

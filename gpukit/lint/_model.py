@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 if TYPE_CHECKING:
     from gpukit.lint._engine import Context
@@ -55,6 +55,8 @@ class Finding(BaseModel):
     column: int | None = None
     fixable: bool = False
     edits: tuple[Edit, ...] = Field(default=(), exclude=True, repr=False)
+    # The lint run's context (an _engine.Basis), so a fix can re-lint what it changed.
+    _basis: Any = PrivateAttr(default=None)
 
     @property
     def object(self) -> str:
