@@ -69,8 +69,9 @@ def plan_table(plans: list[Plan]) -> str:
 
 def _gpu_cell(p: Plan) -> str:
     c = p.choice
-    if c.sharing == "mig":
-        return f"{c.gpu_model} {c.mig_profile}"
+    if c.mig_profile:
+        share = f" 1/{p.pool.sharing.replicas}" if c.sharing == "time-slicing" and p.pool.sharing else ""
+        return f"{c.gpu_model} {c.mig_profile}{share}"
     if c.sharing == "dedicated":
         return f"{c.gpus}x {c.gpu_model}"
     return f"{c.gpu_model} 1/{p.pool.sharing.replicas}"  # type: ignore[union-attr]

@@ -46,8 +46,9 @@ def unsupported(plan: Plan) -> list[str]:
         problems.append(
             f"{plan.workload.workers} workers must start together (gang), but a KFP task is one pod"
         )
-    if plan.scheduler == "volcano":
-        problems.append("KFP cannot set schedulerName: volcano on a task")
+    if plan.scheduler in ("volcano", "kai"):
+        name = "volcano" if plan.scheduler == "volcano" else "kai-scheduler"
+        problems.append(f"KFP cannot set schedulerName: {name} on a task")
     if plan.fleet.installed.dra:
         problems.append(
             "the fleet allocates GPUs through DRA ResourceClaims, which a KFP task cannot declare"
