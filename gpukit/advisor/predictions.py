@@ -33,8 +33,9 @@ class OptionPrediction(BaseModel):
     source: str
     assumptions: tuple[str, ...] = ()
     replicas_for_target: int | None = Field(
-        default=None, description="most replicas per GPU that meet the latency target (or give "
-        "the most throughput per GPU when no target is given)"
+        default=None,
+        description="most replicas per GPU that meet the latency target (or give "
+        "the most throughput per GPU when no target is given)",
     )
     replicas_reason: str | None = None
 

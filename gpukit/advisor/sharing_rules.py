@@ -1,4 +1,4 @@
-"""Sharing-model rules for the advisor: each option's predicted throughput and latency, and the rules that read them.
+"""Sharing-model rules for the advisor: predicted throughput and latency per option, and rules.
 
 The figures come from gpukit.sharing (a model calibrated on measured GPUs); this module maps an
 option to the model's terms and turns the figures into rejections, reasons and warnings.
@@ -92,8 +92,14 @@ def _calibration(folder: str | None, gpu: str) -> tuple[Calibration, str]:
 
 @functools.lru_cache(maxsize=8192)
 def _predict(
-    folder: str | None, gpu: str, mode: str, n: int, b: float | None, f: float | None,
-    kind: str, mig_profile: str | None,
+    folder: str | None,
+    gpu: str,
+    mode: str,
+    n: int,
+    b: float | None,
+    f: float | None,
+    kind: str,
+    mig_profile: str | None,
 ) -> Prediction:
     calibration, _ = _calibration(folder, gpu)
     return predict(
@@ -103,16 +109,32 @@ def _predict(
 
 @functools.lru_cache(maxsize=4096)
 def _replicas(
-    folder: str | None, gpu: str, mode: str, b: float | None, f: float | None, kind: str,
-    target: float | None, max_replicas: int, cpu_cores: float | None,
-    gpu_memory_mib: float | None, replica_memory_mib: float | None,
+    folder: str | None,
+    gpu: str,
+    mode: str,
+    b: float | None,
+    f: float | None,
+    kind: str,
+    target: float | None,
+    max_replicas: int,
+    cpu_cores: float | None,
+    gpu_memory_mib: float | None,
+    replica_memory_mib: float | None,
 ) -> ReplicaChoice | None:
     calibration, _ = _calibration(folder, gpu)
     try:
         return replicas_for_target(
-            mode, b, kind=kind, gpu_fill=f, p99_target=target, max_replicas=max_replicas,
-            cpu_cores=cpu_cores, gpu_memory_mib=gpu_memory_mib,
-            replica_memory_mib=replica_memory_mib, calibration=calibration, gpu=gpu,
+            mode,
+            b,
+            kind=kind,
+            gpu_fill=f,
+            p99_target=target,
+            max_replicas=max_replicas,
+            cpu_cores=cpu_cores,
+            gpu_memory_mib=gpu_memory_mib,
+            replica_memory_mib=replica_memory_mib,
+            calibration=calibration,
+            gpu=gpu,
         )
     except NoFeasiblePlan:
         return None
@@ -172,8 +194,16 @@ def _replica_choice(option: AnyOption, ctx: Context) -> ReplicaChoice | None:
     cpu = pool.cpu_per_node / pool.gpus_per_node if pool.cpu_per_node is not None else None
     need = ctx.need.bytes
     return _replicas(
-        ctx.fleet.calibration, facts.model.key, mode, b, f, kind, ctx.workload.latency_target,
-        pool_replicas, cpu, facts.model.memory_bytes / MIB,
+        ctx.fleet.calibration,
+        facts.model.key,
+        mode,
+        b,
+        f,
+        kind,
+        ctx.workload.latency_target,
+        pool_replicas,
+        cpu,
+        facts.model.memory_bytes / MIB,
         None if need is None else need / MIB,
     )
 
@@ -322,7 +352,11 @@ def prediction_reasons(choice: AnyOption, ctx: Context) -> list[Reason]:
         )
     choice_n = _replica_choice(choice, ctx)
     if choice_n is not None:
-        reasons.append(_reason("REPLICAS_PER_GPU", f"replicas per GPU ({choice_n.objective}): {choice_n.reason}"))
+        reasons.append(
+            _reason(
+                "REPLICAS_PER_GPU", f"replicas per GPU ({choice_n.objective}): {choice_n.reason}"
+            )
+        )
     return reasons
 
 
@@ -336,7 +370,12 @@ def prediction_warnings(choice: AnyOption, ctx: Context) -> list[Reason]:
     ts = _time_slicing_twin(choice, ctx, p.replicas)
     if p.aggregate_throughput >= ts.aggregate_throughput:
         return []
-    return [_reason("MPS_LIMITS_COST", _limits_cost(p, ts) + "; prefer whole GPUs or MIG when throughput matters")]
+    return [
+        _reason(
+            "MPS_LIMITS_COST",
+            _limits_cost(p, ts) + "; prefer whole GPUs or MIG when throughput matters",
+        )
+    ]
 
 
 def _summary(option: AnyOption, ctx: Context) -> OptionPrediction | None:
@@ -347,8 +386,17 @@ def _summary(option: AnyOption, ctx: Context) -> OptionPrediction | None:
     w = ctx.workload
     # Everything the summary reads, so that workloads of many shapes share one summary.
     key = (
-        option.label, modelled, ctx.fleet.calibration, pool.gpu, pool.cpu_per_node,
-        pool.gpus_per_node, w.gpu_boundness, w.gpu_fill, w.kind, w.latency_target, ctx.need.bytes,
+        option.label,
+        modelled,
+        ctx.fleet.calibration,
+        pool.gpu,
+        pool.cpu_per_node,
+        pool.gpus_per_node,
+        w.gpu_boundness,
+        w.gpu_fill,
+        w.kind,
+        w.latency_target,
+        ctx.need.bytes,
     )
     summary = _SUMMARIES.get(key)
     if summary is None:
@@ -362,7 +410,9 @@ _SUMMARIES: dict[tuple[object, ...], OptionPrediction] = {}
 _SUMMARIES_LIMIT = 8192
 
 
-def _build_summary(option: AnyOption, ctx: Context, mode: str, n: int, pool_replicas: int) -> OptionPrediction:
+def _build_summary(
+    option: AnyOption, ctx: Context, mode: str, n: int, pool_replicas: int
+) -> OptionPrediction:
     p = _prediction_at(option, ctx, mode, n)
     _, where = _calibration(ctx.fleet.calibration, ctx.facts.by_name[option.pool].model.key)
     assumptions = list(p.assumptions)
@@ -399,7 +449,9 @@ def _build_summary(option: AnyOption, ctx: Context, mode: str, n: int, pool_repl
     )
 
 
-def plan_predictions(options: list[AnyOption] | tuple[AnyOption, ...], ctx: Context) -> tuple[OptionPrediction, ...]:
+def plan_predictions(
+    options: list[AnyOption] | tuple[AnyOption, ...], ctx: Context
+) -> tuple[OptionPrediction, ...]:
     """Predictions for the chosen option and the alternatives, in the same order (modelled ones)."""
     out = []
     for option in options:

@@ -28,16 +28,27 @@ def fleet(*pools: dict[str, Any], calibration: str | None = None) -> Fleet:
 
 
 def shared(name: str, mode: str, replicas: int, gpu: str = "H200", **extra: Any) -> dict[str, Any]:
-    return {"name": name, "gpu": gpu, "gpus_per_node": 8, "nodes": 2,
-            "sharing": {"mode": mode, "replicas": replicas}, **extra}
+    return {
+        "name": name,
+        "gpu": gpu,
+        "gpus_per_node": 8,
+        "nodes": 2,
+        "sharing": {"mode": mode, "replicas": replicas},
+        **extra,
+    }
 
 
 H200_TS4 = shared("h200-ts4", "time-slicing", 4)
 H200_TS8 = shared("h200-ts8", "time-slicing", 8)
 H200_MPS4 = shared("h200-mps4", "mps", 4)
 H200_MPS8 = shared("h200-mps8", "mps", 8)
-H200_MIG = {"name": "h200-mig", "gpu": "H200", "gpus_per_node": 8, "nodes": 1,
-            "mig": {"strategy": "mixed", "layout": {"1g.18gb": 7}}}
+H200_MIG = {
+    "name": "h200-mig",
+    "gpu": "H200",
+    "gpus_per_node": 8,
+    "nodes": 1,
+    "mig": {"strategy": "mixed", "layout": {"1g.18gb": 7}},
+}
 A100 = {"name": "a100", "gpu": "A100-80GB", "gpus_per_node": 8, "nodes": 2}
 L4_TS4 = shared("l4-ts4", "time-slicing", 4, gpu="L4")
 
@@ -63,70 +74,145 @@ class Case:
 CASES = [
     Case(
         "gpu-bound-batch-throughput-rejects-time-slicing",
-        W(name="embed", kind="batch-inference", gpu_memory="3Gi", isolation="none",
-          priority="throughput", replicas=4),
-        TS_ONLY, "dedicated", "a100",
+        W(
+            name="embed",
+            kind="batch-inference",
+            gpu_memory="3Gi",
+            isolation="none",
+            priority="throughput",
+            replicas=4,
+        ),
+        TS_ONLY,
+        "dedicated",
+        "a100",
         rejected={"h200-ts4": "TIME_SLICING_NO_THROUGHPUT"},
     ),
     Case(
         "launch-bound-work-keeps-time-slicing-for-throughput",
-        W(name="embed", kind="batch-inference", gpu_memory="3Gi", isolation="none",
-          priority="throughput", replicas=4, gpu_boundness=0.24, gpu_fill=0.31),
-        TS_ONLY, "time-slicing", "h200-ts4",
+        W(
+            name="embed",
+            kind="batch-inference",
+            gpu_memory="3Gi",
+            isolation="none",
+            priority="throughput",
+            replicas=4,
+            gpu_boundness=0.24,
+            gpu_fill=0.31,
+        ),
+        TS_ONLY,
+        "time-slicing",
+        "h200-ts4",
     ),
     Case(
         "small-kernel-inference-mps-6.9x-at-8",
-        W(name="serve", kind="inference", gpu_memory="4Gi", isolation="process",
-          priority="throughput", replicas=8),
-        SMALL_KERNEL, "mps", "h200-mps8",
+        W(
+            name="serve",
+            kind="inference",
+            gpu_memory="4Gi",
+            isolation="process",
+            priority="throughput",
+            replicas=8,
+        ),
+        SMALL_KERNEL,
+        "mps",
+        "h200-mps8",
         reasons=("THROUGHPUT_MPS", "MPS_OVER_TIME_SLICING", "REPLICAS_PER_GPU"),
         aggregate=6.93,
     ),
     Case(
         "no-latency-target-time-slicing-for-ci",
         W(name="tests", kind="ci", gpu_memory="2Gi", replicas=4, gpu_boundness=0.5, gpu_fill=0.3),
-        LATENCY, "time-slicing", "h200-ts4",
+        LATENCY,
+        "time-slicing",
+        "h200-ts4",
     ),
     Case(
         "latency-target-1.2-rejects-time-slicing-at-4-accepts-mps",
-        W(name="tests", kind="ci", gpu_memory="2Gi", replicas=4, gpu_boundness=0.5, gpu_fill=0.3,
-          latency_target=1.2),
-        LATENCY, "mps", "h200-mps4",
+        W(
+            name="tests",
+            kind="ci",
+            gpu_memory="2Gi",
+            replicas=4,
+            gpu_boundness=0.5,
+            gpu_fill=0.3,
+            latency_target=1.2,
+        ),
+        LATENCY,
+        "mps",
+        "h200-mps4",
         rejected={"h200-ts4": "LATENCY_TARGET_MISSED"},
         reasons=("LATENCY_TARGET_MET",),
     ),
     Case(
         "saturating-work-mps-limits-cost-prefers-mig",
-        W(name="crunch", kind="batch-inference", gpu_memory="8Gi", isolation="process",
-          priority="throughput", replicas=8, gpu_boundness=1.0, gpu_fill=1.0),
-        SATURATING, "mig", "h200-mig",
+        W(
+            name="crunch",
+            kind="batch-inference",
+            gpu_memory="8Gi",
+            isolation="process",
+            priority="throughput",
+            replicas=8,
+            gpu_boundness=1.0,
+            gpu_fill=1.0,
+        ),
+        SATURATING,
+        "mig",
+        "h200-mig",
         rejected={"h200-mps8": "MPS_LIMITS_COST"},
     ),
     Case(
         "saturating-work-cost-priority-warns-mps-limits-cost",
-        W(name="crunch", kind="batch-inference", gpu_memory="8Gi", isolation="process",
-          priority="cost", replicas=8, gpu_boundness=1.0, gpu_fill=1.0),
-        fleet(H200_MPS8, A100), "mps", "h200-mps8",
+        W(
+            name="crunch",
+            kind="batch-inference",
+            gpu_memory="8Gi",
+            isolation="process",
+            priority="cost",
+            replicas=8,
+            gpu_boundness=1.0,
+            gpu_fill=1.0,
+        ),
+        fleet(H200_MPS8, A100),
+        "mps",
+        "h200-mps8",
         warnings=("MPS_LIMITS_COST",),
     ),
     Case(
         "one-core-per-replica-must-fit-the-node",
-        W(name="serve", kind="inference", gpu_memory="4Gi", isolation="process",
-          priority="throughput", replicas=8),
-        fleet({**H200_MPS8, "cpu_per_node": 32}, A100), "dedicated", "a100",
+        W(
+            name="serve",
+            kind="inference",
+            gpu_memory="4Gi",
+            isolation="process",
+            priority="throughput",
+            replicas=8,
+        ),
+        fleet({**H200_MPS8, "cpu_per_node": 32}, A100),
+        "dedicated",
+        "a100",
         rejected={"h200-mps8": "CPU_DOES_NOT_FIT"},
     ),
     Case(
         "replica-memory-overhead-counted-in-the-share",
         # 4.6Gi x 1.1 = 5.06 GiB fits an L4 quarter (5.62 GiB), plus 693 MiB of context does not.
         W(name="tests", kind="ci", gpu_memory="4.6Gi"),
-        fleet(L4_TS4, A100), "dedicated", "a100",
+        fleet(L4_TS4, A100),
+        "dedicated",
+        "a100",
         rejected={"l4-ts4": "MEMORY_DOES_NOT_FIT"},
     ),
     Case(
         "mig-slice-misses-a-tight-latency-target",
-        W(name="serve", kind="inference", gpu_memory="4Gi", isolation="strict", latency_target=1.05),
-        fleet(H200_MIG, A100), "dedicated", "a100",
+        W(
+            name="serve",
+            kind="inference",
+            gpu_memory="4Gi",
+            isolation="strict",
+            latency_target=1.05,
+        ),
+        fleet(H200_MIG, A100),
+        "dedicated",
+        "a100",
         rejected={"h200-mig": "LATENCY_TARGET_MISSED"},
     ),
 ]
@@ -148,7 +234,9 @@ def test_sharing_decision(case: Case) -> None:
     assert set(case.reasons) <= {r.code for r in p.reasons}, p.explain()
     assert set(case.warnings) <= {r.code for r in p.warnings}, p.explain()
     if case.aggregate is not None:
-        assert p.to_dict()["prediction"]["aggregate_throughput"] == pytest.approx(case.aggregate, abs=0.01)
+        assert p.to_dict()["prediction"]["aggregate_throughput"] == pytest.approx(
+            case.aggregate, abs=0.01
+        )
 
 
 def test_rejection_quotes_the_predicted_figures() -> None:
@@ -177,8 +265,10 @@ def test_plan_shows_predictions_with_source_and_assumptions() -> None:
 
 
 def test_mig_prediction_says_it_is_an_assumption() -> None:
-    p = gk.plan(W(name="serve", kind="inference", gpu_memory="4Gi", isolation="strict"),
-                fleet(H200_MIG, A100))
+    p = gk.plan(
+        W(name="serve", kind="inference", gpu_memory="4Gi", isolation="strict"),
+        fleet(H200_MIG, A100),
+    )
     assert p.sharing == "mig"
     d = p.to_dict()["prediction"]
     assert d["mode"] == "mig" and d["source"].startswith("assumption")
@@ -193,8 +283,9 @@ def test_uncalibrated_gpu_says_the_figures_come_from_another(tmp_path) -> None:
 def test_fleet_calibration_folder_is_used(tmp_path) -> None:
     own = load_calibration().model_copy(update={"gpu": "L4", "name": "l4-lab"})
     (tmp_path / "L4.yaml").write_text(dump_calibration(own))
-    p = gk.plan(W(name="tests", kind="ci", gpu_memory="2Gi"),
-                fleet(L4_TS4, A100, calibration=str(tmp_path)))
+    p = gk.plan(
+        W(name="tests", kind="ci", gpu_memory="2Gi"), fleet(L4_TS4, A100, calibration=str(tmp_path))
+    )
     d = p.to_dict()["prediction"]
     assert "l4-lab" in d["source"] and "fleet calibration folder" in d["source"]
     assert not any("not L4" in a for a in d["assumptions"])
@@ -227,8 +318,17 @@ ANY_SHARING = fleet(H200_TS4, H200_MPS8, H200_MIG, A100, L4_TS4)
 def test_chosen_shared_option_meets_the_latency_target(
     kind, memory, isolation, priority, replicas, boundness, fill, target
 ) -> None:
-    w = W(name="w", kind=kind, gpu_memory=memory, isolation=isolation, priority=priority,
-          replicas=replicas, gpu_boundness=boundness, gpu_fill=fill, latency_target=target)
+    w = W(
+        name="w",
+        kind=kind,
+        gpu_memory=memory,
+        isolation=isolation,
+        priority=priority,
+        replicas=replicas,
+        gpu_boundness=boundness,
+        gpu_fill=fill,
+        latency_target=target,
+    )
     try:
         p = gk.plan(w, ANY_SHARING)
     except NoFeasiblePlan:
