@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from gpukit.cli.platform import choice_metavar, parse_choice
+
 __all__ = ["register"]
 
 mig_app = typer.Typer(
@@ -124,7 +126,12 @@ def place(
 def plan(
     fleet: Annotated[str, typer.Option("--fleet", "-f", help="fleet YAML (a gpukit Fleet or a list of {model, count}), or 'default'")],
     demand: Annotated[str, typer.Option("--demand", "-d", help="demand YAML (see gpukit.hardware.packing)")],
-    output: Annotated[PlanOutput, typer.Option("--output", "-o", help="text, yaml (plan + ConfigMap) or configmap")] = PlanOutput.text,
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", help="text, yaml (plan + ConfigMap) or configmap", metavar=choice_metavar(PlanOutput)
+        ),
+    ] = PlanOutput.text.value,
     name: Annotated[str, typer.Option("--configmap-name", help="ConfigMap name")] = "gpukit-mig-parted-config",
     namespace: Annotated[str, typer.Option("--namespace", help="ConfigMap namespace")] = "gpu-operator",
     whole_gpu_pools: Annotated[
@@ -140,11 +147,12 @@ def plan(
     from gpukit._text import table
     from gpukit.hardware.packing import load_demands, load_gpu_slots, pack
 
+    chosen = parse_choice("--output", output, PlanOutput)
     result = pack(load_demands(demand), load_gpu_slots(fleet, whole_gpu_pools=whole_gpu_pools))
     configmap = result.configmap(name=name, namespace=namespace)
-    if output is PlanOutput.configmap:
+    if chosen is PlanOutput.configmap:
         typer.echo(yaml.safe_dump(configmap, sort_keys=False), nl=False)
-    elif output is PlanOutput.yaml:
+    elif chosen is PlanOutput.yaml:
         typer.echo(yaml.safe_dump_all([result.to_dict(), configmap], sort_keys=False), nl=False)
     else:
         typer.echo(

@@ -8,14 +8,36 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TypeVar
 
 import typer
 
 from gpukit._text import table
-from gpukit.errors import ManifestError
+from gpukit.errors import InputError, ManifestError, did_you_mean
 
-__all__ = ["register"]
+__all__ = ["parse_choice", "register"]
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def parse_choice(option: str, value: str, choices: type[_E]) -> _E:
+    """An Enum option's member, or InputError in gpukit's words.
+
+    Options that offer a fixed set of values take a plain string and call this, because
+    typer's own Enum check words its error as a pydantic 'Value error' under click's
+    usage banner, on three lines instead of one.
+    """
+    for member in choices:
+        if value.lower() == str(member.value).lower():
+            return member
+    names = [str(member.value) for member in choices]
+    allowed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+    raise InputError(f"{option} {value!r} is not allowed; use {allowed}{did_you_mean(value, names)}")
+
+
+def choice_metavar(choices: type[Enum]) -> str:
+    """'[table|json]': the metavar typer shows for an Enum option, for a plain-string one."""
+    return "[" + "|".join(str(member.value) for member in choices) + "]"
 
 
 class ValidateOutput(str, Enum):
@@ -38,8 +60,11 @@ def _register_validate(app: typer.Typer) -> None:
             typer.Argument(help="manifest YAML/JSON files or folders; '-' reads stdin"),
         ],
         output: Annotated[
-            ValidateOutput, typer.Option("--output", "-o", help="table or json")
-        ] = ValidateOutput.table,
+            str,
+            typer.Option(
+                "--output", "-o", help="table or json", metavar=choice_metavar(ValidateOutput)
+            ),
+        ] = ValidateOutput.table.value,
         crd: Annotated[
             Optional[list[str]],  # noqa: UP045  (typer needs Optional here)
             typer.Option(
@@ -51,7 +76,7 @@ def _register_validate(app: typer.Typer) -> None:
     ) -> None:
         """Check manifests as an API server would: schema defaults applied, unknown fields
         rejected, every object's kind known. Exit 0 valid, 1 invalid, 2 unreadable."""
-        code = run_validate(files, output, crd or [])
+        code = run_validate(files, parse_choice("--output", output, ValidateOutput), crd or [])
         if code:
             # SystemExit, not typer.Exit: click returns typer.Exit's code from app() in
             # non-standalone mode, and cli.main() does not pass it on.
@@ -59,13 +84,21 @@ def _register_validate(app: typer.Typer) -> None:
 
 
 def run_validate(files: list[str], output: ValidateOutput, crds: list[str]) -> int:
-    """Print the report; return the exit code (0 valid, 1 invalid, 2 unreadable)."""
+    """Print the report; return the exit code (0 valid, 1 invalid, 2 unreadable).
+
+    Documents that are another gpukit input rather than a Kubernetes object are named:
+    a gpukit workload is an input error (render it first), Helm values are a note and
+    skipped. An empty file is a warning, unless no input held anything to check at all:
+    then nothing was validated, which is exit 2 rather than a 'valid' verdict.
+    """
     from gpukit.validate import Validator, default_validator
     from gpukit.validate._files import expand_paths
 
     validator = Validator(crds=crds) if crds else default_validator()
     reports = []
     unreadable: list[dict[str, str]] = []
+    notes: list[dict[str, str]] = []
+    nothing = False
     paths = []
     for name in files:
         try:
@@ -74,13 +107,25 @@ def run_validate(files: list[str], output: ValidateOutput, crds: list[str]) -> i
             unreadable.append({"file": name, "message": str(exc)})
     for path in paths:
         try:
-            reports.append(validator.check_file(path))
+            report, problems, found = _check_file(validator, path)
         except ManifestError as exc:
             unreadable.append({"file": str(path), "message": str(exc)})
+            continue
+        reports.append(report)
+        unreadable.extend(problems)
+        notes.extend(found)
     issues = [issue for report in reports for issue in report.issues]
     errors = sum(issue.severity == "error" for issue in issues)
     warnings = len(issues) - errors
     objects = sum(report.objects for report in reports)
+    if reports and not objects and not unreadable:
+        skipped = "; ".join(f"{note['file']}: {note['message']}" for note in notes)
+        unreadable.append(
+            {"file": ", ".join(files), "message": f"nothing to validate: {skipped}; "
+             "give files of Kubernetes objects (apiVersion, kind, metadata)"}
+        )
+        notes = []
+        nothing = True
     code = 2 if unreadable else 1 if errors else 0
     if output is ValidateOutput.json:
         document = {
@@ -89,6 +134,7 @@ def run_validate(files: list[str], output: ValidateOutput, crds: list[str]) -> i
             "errors": errors,
             "warnings": warnings,
             "unreadable": unreadable,
+            "notes": notes,
             "issues": [issue.model_dump(mode="json") for issue in issues],
             "valid": code == 0,
         }
@@ -96,6 +142,8 @@ def run_validate(files: list[str], output: ValidateOutput, crds: list[str]) -> i
         return code
     for entry in unreadable:
         typer.echo(f"error: {entry['message']}", err=True)
+    for note in notes:
+        typer.echo(f"{note['level']}: {note['file']}: {note['message']}", err=True)
     if issues:
         rows = [
             (
@@ -109,10 +157,84 @@ def run_validate(files: list[str], output: ValidateOutput, crds: list[str]) -> i
         typer.echo(table(["FILE", "OBJECT", "PATH", "ISSUE"], rows, max_width=400))
     verdict = "invalid" if errors else "valid"
     if unreadable:
-        verdict = f"{len(unreadable)} unreadable"
+        verdict = "nothing validated" if nothing else f"{len(unreadable)} unreadable"
     typer.echo(
         f"{verdict}: {objects} object{'s' * (objects != 1)} in {len(reports)} "
         f"file{'s' * (len(reports) != 1)}, {errors} error{'s' * (errors != 1)}, "
         f"{warnings} warning{'s' * (warnings != 1)}"
     )
     return code
+
+
+def _check_file(validator, path):  # type: ignore[no-untyped-def]
+    """(FileReport of its Kubernetes objects, input errors, notes) for one file.
+
+    The file is read once (it may be standard input); documents that are gpukit workloads
+    or Helm values are set aside before the validator sees them.
+    """
+    from gpukit.validate import FileReport, Issue
+    from gpukit.validate._files import foreign_shape, load_manifests
+
+    label, docs = load_manifests(path)
+    problems: list[dict[str, str]] = []
+    notes: list[dict[str, str]] = []
+    if not docs:
+        notes.append({"level": "warning", "file": label, "message": "no documents (empty file)"})
+    issues = []
+    objects = 0
+    for doc in docs:
+        where = f"{label}#{doc.index}" if len(docs) > 1 else label
+        shape = foreign_shape(doc.data, label)
+        if shape == "workload":
+            command = f"gpukit render {label if label != '<stdin>' else '-'}"
+            problems.append(
+                {
+                    "file": label,
+                    "message": f"{where}: this is a gpukit workload, not a Kubernetes object: "
+                    f"run `{command}` first, then validate the output",
+                }
+            )
+            continue
+        if shape == "helm-values":
+            notes.append(
+                {"level": "note", "file": where, "message": "not a Kubernetes object (Helm values?), skipped"}
+            )
+            continue
+        found, _ = validator.check(doc.data, file=label, doc=doc.index)
+        issues.extend(found)
+        objects += _objects(doc.data)
+        ident = _ident(doc.data)
+        issues.extend(
+            Issue(
+                code="duplicate",
+                message=f"key {key!r} appears twice in one mapping (line {line}); "
+                "the API server rejects duplicate fields; keep one",
+                file=label,
+                doc=doc.index,
+                **ident,
+            )
+            for key, line in doc.duplicates
+        )
+    return FileReport(file=label, objects=objects, issues=issues), problems, notes
+
+
+def _objects(data: object) -> int:
+    if isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list):
+        return len(data["items"])
+    return 1
+
+
+def _ident(data: object) -> dict[str, str | None]:
+    if not isinstance(data, dict):
+        return {}
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+
+    def text(value: object) -> str | None:
+        return value if isinstance(value, str) else None
+
+    return {
+        "api_version": text(data.get("apiVersion")),
+        "kind": text(data.get("kind")),
+        "name": text(meta.get("name")),  # type: ignore[union-attr]
+        "namespace": text(meta.get("namespace")),  # type: ignore[union-attr]
+    }

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from gpukit.cli.platform import choice_metavar, parse_choice
+
 
 class SizeOutput(str, Enum):
     table = "table"
@@ -34,8 +36,8 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         output: Annotated[
-            SizeOutput, typer.Option("--output", help="table or json")
-        ] = SizeOutput.table,
+            str, typer.Option("--output", help="table or json", metavar=choice_metavar(SizeOutput))
+        ] = SizeOutput.table.value,
     ) -> None:
         """GPUs per GPU model for a workload mix: gpukit's plans vs whole GPUs for every pod.
 
@@ -47,8 +49,9 @@ def register(app: typer.Typer) -> None:
         from gpukit.sizing import size
         from gpukit.workload import load_workloads
 
+        chosen = parse_choice("--output", output, SizeOutput)
         report = size(load_workloads(*workloads), resolve_fleet(fleet))
-        if output is SizeOutput.json:
+        if chosen is SizeOutput.json:
             typer.echo(json.dumps(report.to_dict(), indent=2))
         else:
             typer.echo(report.table())

@@ -12,7 +12,7 @@ import yaml
 from gpukit._loading import read_text
 from gpukit.errors import ManifestError
 
-__all__ = ["Document", "expand_paths", "load_manifests"]
+__all__ = ["Document", "expand_paths", "foreign_shape", "load_manifests"]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -95,6 +95,49 @@ def parse_manifests(label: str, text: str) -> list[Document]:
     finally:
         loader.dispose()
     return docs
+
+
+# Top-level keys of the Helm charts gpukit's platform bundle installs (NVIDIA GPU Operator
+# first, then Kueue, Volcano and KAI). Values files have neither apiVersion nor kind; two of
+# these keys, or one in a file named like a values file, tell them from a broken manifest.
+_HELM_VALUES_KEYS = frozenset(
+    {
+        # NVIDIA GPU Operator
+        "cdi", "daemonsets", "dcgm", "dcgmExporter", "devicePlugin", "driver", "gds",
+        "gfd", "mig", "migManager", "nfd", "node-feature-discovery", "nodeStatusExporter",
+        "operator", "psa", "sandboxDevicePlugin", "sandboxWorkloads", "toolkit",
+        "validator", "vfioManager", "vgpuDeviceManager", "vgpuManager",
+        # Kueue, Volcano, KAI scheduler
+        "controllerManager", "enableCertManager", "managerConfig", "custom", "basic",
+        "global", "scheduler", "binder", "podgrouper", "admission",
+    }  # fmt: skip
+)
+
+
+def foreign_shape(data: Any, label: str = "") -> str | None:
+    """'workload' or 'helm-values' for a document that is one of gpukit's other inputs.
+
+    Such a document has no apiVersion and no kind of Kubernetes' CamelCase form, so the
+    validator could only say 'needs apiVersion'; naming what it is tells the user what
+    to do instead. None for anything else (including broken manifests).
+    """
+    if isinstance(data, list) and data:
+        shapes = {foreign_shape(item, label) for item in data}
+        return "workload" if shapes == {"workload"} else None
+    if not isinstance(data, dict) or "apiVersion" in data:
+        return None
+    from typing import get_args
+
+    from gpukit.workload import Kind
+
+    if isinstance(data.get("name"), str) and data.get("kind") in get_args(Kind):
+        return "workload"
+    if "kind" in data:
+        return None
+    keys = {k for k in data if isinstance(k, str)} & _HELM_VALUES_KEYS
+    if len(keys) >= 2 or (keys and "values" in Path(label).name.lower()):
+        return "helm-values"
+    return None
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[str | Path]:
