@@ -182,22 +182,30 @@ def nccl_env() -> list[Obj]:
     return [{"name": name, "value": value} for name, value in NCCL_ENV]
 
 
-def torchrun_env(plan: Plan, master_addr: str) -> list[Obj]:
-    """Rendezvous settings for pods that start ``torchrun`` themselves (Indexed Job, JobSet).
+def torchrun_env(plan: Plan, rendezvous_host: str, *, master_env: bool = True) -> list[Obj]:
+    """torchrun's settings for pods that start ``torchrun`` themselves (Indexed Job, JobSet,
+    Volcano Job).
 
     torchrun reads any of its options from ``PET_<OPTION>``, so a bare ``torchrun train.py``
-    joins the job; MASTER_ADDR/PORT serve scripts that call init_process_group directly.
-    The node rank is the pod's completion index.
+    joins the job: ``nnodes`` pods of ``nproc_per_node`` processes meet at the c10d
+    rendezvous on ``rendezvous_host`` (a stable DNS name of the job's first pod), which
+    assigns the node ranks. MASTER_ADDR/PORT serve scripts that call init_process_group
+    directly; ``master_env=False`` leaves them to a controller that sets them (Volcano's
+    pytorch plugin), since a second value of one variable is ambiguous.
     """
     w = plan.workload
-    index = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
-    return [
-        {"name": "MASTER_ADDR", "value": master_addr},
-        {"name": "MASTER_PORT", "value": str(RENDEZVOUS_PORT)},
-        {"name": "PET_MASTER_ADDR", "value": master_addr},
-        {"name": "PET_MASTER_PORT", "value": str(RENDEZVOUS_PORT)},
+    env: list[Obj] = []
+    if master_env:
+        env += [
+            {"name": "MASTER_ADDR", "value": rendezvous_host},
+            {"name": "MASTER_PORT", "value": str(RENDEZVOUS_PORT)},
+        ]
+    env += [
         {"name": "PET_NNODES", "value": str(w.workers)},
         {"name": "PET_NPROC_PER_NODE", "value": str(plan.choice.gpus)},
-        {"name": "PET_NODE_RANK", "valueFrom": {"fieldRef": {"fieldPath": index}}},
+        {"name": "PET_RDZV_BACKEND", "value": "c10d"},
+        {"name": "PET_RDZV_ENDPOINT", "value": f"{rendezvous_host}:{RENDEZVOUS_PORT}"},
+        {"name": "PET_RDZV_ID", "value": plan.name},
         *nccl_env(),
     ]
+    return env

@@ -164,7 +164,8 @@ def render_job(plan: Plan) -> list[Obj]:
     extra: Obj = {}
     if w.is_distributed:
         spec["completionMode"] = "Indexed"
-        env = torchrun_env(plan, master_addr=f"{w.name}-0.{w.name}")
+        # Indexed Job pod host names: <job>-<completion index>, under the subdomain.
+        env = torchrun_env(plan, f"{w.name}-0.{w.name}")
         extra["subdomain"] = w.name
         objects.append(_headless_service(plan, {"batch.kubernetes.io/job-name": w.name}))
     pod = pod_spec(
@@ -186,10 +187,16 @@ def render_job(plan: Plan) -> list[Obj]:
 
 
 def render_volcano_job(plan: Plan) -> list[Obj]:
-    """A Volcano Job: master and worker tasks started as one gang, PyTorch env injected."""
+    """A Volcano Job: master and worker tasks started as one gang.
+
+    Volcano's pytorch plugin sets only MASTER_ADDR/PORT, WORLD_SIZE and RANK, which torchrun
+    does not read, so every task also carries torchrun's PET_* settings, meeting at the
+    master pod's stable name (svc plugin: <job>-<task>-<index>.<job>).
+    """
     w = plan.workload
     sched = scheduling(plan)
     labels = _labels(plan)
+    env = torchrun_env(plan, f"{w.name}-master-0.{w.name}", master_env=False)
 
     def task(name: str, replicas: int) -> Obj:
         # The Job's schedulerName reaches every pod; the priority class is set on the pods
@@ -197,7 +204,7 @@ def render_volcano_job(plan: Plan) -> list[Obj]:
         pod = pod_spec(
             plan,
             "OnFailure",
-            env=nccl_env(),
+            env=env,
             container_name=name,
             sched=Scheduling(None, None, None, None, sched.priority_class),
         )
@@ -224,10 +231,11 @@ def render_volcano_job(plan: Plan) -> list[Obj]:
         policies=[{"event": "PodEvicted", "action": "RestartJob"}],
         plugins={
             # pytorch: MASTER_ADDR/PORT, WORLD_SIZE, RANK per pod; env: task index;
-            # svc: a headless Service and stable pod host names.
+            # svc: a headless Service and stable pod host names, published before the pods
+            # are Ready, since ranks resolve the master while they all start.
             "pytorch": ["--master=master", "--worker=worker", f"--port={RENDEZVOUS_PORT}"],
             "env": [],
-            "svc": [],
+            "svc": ["--publish-not-ready-addresses=true"],
         },
         tasks=tasks,
     )
@@ -340,7 +348,7 @@ def render_jobset(plan: Plan) -> list[Obj]:
     sched = scheduling(plan)
     replicated = "workers"
     # JobSet pod host names: <jobset>-<replicatedJob>-<job index>-<pod index>.<subdomain>.
-    env = torchrun_env(plan, master_addr=f"{w.name}-{replicated}-0-0.{w.name}")
+    env = torchrun_env(plan, f"{w.name}-{replicated}-0-0.{w.name}")
     pod = pod_spec(plan, "Never", env=env, sched=sched)
     spec: Obj = {}
     if sched.kueue_queue:

@@ -284,9 +284,8 @@ def test_distributed_pods_get_rendezvous_nccl_and_shm(fleet):
     assert env["NCCL_DEBUG"]["value"] == "WARN"
     assert "NCCL_SOCKET_IFNAME" not in env  # cluster-specific: never guessed
     assert env["PET_NNODES"]["value"] == "2"
-    assert env["PET_NODE_RANK"]["valueFrom"]["fieldRef"]["fieldPath"].endswith(
-        "job-completion-index']"
-    )
+    # c10d rendezvous assigns node ranks; a static rank would only be ignored
+    assert env["PET_RDZV_BACKEND"]["value"] == "c10d" and "PET_NODE_RANK" not in env
     assert env["MASTER_ADDR"]["value"] == f"indexed-job-kueue-0.{service['metadata']['name']}"
     assert pod["subdomain"] == service["metadata"]["name"]
     assert {"name": "dshm", "emptyDir": {"medium": "Memory"}} in pod["volumes"]
