@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gpukit.advisor import sharing_rules
 from gpukit.advisor.plan import (
     KAI_DEFAULT_QUEUE,
     PREEMPTIBLE_PRIORITY_CLASS,
@@ -13,6 +14,7 @@ from gpukit.advisor.plan import (
     Reason,
     Rejection,
 )
+from gpukit.advisor.predictions import OptionPrediction
 from gpukit.advisor.rules import (
     _FACTS,
     HEADROOM,
@@ -66,6 +68,7 @@ class _Decision:
     rejections: tuple[Rejection, ...]
     lead: tuple[Reason, ...]  # the preference and why this option won, in order
     warnings: tuple[Reason, ...]
+    predictions: tuple[OptionPrediction, ...] = ()
 
 
 #: Decisions by (fleet, workload shape): many workloads of a mix share a shape. Bounded;
@@ -80,6 +83,7 @@ def clear_caches() -> None:
     _FACTS.clear()
     for cached in (_reason, _rejection, _option, estimate_model_memory):
         cached.cache_clear()
+    sharing_rules.clear_caches()
 
 
 def _decide(ctx: Context) -> _Decision:
@@ -123,6 +127,7 @@ def _decide(ctx: Context) -> _Decision:
         rejections=tuple(rejections),
         lead=lead,
         warnings=tuple(sharing_warnings(choice, ctx)),
+        predictions=sharing_rules.plan_predictions(ranked[: MAX_ALTERNATIVES + 1], ctx),
     )
 
 
@@ -183,4 +188,5 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         alternatives=decision.alternatives,
         rejections=decision.rejections,
         priority_class=sched.priority_class,
+        predictions=decision.predictions,
     )

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from gpukit.advisor.predictions import OptionPrediction
 from gpukit.fleet import Fleet, NodePool
 from gpukit.memory import MemoryNeed
 from gpukit.quantity import GIB
@@ -159,6 +160,9 @@ class Plan(BaseModel):
     alternatives: tuple[Option, ...] = ()
     rejections: tuple[Rejection, ...] = ()
     priority_class: str | None = None  # PREEMPTIBLE_PRIORITY_CLASS for preemptible work
+    #: The sharing model's figures for the choice and the alternatives (modelled ones, in
+    #: that order): gpukit.advisor.sharing_rules.
+    predictions: tuple[OptionPrediction, ...] = ()
 
     # -- what renderers read ------------------------------------------------------------
 
@@ -237,7 +241,14 @@ class Plan(BaseModel):
             "memory_per_pod_bytes": c.memory_bytes,
             "memory_formula": self.memory.formula or None,
             "memory_assumptions": list(self.memory.assumptions),
+            "prediction": None if self.prediction is None else self.prediction.to_dict(),
         }
+
+    @property
+    def prediction(self) -> OptionPrediction | None:
+        """The sharing model's figures for the chosen option (None: not modelled)."""
+        label = self.choice.label
+        return next((p for p in self.predictions if p.option == label), None)
 
     @property
     def summary(self) -> str:
@@ -269,6 +280,17 @@ class Plan(BaseModel):
             lines += ["Memory assumptions:", *(f"  - {a}" for a in self.memory.assumptions)]
         if self.warnings:
             lines += ["Warnings:", *(f"  - [{r.code}] {r.message}" for r in self.warnings)]
+        chosen = self.prediction
+        if chosen is not None and any(p.mode != "dedicated" for p in self.predictions):
+            lines += [
+                "Predicted under sharing (x one replica alone on a dedicated GPU):",
+                f"  - chosen: {chosen.summary}",
+            ]
+            if chosen.replicas_reason:
+                lines.append(f"    replicas per GPU: {chosen.replicas_reason}")
+            lines.append(f"    source: {chosen.source}")
+            lines.append(f"    assumptions: {'; '.join(chosen.assumptions)}")
+            lines += [f"  - {p.option}: {p.summary}" for p in self.predictions if p is not chosen]
         if self.alternatives:
             lines.append("Alternatives, best first:")
             lines += [

@@ -12,7 +12,8 @@ preference (first reason)      DISTRIBUTED_DEDICATED, TRAINING_WHOLE_GPU, WHOLE_
                                LARGE_MODEL_DEDICATED, ISOLATION_STRICT_MIG, THROUGHPUT_MPS,
                                LATENCY_MIG, COST_CHEAPEST_SHARE, DEV_TIME_SLICING
 choice                         FALLBACK, SMALLEST_PROFILE, SHARE_FITS, TENSOR_PARALLEL,
-                               MULTI_NODE, GPU_MODEL_COST
+                               MULTI_NODE, GPU_MODEL_COST, MPS_OVER_TIME_SLICING,
+                               LATENCY_TARGET_MET, REPLICAS_PER_GPU
 memory                         MEMORY_GIVEN, MEMORY_ESTIMATED, MEMORY_UNKNOWN
 scheduler                      GANG_KAI, QUEUE_KAI, SCHEDULER_KAI, GANG_VOLCANO,
                                GANG_KUEUE, QUEUE_KUEUE, DEFAULT_SCHEDULER,
@@ -22,12 +23,17 @@ rejections                     ONE_SHARED_GPU_PER_CONTAINER, (the preference cod
                                MEMORY_DOES_NOT_FIT, EXCEEDS_NODE,
                                MULTI_NODE_SERVING_NEEDS_LWS, NO_ISOLATION,
                                MPS_NOT_STRICT, LATENCY_AVOIDS_TIME_SLICING,
-                               MPS_CLIENT_LIMIT, NOT_ENOUGH_CAPACITY, NOT_SUITED
+                               MPS_CLIENT_LIMIT, NOT_ENOUGH_CAPACITY, NOT_SUITED,
+                               (sharing model, advisor/sharing_rules.py:)
+                               CPU_DOES_NOT_FIT, TIME_SLICING_NO_THROUGHPUT,
+                               MPS_LIMITS_COST, LATENCY_TARGET_MISSED,
+                               LATENCY_TARGET_UNKNOWN
 warnings                       TIME_SLICING_NO_ISOLATION, MEMORY_NEED_UNKNOWN,
                                MPS_SHARED_FAULTS, WHOLE_GPU_FOR_SMALL_WORK,
                                MIG_LAYOUT_NEEDED, NO_GANG, NO_QUEUE_FOR_TEAM, NO_QUOTA,
                                QUEUE_NOT_IN_FLEET, QUEUE_NAMESPACE_MISMATCH,
-                               KAI_BYPASSED, TEAM_QUEUE_BYPASSED, NO_DCGM_MONITORING
+                               KAI_BYPASSED, TEAM_QUEUE_BYPASSED, NO_DCGM_MONITORING,
+                               MPS_LIMITS_COST
 =============================  ===========================================================
 """
 
@@ -38,6 +44,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from gpukit.advisor import sharing_rules
 from gpukit.advisor.plan import (
     KAI_DEFAULT_QUEUE,
     PREEMPTIBLE_PRIORITY_CLASS,
@@ -294,7 +301,7 @@ class Context:
         w = self.workload
         return (
             w.kind, w.gpus, w.workers, w.replicas, self.need, self.isolation, self.priority,
-            w.utilisation,
+            w.utilisation, w.gpu_boundness, w.gpu_fill, w.latency_target,
         )
 
     def _whole_gpus_required(self) -> Reason | None:
@@ -678,11 +685,15 @@ OPTION_RULES: tuple[OptionRule, ...] = (
     rule_mig_profile_exists,
     rule_memory_known,
     rule_memory_fits,
+    sharing_rules.rule_share_fit,
     rule_node_size,
     rule_multi_node_serving,
     rule_isolation,
     rule_latency,
     rule_mps_clients,
+    sharing_rules.rule_time_slicing_throughput,
+    sharing_rules.rule_mps_limits_cost,
+    sharing_rules.rule_latency_target,
     rule_capacity,
 )
 
@@ -880,6 +891,7 @@ def choice_reasons(
                 f"{wanted} of {free} free {unit} in pool {choice.pool}",
             )
         )
+    reasons.extend(sharing_rules.prediction_reasons(choice, ctx))
     return reasons
 
 
@@ -1194,6 +1206,7 @@ def sharing_warnings(choice: AnyOption, ctx: Context) -> list[Reason]:
                 f"include {choice.mig_profile} (changing it evicts GPU pods)",
             )
         )
+    warnings.extend(sharing_rules.prediction_warnings(choice, ctx))
     if not ctx.fleet.installed.dcgm_exporter:
         warnings.append(
             _reason(

@@ -18,7 +18,7 @@ STABLE_KEYS = [
     "workers", "replicas", "scheduler", "queue", "namespace", "memory_need_bytes",
     "memory_source", "cost_per_hour", "reasons", "warnings", "alternatives", "rejections",
 ]
-ADDED_KEYS = ["score", "gang", "priority_class", "memory_per_pod_bytes", "memory_formula", "memory_assumptions"]
+ADDED_KEYS = ["score", "gang", "priority_class", "memory_per_pod_bytes", "memory_formula", "memory_assumptions", "prediction"]
 
 
 def test_json_keys_are_stable_and_in_order():
