@@ -574,6 +574,53 @@ def _kubeconfig_files(kubeconfig: str | os.PathLike[str] | None) -> str | None:
     return str(default) if default.is_file() else None
 
 
+# Lists in a kubeconfig that the kubernetes client iterates; anything else there makes it
+# fail with a bare TypeError.
+_KUBECONFIG_LISTS = ("clusters", "contexts", "users")
+
+
+def _check_kubeconfig(path: Path) -> None:
+    """ClusterError naming the file, line and problem for a kubeconfig the client would crash on.
+
+    The kubernetes client lets yaml errors and TypeErrors from malformed files escape as
+    tracebacks; reading the file first turns them into one line. Missing files in a
+    KUBECONFIG list are skipped, as kubectl skips them.
+    """
+    import yaml
+
+    if not path.is_file():
+        return
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ClusterError(f"kubeconfig {path}: not UTF-8 text; give a kubeconfig YAML file") from None
+    except OSError as exc:
+        raise ClusterError(f"kubeconfig {path}: cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ClusterError(
+            f"kubeconfig {path}: not valid YAML{where}: {problem}; fix the file or pick another"
+        ) from None
+    if data is None:
+        return  # the client's own message for an empty file is clear
+    if not isinstance(data, dict):
+        raise ClusterError(
+            f"kubeconfig {path}: expected a mapping with clusters, contexts and users, "
+            f"got a {type(data).__name__}; fix the file or pick another"
+        )
+    for key in _KUBECONFIG_LISTS:
+        value = data.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(item, dict) for item in value)
+        ):
+            raise ClusterError(
+                f"kubeconfig {path}: {key} must be a list of entries with a name, got "
+                f"{value!r:.60}; fix the file or pick another"
+            )
+
+
 def _in_cluster() -> bool:
     return (
         bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
@@ -645,6 +692,8 @@ def connect(
         )
     from kubernetes.config import ConfigException
 
+    for path in files.split(os.pathsep):
+        _check_kubeconfig(Path(path).expanduser())
     try:
         contexts, current = kubernetes.config.list_kube_config_contexts(config_file=files)
     except (ConfigException, OSError, ValueError) as exc:
