@@ -26,8 +26,10 @@ deeper than ``MAX_DEPTH`` (100), more than ``MAX_ALIASES`` (1000) aliases, more 
 documents are refused with a one-line ManifestError, as are binary and non-UTF-8 files.
 
 Fixes: :func:`fix_objects` returns fixed copies of in-memory objects; :func:`fix_text` and
-:func:`write_fixes` rewrite files with ruamel.yaml (comments and key order kept; the
-``lint`` extra).
+:func:`write_fixes` rewrite files with ruamel.yaml (comments and key order kept, in nested
+ConfigMap configs too; the ``lint`` extra). Fixes compose: one rule's edits per document
+per round, each round re-linted in the lint run's context, until nothing fixable is left
+or ``MAX_ROUNDS`` (see :mod:`gpukit.lint._fix`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import types
 from typing import Any
 
 from gpukit.lint._engine import at_or_above, lint
-from gpukit.lint._fix import apply_edits, fix_objects, fix_text, write_fixes
+from gpukit.lint._fix import MAX_ROUNDS, apply_edits, fix_objects, fix_text, write_fixes
 from gpukit.lint._load import MAX_ALIASES, MAX_DEPTH, MAX_DOCUMENTS, MAX_FILE_BYTES, MAX_NODES
 from gpukit.lint._model import SEVERITIES, Edit, Finding, Rule, Severity
 from gpukit.lint._output import to_json, to_sarif, to_table
@@ -49,6 +51,7 @@ __all__ = [
     "MAX_DOCUMENTS",
     "MAX_FILE_BYTES",
     "MAX_NODES",
+    "MAX_ROUNDS",
     "RULES",
     "SEVERITIES",
     "Edit",

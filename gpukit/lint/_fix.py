@@ -407,7 +407,7 @@ def _target(out_dir: Path, file: str) -> Path:
 
 def write_fixes(
     findings: list[Finding],
-    out_dir: Path | None,
+    out_dir: Path | str | None,
     texts: dict[str, str] | None = None,
 ) -> dict[str, Path]:
     """Write fixed copies of every file with fixable findings; returns {source: written}.
@@ -418,6 +418,7 @@ def write_fixes(
     fix applies to exactly what was linted. All files are fixed together, so a fix that
     re-lints sees the other files' (fixed) documents.
     """
+    out_dir = Path(out_dir) if out_dir is not None else None
     files = sorted({f.file for f in findings if f.fixable and (not f.file.startswith("<") or f.file == "<stdin>")})
     if "<stdin>" in files and out_dir is None:
         raise ManifestError("--in-place cannot rewrite standard input; give a file, or --out DIR")

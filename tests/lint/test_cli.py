@@ -145,3 +145,30 @@ def test_console_entry_point(files) -> None:
     out = subprocess.run([sys.executable, "-m", "gpukit", "lint", str(files["error"])],
                          capture_output=True, text=True, check=False)
     assert out.returncode == 1 and "GPU002" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "context",
+    [[], ["--fleet", "gpukit/data/default-fleet.yaml"],
+     ["--fleet", "gpukit/data/default-fleet.yaml", "--workloads", "examples/workloads"]],
+    ids=["no-context", "fleet", "fleet-and-workloads"],
+)
+def test_fix_examples_end_to_end(repo_root: Path, tmp_path: Path, capsys,
+                                 monkeypatch: pytest.MonkeyPatch, context: list[str]) -> None:
+    monkeypatch.chdir(repo_root)
+    out_dir = tmp_path / "fixed"
+    _, out, err = run(["examples/lint", *context, "--fix", "--out", str(out_dir), "-o", "json"], capsys)
+    assert "fixed " in err and "written to" in err
+    assert not any(f["fixable"] for f in json.loads(out)["findings"])
+    copies = sorted((out_dir / "examples" / "lint").glob("*.yaml"))
+    assert {p.name for p in copies} >= {"training-job.yaml", "serving.yaml", "device-plugin-config.yaml"}
+    # Each copy on its own and all of them together (with the unfixed files) re-lint with
+    # nothing fixable left, and keep every comment of their source.
+    for copy in copies:
+        _, out, _ = run([str(copy), *context, "-o", "json"], capsys)
+        assert not [f for f in json.loads(out)["findings"] if f["fixable"]], copy.name
+        source = (repo_root / "examples" / "lint" / copy.name).read_text()
+        comments = [line.split("#", 1)[1].strip() for line in source.splitlines() if "#" in line]
+        assert all(c in copy.read_text() for c in comments), copy.name
+    _, out, _ = run([str(out_dir), "examples/lint/mig-parted-config.yaml", *context, "-o", "json"], capsys)
+    assert not any(f["fixable"] for f in json.loads(out)["findings"])

@@ -58,13 +58,20 @@ def _device_plugin(doc: Doc) -> bool:
 
 
 def _walk_keys(value: Any, schema: Any, loc: Loc) -> Iterator[tuple[Loc, Any, list[str]]]:
-    """(loc, key, allowed keys) for every key the schema does not know."""
+    """(loc, key, allowed keys) for every key the schema does not know.
+
+    Under a misspelt key with one close match the walk goes on with that key's schema, so
+    a mistake inside it shows now, not only once the misspelling is fixed.
+    """
     if isinstance(schema, dict) and isinstance(value, dict):
         for key, child in value.items():
             if key in schema:
                 yield from _walk_keys(child, schema[key], (*loc, key))
-            else:
-                yield (*loc, key), key, sorted(schema)
+                continue
+            yield (*loc, key), key, sorted(schema)
+            meant = closest(key, schema) if isinstance(key, str) else None
+            if meant is not None and meant not in value:
+                yield from _walk_keys(child, schema[meant], (*loc, key))
     elif isinstance(schema, list) and isinstance(value, list):
         for i, item in enumerate(value):
             yield from _walk_keys(item, schema[0], (*loc, i))
