@@ -9,7 +9,8 @@ import typer
 
 from gpukit._text import table
 from gpukit.cli.core import resolve_fleet
-from gpukit.errors import InputError
+from gpukit.errors import GpukitError, InputError
+from gpukit.fleet import Fleet
 from gpukit.platform import (
     NodeClassRef,
     PlatformOptions,
@@ -35,6 +36,33 @@ def _node_class(value: str) -> NodeClassRef:
             f"--node-class {value!r}: write GROUP/KIND/NAME, e.g. karpenter.k8s.aws/EC2NodeClass/default"
         )
     return NodeClassRef(group=parts[0], kind=parts[1], name=parts[2])
+
+
+def _platform_fleet(value: str | None) -> Fleet:
+    """--fleet, with a pointer to the right format when a pool list was given."""
+    try:
+        return resolve_fleet(value)
+    except GpukitError as error:
+        if (
+            value is None
+            or value == "live"
+            or value.startswith("live:")
+            or not _is_pool_list(Path(value))
+        ):
+            raise
+        raise InputError(
+            f"--fleet {value}: platform render needs a full Fleet file (name, node_pools, "
+            "installed, queues), not the MIG packer's list of GPUs; see examples/fleets/"
+        ) from error
+
+
+def _is_pool_list(path: Path) -> bool:
+    import yaml
+
+    try:
+        return isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), list)
+    except (OSError, yaml.YAMLError):
+        return False
 
 
 @platform_app.command("render")
@@ -64,7 +92,7 @@ def render_command(
     options = PlatformOptions(
         node_class=_node_class(node_class), capacity_type="spot" if spot else "on-demand"
     )
-    pp = platform_plan(resolve_fleet(fleet), load_workloads(*workloads), options)
+    pp = platform_plan(_platform_fleet(fleet), load_workloads(*workloads), options)
     files = platform_files(pp)
     write_platform(files, out)
     for warning in pp.warnings:
@@ -72,6 +100,10 @@ def render_command(
     rows = [(i, f.path, f.title.rstrip(".")) for i, f in enumerate(files, 1)]
     typer.echo(table(["STEP", "FILE", "WHAT"], rows, max_width=80))
     typer.echo(f"\nwrote {len(files)} files under {out}/; each file's header says how to apply it")
+    # helm/ holds Helm values and scripts/ a shell script: not Kubernetes objects.
+    typer.echo(
+        f"check the Kubernetes objects with: gpukit validate {out}/manifests {out}/karpenter"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -75,14 +75,19 @@ def _quota_lines(pp: PlatformPlan) -> list[str]:
     ]
     from gpukit.platform.model import pool_resources
 
+    if pp.kueue_ignores_gpus:
+        lines += [
+            "  GPU quota is NOT enforced by Kueue here: DRA pods ask for GPUs through",
+            "  ResourceClaims, which ClusterQueue quotas do not count; cpu and memory only.",
+        ]
     for pool in pp.fleet.node_pools:
         res, estimated = pool_resources(pool)
         parts = [f"cpu {res['cpu']}", f"memory {format_bytes(res['memory'])}"]
         for resource, amount in res.items():
-            if resource not in ("cpu", "memory"):
-                wanted = pp.demand.get((pool.name, resource))
+            if resource not in ("cpu", "memory") and not pp.dra:
+                wanted = pp.kueue_demand.get((pool.name, resource))
                 parts.append(
-                    f"{resource} {amount}" + (f" (workloads ask {wanted})" if wanted else "")
+                    f"{resource} {amount}" + (f" (Kueue workloads ask {wanted})" if wanted else "")
                 )
         note = " (cpu/memory estimated: the fleet does not declare them)" if estimated else ""
         lines.append(f"  {pool.name}: {', '.join(parts)}{note}")
@@ -204,6 +209,7 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
                 f"MIG strategy {pp.mig_strategy}; device plugin {plugin}; DCGM exporter with a",
                 "ServiceMonitor (needs the Prometheus Operator CRDs).",
                 "driver.enabled: true installs the driver; set it to false on nodes with a preinstalled driver.",
+                "Helm values, not a Kubernetes object: `gpukit validate` takes manifests/ and karpenter/, not helm/.",
             ),
             (
                 "after manifests/ (the ConfigMaps it names must exist):",

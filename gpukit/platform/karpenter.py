@@ -6,18 +6,29 @@ import re
 from typing import Any
 
 from gpukit.fleet import NodePool
+from gpukit.manifests.pods import pool_node_selector
 from gpukit.platform.model import PlatformPlan
+from gpukit.quantity import MIB
 
 __all__ = ["node_labels", "nodepools"]
 
 #: Karpenter's AWS provider labels instance types with their GPU's short name and count.
 AWS_GROUP = "karpenter.k8s.aws"
+#: How far the provider's per-GPU memory figure (MiB, from EC2) may stray from the catalog's
+#: (nvidia-smi): EC2 rounds differently (L4 22888 vs 23034, T4 16384 vs 15360), but the
+#: memory variants of one GPU name (A100 40 vs 80 GB) are twice apart.
+GPU_MEMORY_TOLERANCE = 0.10
 
 
 def node_labels(pp: PlatformPlan, pool: NodePool) -> dict[str, str]:
-    """The labels gpukit wants on every node of ``pool``: the pool's own, its MIG config and
-    its device-plugin config (the same ones the node-labeling script sets)."""
-    labels = dict(pool.labels)
+    """The labels gpukit wants on every node of ``pool``: the ones gpukit's pods select on
+    (GPU Feature Discovery's product and sharing labels, the pool's own), its MIG config and
+    its device-plugin config (the same ones the node-labeling script sets).
+
+    Karpenter only launches a node for a pending pod whose nodeSelector the NodePool's
+    template labels (or requirements) satisfy, so every selected label must be declared here;
+    GFD later writes the same values."""
+    labels = pool_node_selector(pool, dra=pp.dra)
     if pool.name in pp.mig_configs:
         labels["nvidia.com/mig.config"] = pp.mig_configs[pool.name]
     config = pp.device_plugin_config(pool.name)
@@ -30,6 +41,17 @@ def node_labels(pp: PlatformPlan, pool: NodePool) -> dict[str, str]:
 def _aws_gpu_name(pool: NodePool) -> str:
     # The provider's label holds the lower-case model without memory size: a100, h100, l4.
     return re.split(r"[-_ ]", pool.model.key)[0].lower()
+
+
+def _gpu_memory_requirements(pool: NodePool) -> list[dict[str, Any]]:
+    """instance-gpu-memory (MiB per GPU) within GPU_MEMORY_TOLERANCE of the catalog's: the
+    GPU name alone (a100) matches both memory variants."""
+    mib = pool.model.memory_bytes / MIB
+    key = f"{AWS_GROUP}/instance-gpu-memory"
+    return [
+        {"key": key, "operator": "Gt", "values": [str(int(mib * (1 - GPU_MEMORY_TOLERANCE)))]},
+        {"key": key, "operator": "Lt", "values": [str(int(mib * (1 + GPU_MEMORY_TOLERANCE)) + 1)]},
+    ]
 
 
 def nodepools(pp: PlatformPlan) -> list[dict[str, Any]]:
@@ -57,6 +79,7 @@ def nodepools(pp: PlatformPlan) -> list[dict[str, Any]]:
                     "operator": "In",
                     "values": [str(pool.gpus_per_node)],
                 },
+                *_gpu_memory_requirements(pool),
             ]
         taints = [
             {

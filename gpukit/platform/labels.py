@@ -103,8 +103,8 @@ def label_script(pp: PlatformPlan) -> str:
         else:
             var = entry.nodes_env
             hint = (
-                f"pool {entry.pool}: its nodes carry no label that sets them apart from other pools"
-                f"pools; set {var}='node-a node-b' (space-separated node names)"
+                f"pool {entry.pool}: its nodes carry no label that sets them apart from other pools; "
+                f"set {var}='node-a node-b' (space-separated node names)"
             )
             lines.append(f'if [ -z "${{{var}:-}}" ]; then')
             lines.append(f"  echo {shlex.quote(hint)} >&2")

@@ -113,11 +113,26 @@ class PlatformPlan:
     estimated: tuple[str, ...] = field(default=())  # pools whose CPU/memory quota is estimated
     #: (pool, GPU resource) -> units the planned workloads ask for at once, all pods running
     demand: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: the same, counting only the workloads Kueue admits (those its quotas govern)
+    kueue_demand: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def kueue_ignores_gpus(self) -> bool:
+        """Kueue quotas are rendered, but pods ask for GPUs through DRA ResourceClaims, which
+        Kueue's quota on extended resources does not see."""
+        return self.dra and self.fleet.installed.kueue and bool(self.cluster_queues)
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """Pools whose GPUs the planned workloads would overbook if they all ran at once."""
+        """Pools whose GPUs the planned workloads would overbook if they all ran at once, and
+        quotas that cannot be enforced."""
         out = []
+        if self.kueue_ignores_gpus:
+            out.append(
+                "GPU quota is not enforced by Kueue on this DRA fleet: pods get GPUs through "
+                "ResourceClaims, which ClusterQueue quotas do not count; the ClusterQueues "
+                "limit cpu and memory only"
+            )
         for (pool_name, resource), wanted in sorted(self.demand.items()):
             pool = self.fleet.pool(pool_name)
             capacity = _gpu_resources(pool).get(resource, 0)
@@ -221,6 +236,28 @@ def _device_plugin_configs(fleet: Fleet) -> tuple[DevicePluginConfig, ...]:
     return tuple(configs[n] for n in sorted(configs))
 
 
+def _check_mps_with_mixed_mig(fleet: Fleet, strategies: list[str]) -> None:
+    """The GPU Operator exports ``mig.strategy`` as MIG_STRATEGY to every device plugin, and
+    the environment wins over a per-node config's ``flags.migStrategy``; the plugin refuses to
+    start with MPS under ``mixed`` ("using --mig-strategy=mixed is not supported with MPS").
+    ClusterPolicy has no per-node MIG strategy, so such a fleet cannot be configured."""
+    if fleet.installed.dra or strategies != ["mixed"]:
+        return  # DRA turns the device plugin off; single and none run MPS
+    mps = [p.name for p in fleet.node_pools if p.sharing is not None and p.sharing.mode == "mps"]
+    if not mps:
+        return
+    mig = [p.name for p in fleet.node_pools if p.mig is not None]
+    raise FleetError(
+        f"MPS pool(s) {', '.join(mps)} cannot run beside mixed-strategy MIG pool(s) "
+        f"{', '.join(mig)}: the GPU Operator sets MIG_STRATEGY=mixed on every node's device "
+        "plugin, which then refuses to start with MPS; share those pools by time-slicing, or "
+        "give every MIG pool strategy 'single' with one profile per layout (e.g. "
+        "{1g.10gb: 7}), or run the MPS nodes under a separate device plugin (label them "
+        "nvidia.com/gpu.deploy.device-plugin=false and install the standalone "
+        "nvidia-device-plugin chart there with migStrategy none; gpukit does not render that)"
+    )
+
+
 def _mig_configs(fleet: Fleet) -> dict[str, str]:
     from gpukit.platform.mig import mig_config_names
 
@@ -243,6 +280,7 @@ def platform_plan(
             f"the GPU Operator sets one MIG strategy for the whole cluster, but pools use "
             f"{' and '.join(strategies)} ({pools}); use 'mixed' for every MIG pool"
         )
+    _check_mps_with_mixed_mig(fleet, strategies)
 
     device_plugin = _device_plugin_configs(fleet)
     mig_configs = _mig_configs(fleet)  # fleet errors first: they are the user's to fix
@@ -281,9 +319,12 @@ def platform_plan(
     namespaces.discard("default")
     estimated = tuple(p.name for p in fleet.node_pools if pool_resources(p)[1])
     demand: dict[tuple[str, str], int] = {}
+    kueue_demand: dict[tuple[str, str], int] = {}
     for p in plans:
         key = (p.choice.pool, p.choice.resource_name)
         demand[key] = demand.get(key, 0) + p.choice.gpus * p.pods
+        if p.scheduler == "kueue":
+            kueue_demand[key] = kueue_demand.get(key, 0) + p.choice.gpus * p.pods
     return PlatformPlan(
         fleet=fleet,
         options=options,
@@ -297,6 +338,7 @@ def platform_plan(
         namespaces=tuple(sorted(namespaces)),
         estimated=estimated,
         demand=dict(sorted(demand.items())),
+        kueue_demand=dict(sorted(kueue_demand.items())),
     )
 
 

@@ -105,7 +105,8 @@ def _quantity(resource: str, amount: int) -> int | str:
 
 
 def cluster_queues(pp: PlatformPlan) -> list[Obj]:
-    """ClusterQueues with a quota for every resource the pools offer (MIG devices included).
+    """ClusterQueues with a quota for every resource the pools offer (MIG devices included;
+    on DRA fleets cpu and memory only, see :attr:`PlatformPlan.kueue_ignores_gpus`).
 
     One resource group: every flavor lists every covered resource in the same order (0
     where the pool has none), as Kueue requires. The pools' capacity is split evenly among
@@ -115,6 +116,10 @@ def cluster_queues(pp: PlatformPlan) -> list[Obj]:
     pools = pp.fleet.node_pools
     capacity = {pool.name: pool_resources(pool)[0] for pool in pools}
     gpu_names = sorted({r for c in capacity.values() for r in c if r not in ("cpu", "memory")})
+    if pp.dra:
+        # DRA pods ask for GPUs in resources.claims, not as extended resources: a quota on
+        # nvidia.com/gpu would never be used up, so it would promise a limit that is not there.
+        gpu_names = []
     covered = ["cpu", "memory", *gpu_names]
     queues = []
     count = len(pp.cluster_queues)

@@ -14,6 +14,7 @@ from gpukit.platform import platform_plan
 from gpukit.platform.labels import label_script
 
 BASH = shutil.which("bash")
+FLEETS = Path(__file__).resolve().parents[2] / "examples" / "fleets"
 pytestmark = pytest.mark.skipif(BASH is None, reason="bash is not installed")
 
 #: A label value no cluster would accept, built to break out of any unquoted shell context.
@@ -56,7 +57,12 @@ def _fleet(**labels: str) -> gk.Fleet:
                 "gpu": "H100-80GB",
                 "gpus_per_node": 8,
                 "nodes": 1,
-                "mig": {"layout": {"1g.10gb": 7}, "config_name": "all-1g.10gb"},
+                # single: the device plugin refuses the mixed strategy next to MPS pools
+                "mig": {
+                    "strategy": "single",
+                    "layout": {"1g.10gb": 7},
+                    "config_name": "all-1g.10gb",
+                },
                 "labels": labels,
             },
             {
@@ -78,7 +84,7 @@ def _fleet(**labels: str) -> gk.Fleet:
 
 
 def test_script_is_valid_bash():
-    script = label_script(platform_plan(gk.default_fleet(), []))
+    script = label_script(platform_plan(gk.load_fleet(FLEETS / "mig-single-mps.yaml"), []))
     result = subprocess.run([BASH, "-n"], input=script, text=True, capture_output=True, check=False)
     assert result.returncode == 0, result.stderr
 
@@ -116,6 +122,7 @@ def test_missing_node_names_are_reported_and_the_rest_still_labelled(tmp_path):
     result, calls = _run(script, tmp_path, GPUKIT_NODES_TS="node-a")
     assert result.returncode == 1
     assert "GPUKIT_NODES_MPS" in result.stderr
+    assert "apart from other pools; set GPUKIT_NODES_MPS=" in result.stderr
     assert [c[-1] for c in calls] == [
         "nvidia.com/mig.config=all-1g.10gb",
         "nvidia.com/device-plugin.config=ts",

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gpukit as gk
+from gpukit.hardware.catalog import get_gpu
 from gpukit.hardware.migparted import validate_mig_parted_text
 from gpukit.manifests.scheduling import PRIORITY_CLASSES
 from gpukit.platform import PlatformOptions, platform_plan, render_platform
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "platform"
 WORKLOADS = ROOT / "examples" / "workloads"
 REGENERATE = os.environ.get("GPUKIT_REGENERATE_GOLDEN") == "1"
-FLEET_NAMES = ["default", "dra", "kai", "no-volcano"]
+FLEET_NAMES = ["mig-single-mps", "dra", "kai", "no-volcano"]
 
 
 def _bundle(fleet, name: str, **installed: bool):
@@ -93,7 +94,7 @@ def test_every_file_starts_with_what_it_is_for_and_how_to_apply_it(fleet, name):
 
 
 def test_files_come_in_apply_order(fleet):
-    paths = [f.path for f in _bundle(fleet, "default")]
+    paths = [f.path for f in _bundle(fleet, "mig-single-mps")]
     assert paths.index("manifests/10-gpu-operator-config.yaml") < paths.index(
         "helm/gpu-operator-values.yaml"
     )
@@ -106,7 +107,7 @@ def test_files_come_in_apply_order(fleet):
 # -- GPU Operator: values, device-plugin configs, mig-parted --------------------------------
 
 
-@pytest.mark.parametrize("name", ["default", "kai"])
+@pytest.mark.parametrize("name", ["mig-single-mps", "kai"])
 def test_device_plugin_configs_exist_for_every_label_and_share_as_the_fleet_says(fleet, name):
     f = fleet(name)
     files = _bundle(fleet, name)
@@ -135,7 +136,7 @@ def test_device_plugin_configs_exist_for_every_label_and_share_as_the_fleet_says
         assert [r["replicas"] for r in sharing["resources"]] == [pool.sharing.replicas]
 
 
-@pytest.mark.parametrize("name", ["default", "dra", "no-volcano"])
+@pytest.mark.parametrize("name", ["mig-single-mps", "dra", "no-volcano"])
 def test_mig_parted_config_is_valid_and_has_every_labelled_config(fleet, name):
     files = _bundle(fleet, name)
     (configmap,) = [o for o in _kind(files, "ConfigMap") if "config.yaml" in o["data"]]
@@ -159,7 +160,7 @@ def test_mig_parted_config_is_valid_and_has_every_labelled_config(fleet, name):
 
 
 @pytest.mark.parametrize(
-    ("name", "strategy"), [("default", "mixed"), ("no-volcano", "single"), ("kai", "none")]
+    ("name", "strategy"), [("dra", "mixed"), ("no-volcano", "single"), ("kai", "none")]
 )
 def test_helm_values_set_the_fleet_mig_strategy_and_dcgm_monitoring(fleet, name, strategy):
     values = _values(_bundle(fleet, name))
@@ -182,7 +183,7 @@ def test_dra_fleet_turns_the_device_plugin_off_and_renders_no_sharing_config(fle
 # -- queues and quotas --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["default", "dra", "no-volcano"])
+@pytest.mark.parametrize("name", ["mig-single-mps", "dra", "no-volcano"])
 def test_cluster_queues_follow_kueue_rules_and_add_up_to_the_fleet(fleet, name):
     f = fleet(name)
     files = _bundle(fleet, name)
@@ -205,10 +206,12 @@ def test_cluster_queues_follow_kueue_rules_and_add_up_to_the_fleet(fleet, name):
     for pool in f.node_pools:
         capacity, _ = pool_resources(pool)
         for resource, amount in capacity.items():
+            if f.installed.dra and resource not in ("cpu", "memory"):
+                continue  # DRA claims are not extended resources: no GPU quota rows
             assert totals[(pool.name, resource)] == amount
 
 
-@pytest.mark.parametrize("name", ["default", "dra", "no-volcano"])
+@pytest.mark.parametrize("name", ["mig-single-mps", "dra", "no-volcano"])
 def test_every_kueue_pod_finds_its_queue_its_flavor_and_a_quota_for_what_it_asks(fleet, name):
     f = fleet(name)
     files = _bundle(fleet, name)
@@ -266,7 +269,7 @@ def test_a_local_queue_per_team_namespace_and_namespaces_for_them(fleet):
 
 
 def test_priority_classes_cover_what_plans_name_in_both_apis(fleet):
-    files = _bundle(fleet, "default")
+    files = _bundle(fleet, "mig-single-mps")
     pcs = {o["metadata"]["name"]: o["value"] for o in _kind(files, "PriorityClass")}
     wpcs = {o["metadata"]["name"]: o["value"] for o in _kind(files, "WorkloadPriorityClass")}
     assert pcs == wpcs == {pc.name: pc.value for pc in PRIORITY_CLASSES}
@@ -282,7 +285,7 @@ def test_no_kueue_means_no_workload_priority_classes_or_kueue_file(fleet):
 
 
 def test_volcano_and_kai_queues_exist_for_every_queue_a_plan_names(fleet):
-    files = _bundle(fleet, "default")
+    files = _bundle(fleet, "mig-single-mps")
     volcano = {
         o["metadata"]["name"]
         for o in _kind(files, "Queue")
@@ -299,8 +302,8 @@ def test_volcano_and_kai_queues_exist_for_every_queue_a_plan_names(fleet):
 
 
 def test_karpenter_nodepool_per_pool_with_taint_and_config_labels(fleet):
-    f = fleet("default")
-    files = _bundle(fleet, "default")
+    f = fleet("mig-single-mps")
+    files = _bundle(fleet, "mig-single-mps")
     pools = {o["metadata"]["name"]: o for o in _kind(files, "NodePool")}
     assert set(pools) == {f"gpukit-{p.name}" for p in f.node_pools}
     plan = {e.pool: dict(e.labels) for e in label_plan(platform_plan(f, []))}
@@ -319,7 +322,7 @@ def test_node_class_and_capacity_type_are_options(fleet):
         capacity_type="spot",
         node_class={"group": "karpenter.azure.com", "kind": "AKSNodeClass", "name": "gpu"},
     )
-    files = render_platform(fleet("default"), [], options)
+    files = render_platform(fleet("mig-single-mps"), [], options)
     (pool, *_) = _kind(files, "NodePool")
     spec = pool["spec"]["template"]["spec"]
     assert spec["nodeClassRef"] == {
@@ -380,6 +383,17 @@ def _pool(**fields: Any) -> dict[str, Any]:
             gk.FleetError,
             r"'a' and 'b' both use mig.config_name 'mine'",
         ),
+        (
+            [
+                _pool(name="a", gpu="L4", sharing={"mode": "mps", "replicas": 4}),
+                _pool(name="b", mig={"strategy": "mixed", "layout": {"1g.10gb": 7}}),
+            ],
+            gk.FleetError,
+            (
+                r"MPS pool\(s\) a cannot run beside mixed-strategy MIG pool\(s\) b.*"
+                r"time-slicing.*strategy 'single'.*separate device plugin"
+            ),
+        ),
     ],
     ids=[
         "two-mig-strategies",
@@ -387,6 +401,7 @@ def _pool(**fields: Any) -> dict[str, Any]:
         "empty-layout",
         "unplaceable-layout",
         "one-name-two-layouts",
+        "mps-beside-mixed-mig",
     ],
 )
 def test_fleets_that_cannot_be_configured_say_why(pools, error, match):
@@ -416,12 +431,132 @@ def test_quota_split_adds_up_and_is_even(total, parts):
 
 def test_demand_beyond_a_pool_is_shown_and_warned(fleet):
     jobs = [gk.Workload(name=f"t{i}", kind="training", gpus=8, team="team-nlp") for i in range(5)]
-    pp = platform_plan(fleet("default"), jobs)
+    pp = platform_plan(fleet("mig-single-mps"), jobs)
     assert pp.demand == {("a100-train", "nvidia.com/gpu"): 40}
     (warning,) = pp.warnings
     assert "a100-train" in warning and "40 nvidia.com/gpu" in warning and "has 32" in warning
-    assert platform_plan(fleet("default"), jobs[:4]).warnings == ()
+    assert platform_plan(fleet("mig-single-mps"), jobs[:4]).warnings == ()
     (kueue,) = [
-        f for f in render_platform(fleet("default"), jobs) if f.path == "manifests/30-kueue.yaml"
+        f
+        for f in render_platform(fleet("mig-single-mps"), jobs)
+        if f.path == "manifests/30-kueue.yaml"
     ]
-    assert "nvidia.com/gpu 32 (workloads ask 40)" in kueue.content()
+    assert "nvidia.com/gpu 32 (Kueue workloads ask 40)" in kueue.content()
+
+
+# -- MPS and the operator's MIG strategy -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("strategy", "dra"),
+    [("single", False), ("mixed", True)],
+    ids=["single-strategy", "dra-no-device-plugin"],
+)
+def test_mps_runs_beside_mig_where_the_device_plugin_allows_it(strategy, dra):
+    f = gk.Fleet(
+        name="ok",
+        node_pools=[
+            _pool(name="a", gpu="L4", sharing={"mode": "mps", "replicas": 4}),
+            _pool(name="b", mig={"strategy": strategy, "layout": {"1g.10gb": 7}}),
+        ],
+        installed={"dra": dra},
+    )
+    values = _values(render_platform(f, []))
+    assert values["mig"]["strategy"] == strategy
+
+
+def test_default_fleet_mix_with_single_strategy_mig_renders_mps_and_mig(fleet):
+    files = _bundle(fleet, "mig-single-mps")
+    assert _values(files)["mig"]["strategy"] == "single"
+    (configmap,) = [o for o in _kind(files, "ConfigMap") if "l4-mps" in o["data"]]
+    assert "mps" in yaml.safe_load(configmap["data"]["l4-mps"])["sharing"]
+
+
+# -- Karpenter launches nodes for the pods gpukit renders --------------------------------------
+
+
+def _matches(requirements: list[dict[str, Any]], key: str, value: int) -> bool:
+    ops = {"Gt": lambda v: value > int(v[0]), "Lt": lambda v: value < int(v[0])}
+    return all(ops[r["operator"]](r["values"]) for r in requirements if r["key"] == key)
+
+
+@pytest.mark.parametrize("name", FLEET_NAMES)
+def test_nodepool_labels_satisfy_every_pod_node_selector(fleet, name):
+    """Karpenter launches a node only when the NodePool declares every label a pending pod
+    selects on; a selector label missing from the template leaves the pod pending."""
+    f = fleet(name)
+    files = _bundle(fleet, name)
+    pools = {o["metadata"]["name"]: o for o in _kind(files, "NodePool")}
+    seen = 0
+    for w in gk.load_workloads(WORKLOADS):
+        p = gk.plan(w, f)
+        labels = pools[f"gpukit-{p.choice.pool}"]["spec"]["template"]["metadata"]["labels"]
+        for obj in gk.render(p):
+            for selector in _node_selectors(obj):
+                seen += 1
+                assert selector.items() <= labels.items(), (w.name, selector, labels)
+    assert seen
+
+
+def _node_selectors(node: Any) -> list[dict[str, str]]:
+    found = []
+    if isinstance(node, dict):
+        if isinstance(node.get("nodeSelector"), dict):
+            found.append(node["nodeSelector"])
+        for value in node.values():
+            found += _node_selectors(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _node_selectors(value)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("gpu", "same_name", "ec2_mib"),
+    [
+        ("A100-80GB", "A100-40GB", 81920),
+        ("A100-40GB", "A100-80GB", 40960),
+        ("L4", None, 22888),
+        ("T4", None, 16384),
+        ("H100-80GB", None, 81559),
+    ],
+)
+def test_nodepool_gpu_memory_tells_memory_variants_apart(gpu, same_name, ec2_mib):
+    f = gk.Fleet(name="m", node_pools=[_pool(name="p", gpu=gpu)])
+    (pool,) = _kind(render_platform(f, []), "NodePool")
+    reqs = pool["spec"]["template"]["spec"]["requirements"]
+    key = "karpenter.k8s.aws/instance-gpu-memory"
+    assert {r["operator"] for r in reqs if r["key"] == key} == {"Gt", "Lt"}
+    assert _matches(reqs, key, ec2_mib)  # what EC2 reports for the instance's GPU
+    if same_name:
+        other = get_gpu(same_name)
+        assert not _matches(reqs, key, other.memory_bytes // (1 << 20))
+
+
+# -- Kueue and DRA ----------------------------------------------------------------------------
+
+
+def test_dra_fleet_has_no_gpu_quota_and_says_kueue_does_not_enforce_it(fleet):
+    files = _bundle(fleet, "dra")
+    for cq in _kind(files, "ClusterQueue"):
+        (group,) = cq["spec"]["resourceGroups"]
+        assert group["coveredResources"] == ["cpu", "memory"]
+    (kueue,) = [f for f in files if f.path == "manifests/30-kueue.yaml"]
+    assert "GPU quota is NOT enforced by Kueue here" in kueue.content()
+    pp = platform_plan(fleet("dra"), gk.load_workloads(WORKLOADS))
+    assert any(w.startswith("GPU quota is not enforced by Kueue") for w in pp.warnings)
+    assert not any("enforced" in w for w in platform_plan(fleet("no-volcano"), []).warnings)
+
+
+def test_quota_lines_count_only_workloads_kueue_admits(fleet):
+    f = fleet("mig-single-mps")
+    gang = gk.Workload(name="gang", kind="training", workers=2, gpus=8, team="team-research")
+    queued = gk.Workload(name="queued", kind="training", gpus=8, team="team-nlp")
+    pp = platform_plan(f, [gang, queued])
+    assert [p.scheduler for p in pp.plans] == ["volcano", "kueue"]
+    assert pp.demand == {("a100-train", "nvidia.com/gpu"): 24}
+    assert pp.kueue_demand == {("a100-train", "nvidia.com/gpu"): 8}
+    (kueue,) = [
+        f for f in render_platform(f, [gang, queued]) if f.path == "manifests/30-kueue.yaml"
+    ]
+    assert "nvidia.com/gpu 32 (Kueue workloads ask 8)" in kueue.content()

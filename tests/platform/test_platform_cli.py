@@ -12,6 +12,8 @@ from gpukit.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 WORKLOADS = ROOT / "examples" / "workloads"
 FLEETS = ROOT / "examples" / "fleets"
+#: The default fleet's mix in a form the GPU Operator can take (MPS beside single-strategy MIG).
+MIXED = str(FLEETS / "mig-single-mps.yaml")
 
 
 def _cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -39,7 +41,12 @@ def test_render_writes_a_bundle_that_validates(capsys, tmp_path, fleet):
         str(out),
     )
     assert code == 0, err
-    header, *rows = [line for line in stdout.splitlines() if line.strip()][:-1]
+    # The summary names what `gpukit validate` takes: the folders of Kubernetes objects.
+    assert (
+        stdout.splitlines()[-1]
+        == f"check the Kubernetes objects with: gpukit validate {out}/manifests {out}/karpenter"
+    )
+    header, *rows = [line for line in stdout.splitlines() if line.strip()][:-2]
     assert header.split() == ["STEP", "FILE", "WHAT"]
     for row in rows:
         assert (out / row.split()[1]).is_file()
@@ -51,7 +58,7 @@ def test_render_writes_a_bundle_that_validates(capsys, tmp_path, fleet):
 
 def test_render_twice_gives_the_same_bytes_and_keeps_other_files(capsys, tmp_path):
     out = tmp_path / "p"
-    args = ("platform", "render", "-w", str(WORKLOADS), "-o", str(out))
+    args = ("platform", "render", "-f", MIXED, "-w", str(WORKLOADS), "-o", str(out))
     assert _cli(capsys, *args)[0] == 0
     first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     (out / "notes.txt").write_text("mine")
@@ -97,7 +104,9 @@ def test_a_fleet_the_operator_cannot_take_is_exit_2_and_nothing_written(capsys, 
 def test_out_must_be_a_folder(capsys, tmp_path):
     out = tmp_path / "file"
     out.write_text("x")
-    code, _, err = _cli(capsys, "platform", "render", "-w", str(WORKLOADS), "-o", str(out))
+    code, _, err = _cli(
+        capsys, "platform", "render", "-f", MIXED, "-w", str(WORKLOADS), "-o", str(out)
+    )
     assert code == 2 and "not a folder" in err
 
 
@@ -107,7 +116,30 @@ def test_overbooked_pools_are_warned_on_stderr(capsys, tmp_path):
         "\n---\n".join(f"name: t{i}\nkind: training\ngpus: 8\nteam: team-nlp" for i in range(5))
     )
     code, _, err = _cli(
-        capsys, "platform", "render", "-w", str(workloads), "-o", str(tmp_path / "p")
+        capsys, "platform", "render", "-f", MIXED, "-w", str(workloads), "-o", str(tmp_path / "p")
     )
     assert code == 0
     assert err.startswith("warning: pool a100-train: the workloads ask for 40 nvidia.com/gpu")
+
+
+def test_a_list_of_gpus_is_pointed_to_the_fleet_format(capsys, tmp_path):
+    out = tmp_path / "p"
+    packer_fleet = str(ROOT / "examples" / "mig" / "fleet.yaml")
+    code, _, err = _cli(
+        capsys, "platform", "render", "-f", packer_fleet, "-w", str(WORKLOADS), "-o", str(out)
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "needs a full Fleet file" in err and "examples/fleets/" in err
+    assert not out.exists()
+
+
+def test_the_whole_bundle_folder_is_not_what_validate_takes(capsys, tmp_path):
+    """The Helm values file is not a Kubernetes object: the bundle says to validate
+    manifests/ and karpenter/, and its values file says so in its header."""
+    out = tmp_path / "p"
+    assert (
+        _cli(capsys, "platform", "render", "-f", MIXED, "-w", str(WORKLOADS), "-o", str(out))[0]
+        == 0
+    )
+    values = (out / "helm" / "gpu-operator-values.yaml").read_text()
+    assert "not a Kubernetes object: `gpukit validate` takes manifests/ and karpenter/" in values
