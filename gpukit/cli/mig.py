@@ -85,7 +85,15 @@ def layouts(
     from gpukit.hardware.mig import maximal_layouts, maximal_multisets
 
     model = get_gpu(gpu)
-    chosen = [p.strip() for p in profiles.split(",") if p.strip()] if profiles else None
+    chosen = [p.strip() for p in profiles.split(",") if p.strip()] if profiles is not None else None
+    if chosen == []:
+        from gpukit.errors import InputError
+
+        raise InputError(
+            f"--profiles {profiles!r} names no profile; give comma-separated profiles such as "
+            f"'1g.10gb,3g.40gb' (profiles on {model.key}: {', '.join(p.name for p in model.profiles)}), "
+            "or leave --profiles out for all"
+        )
     if multisets:
         mixes = maximal_multisets(model, chosen)
         rows = []

@@ -94,7 +94,7 @@ def run_validate(files: list[str], output: ValidateOutput, crds: list[str]) -> i
     from gpukit.validate import Validator, default_validator
     from gpukit.validate._files import expand_paths
 
-    validator = Validator(crds=crds) if crds else default_validator()
+    validator = Validator(crds=[_crd_file(crd) for crd in crds]) if crds else default_validator()
     reports = []
     unreadable: list[dict[str, str]] = []
     notes: list[dict[str, str]] = []
@@ -216,6 +216,20 @@ def _check_file(validator, path):  # type: ignore[no-untyped-def]
             for key, line in doc.duplicates
         )
     return FileReport(file=label, objects=objects, issues=issues), problems, notes
+
+
+def _crd_file(name: str) -> str:
+    """--crd FILE, checked to hold something: an empty one would silently add no kind."""
+    from gpukit.validate._files import load_manifests
+
+    if name == "-":
+        return name  # standard input can be read once only: the Validator reads it
+    label, docs = load_manifests(name)
+    if not docs:
+        raise InputError(
+            f"--crd {label}: no documents (empty file); give a CustomResourceDefinition manifest"
+        )
+    return name
 
 
 def _objects(data: object) -> int:
