@@ -229,20 +229,22 @@ def rule_share_fit(option: AnyOption, ctx: Context) -> Rejection | None:
                 f"{per_gpu:g} per GPU ({pool.cpu_per_node} for {pool.gpus_per_node} GPUs); "
                 "use fewer replicas per GPU or nodes with more cores",
             )
-    need = ctx.need_with_headroom
+    need = ctx.need.bytes
     if need is None or p is None:
         # A time-sliced MIG slice is not modelled: its context overhead was not measured.
         return None
     overhead = p.gpu_memory_overhead_mib
+    # The advisor's headroom already allows for a CUDA context; the measured per-replica
+    # overhead replaces it where it is larger (small models), rather than adding to it.
     total = need + overhead * MIB
-    if total <= option.memory_bytes:
+    if total <= option.memory_bytes or total <= (ctx.need_with_headroom or 0):
         return None
     return _rejection(
         option.label,
         "MEMORY_DOES_NOT_FIT",
-        f"needs {_gib(need)} with headroom plus {overhead:.0f} MiB per replica beyond the model "
-        f"(CUDA context and workspaces, measured) = {_gib(total)}, but each {option.sharing} "
-        f"replica gets {_gib(option.memory_bytes)}",
+        f"needs {_gib(need)} plus {overhead:.0f} MiB per replica beyond the model (CUDA context "
+        f"and workspaces, measured) = {_gib(total)}, but each {option.sharing} replica gets "
+        f"{_gib(option.memory_bytes)}",
     )
 
 

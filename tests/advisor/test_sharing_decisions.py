@@ -194,8 +194,8 @@ CASES = [
     ),
     Case(
         "replica-memory-overhead-counted-in-the-share",
-        # 4.6Gi x 1.1 = 5.06 GiB fits an L4 quarter (5.62 GiB), plus 693 MiB of context does not.
-        W(name="tests", kind="ci", gpu_memory="4.6Gi"),
+        # 5Gi x 1.1 = 5.5 GiB fits an L4 quarter (5.62 GiB); 5Gi + 693 MiB of context does not.
+        W(name="tests", kind="ci", gpu_memory="5Gi"),
         fleet(L4_TS4, A100),
         "dedicated",
         "a100",
