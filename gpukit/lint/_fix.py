@@ -241,9 +241,14 @@ class _Objects(_Store):
 
 
 class _Texts(_Store):
+    """Files being fixed: each parsed once (ruamel keeps it in memory across rounds),
+    dumped after each round so the next round lints exactly the text that will be written."""
+
     def __init__(self, texts: dict[str, str], json: set[str] | None = None) -> None:
         self.texts = dict(texts)
         self.json = json if json is not None else {label for label in texts if label.endswith(".json")}
+        self._files: dict[str, _Parsed] = {}
+        self._values: dict[str, list[Any]] = {}
         self._docs: dict[str, list[Doc]] = {}
 
     def apply(self, edits: dict[Key, list[Edit]]) -> set[Key]:
@@ -254,15 +259,22 @@ class _Texts(_Store):
         changed = set()
         for label, by_document in by_file.items():
             old = self.texts[label]
-            new = _round_trip(old, by_document, as_json=label in self.json)
+            parsed = self._files.get(label)
+            if parsed is None:
+                parsed = self._files[label] = _Parsed(old, as_json=label in self.json)
+            parsed.apply(by_document)
+            new = parsed.dump()
             if new == old:
                 continue
-            before = [d.value for d in load_text(label, old)]
+            before = self._values.get(label)
+            if before is None:
+                before = [d.value for d in load_text(label, old)]
             after = [d.value for d in load_text(label, new)]
             for document in by_document:
                 if document >= len(after) or document >= len(before) or before[document] != after[document]:
                     changed.add((label, document))
             self.texts[label] = new
+            self._values[label] = after
             self._docs.pop(label, None)
         return changed
 
@@ -348,36 +360,51 @@ def _fix_nested_ruamel(text: str, edits: list[Edit]) -> Any:
     return LiteralScalarString(fixed)
 
 
+class _Parsed:
+    """One file's documents, round-trippable: ruamel's for YAML, plain ones for JSON."""
+
+    def __init__(self, text: str, *, as_json: bool = False) -> None:
+        self.as_json = as_json
+        self.header = ""
+        if as_json:
+            self.docs = [d.value for d in load_text("<json>", text)]
+            return
+        match = _HEADER.match(text)
+        if match:
+            self.header = match.group(1)
+            text = text[len(self.header):]
+        self.yaml = _yaml_for(text)
+        self.yaml.explicit_start = text.lstrip().startswith("---")
+        from ruamel.yaml.error import YAMLError
+
+        try:
+            self.docs = list(self.yaml.load_all(text))
+        except YAMLError as exc:  # lint parsed it safely already; ruamel is stricter on a few files
+            raise ManifestError(f"cannot round-trip this file to fix it: {exc}".splitlines()[0]) from None
+
+    def apply(self, by_document: dict[int, list[Edit]]) -> None:
+        nested = _fix_nested_kept if self.as_json else _fix_nested_ruamel
+        for index, edits in by_document.items():
+            if 0 <= index < len(self.docs) and self.docs[index] is not None:
+                _apply_document(self.docs[index], edits, nested)
+
+    def dump(self) -> str:
+        if self.as_json:
+            body = self.docs[0] if len(self.docs) == 1 else self.docs
+            return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+        docs = list(self.docs)
+        while docs and docs[-1] is None and len(docs) > 1:
+            docs.pop()
+        stream = io.StringIO()
+        self.yaml.dump_all(docs, stream)
+        return self.header + stream.getvalue()
+
+
 def _round_trip(text: str, by_document: dict[int, list[Edit]], *, as_json: bool = False) -> str:
     """``text`` with the edits applied once (document index -> edits)."""
-    if as_json:
-        docs = [d.value for d in load_text("<json>", text)]
-        for index, edits in by_document.items():
-            if 0 <= index < len(docs):
-                _apply_document(docs[index], edits, _fix_nested_kept)
-        body = docs[0] if len(docs) == 1 else docs
-        return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
-    header = ""
-    match = _HEADER.match(text)
-    if match:
-        header = match.group(1)
-        text = text[len(header):]
-    yaml = _yaml_for(text)
-    yaml.explicit_start = text.lstrip().startswith("---")
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        docs = list(yaml.load_all(text))
-    except YAMLError as exc:  # lint parsed it safely already; ruamel is stricter on a few files
-        raise ManifestError(f"cannot round-trip this file to fix it: {exc}".splitlines()[0]) from None
-    for index, edits in by_document.items():
-        if 0 <= index < len(docs) and docs[index] is not None:
-            _apply_document(docs[index], edits, _fix_nested_ruamel)
-    while docs and docs[-1] is None and len(docs) > 1:
-        docs.pop()
-    stream = io.StringIO()
-    yaml.dump_all(docs, stream)
-    return header + stream.getvalue()
+    parsed = _Parsed(text, as_json=as_json)
+    parsed.apply(by_document)
+    return parsed.dump()
 
 
 def fix_text(text: str, findings: Iterable[Finding], *, as_json: bool = False) -> str:
