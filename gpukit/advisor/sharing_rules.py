@@ -353,10 +353,15 @@ def prediction_reasons(choice: AnyOption, ctx: Context) -> list[Reason]:
             )
         )
     choice_n = _replica_choice(choice, ctx)
-    if choice_n is not None:
+    pool_replicas = (option_model(choice, ctx) or ("", 0, 0))[2]
+    # Said when it is advice: a target to meet, or fewer replicas per GPU than the pool
+    # advertises would do as well.
+    if choice_n is not None and (target is not None or choice_n.replicas < pool_replicas):
         reasons.append(
             _reason(
-                "REPLICAS_PER_GPU", f"replicas per GPU ({choice_n.objective}): {choice_n.reason}"
+                "REPLICAS_PER_GPU",
+                f"replicas per GPU for the {choice_n.objective} (the pool advertises "
+                f"{pool_replicas}): {choice_n.reason}",
             )
         )
     return reasons

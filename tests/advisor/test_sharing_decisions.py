@@ -116,7 +116,7 @@ CASES = [
         SMALL_KERNEL,
         "mps",
         "h200-mps8",
-        reasons=("THROUGHPUT_MPS", "MPS_OVER_TIME_SLICING", "REPLICAS_PER_GPU"),
+        reasons=("THROUGHPUT_MPS", "MPS_OVER_TIME_SLICING"),
         aggregate=6.93,
     ),
     Case(
@@ -141,7 +141,7 @@ CASES = [
         "mps",
         "h200-mps4",
         rejected={"h200-ts4": "LATENCY_TARGET_MISSED"},
-        reasons=("LATENCY_TARGET_MET",),
+        reasons=("LATENCY_TARGET_MET", "REPLICAS_PER_GPU"),
     ),
     Case(
         "saturating-work-mps-limits-cost-prefers-mig",
