@@ -218,6 +218,32 @@ CASES = [
 ]
 
 
+H200_MIG_TS = {
+    **H200_MIG,
+    "name": "h200-mig-ts",
+    "sharing": {"mode": "time-slicing", "replicas": 2},
+}
+CASES.append(
+    Case(
+        "time-sliced-mig-is-not-modelled-so-a-target-rejects-it",
+        W(name="tests", kind="ci", gpu_memory="2Gi", latency_target=3.0),
+        fleet(H200_MIG_TS, A100),
+        "dedicated",
+        "a100",
+        rejected={"h200-mig-ts": "LATENCY_TARGET_UNKNOWN"},
+    )
+)
+CASES.append(
+    Case(
+        "time-sliced-mig-without-a-target-is-still-offered",
+        W(name="tests", kind="ci", gpu_memory="2Gi"),
+        fleet(H200_MIG_TS, A100),
+        "time-slicing",
+        "h200-mig-ts",
+    )
+)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_sharing_decision(case: Case) -> None:
     if case.sharing is None:
