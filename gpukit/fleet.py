@@ -83,6 +83,12 @@ class NodePool(BaseModel):
     )
     mig: MigConfig | None = None
     sharing: Sharing | None = None
+    device_plugin: Literal["operator", "standalone"] = Field(
+        default="operator",
+        description="who serves the pool's GPUs: the GPU Operator's device plugin, or a "
+        "standalone NVIDIA device plugin chart (the operator's plugin and GFD switched off "
+        "on these nodes); needed for MPS beside mixed-strategy MIG pools",
+    )
     labels: dict[str, str] = Field(
         default_factory=dict, description="node labels that select this pool"
     )
