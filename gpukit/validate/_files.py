@@ -100,6 +100,7 @@ def parse_manifests(label: str, text: str) -> list[Document]:
 # Top-level keys of the Helm charts gpukit's platform bundle installs (NVIDIA GPU Operator
 # first, then Kueue, Volcano and KAI). Values files have neither apiVersion nor kind; two of
 # these keys, or one in a file named like a values file, tell them from a broken manifest.
+# fmt: off
 _HELM_VALUES_KEYS = frozenset(
     {
         # NVIDIA GPU Operator
@@ -110,8 +111,9 @@ _HELM_VALUES_KEYS = frozenset(
         # Kueue, Volcano, KAI scheduler
         "controllerManager", "enableCertManager", "managerConfig", "custom", "basic",
         "global", "scheduler", "binder", "podgrouper", "admission",
-    }  # fmt: skip
+    }
 )
+# fmt: on
 
 
 def foreign_shape(data: Any, label: str = "") -> str | None:

@@ -160,10 +160,9 @@ def test_helm_values_beside_valid_manifests_are_a_note_and_exit_0(tmp_path: Path
     (bundle / "manifests" / "pod.yaml").write_text(FILES["pod.yaml"], encoding="utf-8")
     result = _gpukit("validate", str(bundle), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stderr.splitlines() == [
-        f"note: {bundle / 'helm' / 'gpu-operator-values.yaml'}: "
-        "not a Kubernetes object (Helm values?), skipped"
-    ]
+    values_file = bundle / "helm" / "gpu-operator-values.yaml"
+    note = f"note: {values_file}: not a Kubernetes object (Helm values?), skipped"
+    assert result.stderr.splitlines() == [note]
     assert result.stdout.strip() == "valid: 1 object in 2 files, 0 errors, 0 warnings"
 
 
