@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from gpukit._yaml import load_text
 from gpukit.errors import InputError, ManifestError, did_you_mean
 
 __all__ = ["format_validation_error", "load_documents", "read_text"]
@@ -37,26 +35,15 @@ def read_text(source: str | Path) -> tuple[str, str]:
 
 
 def load_documents(label: str, text: str) -> Iterator[tuple[int, Any]]:
-    """(index, document) for each non-empty YAML or JSON document in ``text``."""
-    stripped = text.lstrip()
-    try:
-        if stripped.startswith(("[", "{")) and not stripped.startswith("{{"):
-            data = json.loads(text)
-            docs = data if isinstance(data, list) else [data]
-        else:
-            docs = list(yaml.safe_load_all(io.StringIO(text)))
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        elif isinstance(exc, json.JSONDecodeError):
-            where = f" at line {exc.lineno}, column {exc.colno}"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestError(f"{label}: not valid YAML or JSON{where}: {problem}") from None
-    for index, doc in enumerate(docs):
-        if doc is not None:
-            yield index, doc
+    """(index, document) for each non-empty YAML or JSON document in ``text``.
+
+    Read through the bounded, safe loader (:mod:`gpukit._yaml`): nesting, aliases and size
+    are limited, and a key given twice in one mapping is refused rather than silently
+    keeping the last value.
+    """
+    for loaded in load_text(label, text, duplicate_keys=False):
+        if loaded.value is not None:
+            yield loaded.index, loaded.value
 
 
 def format_validation_error(

@@ -58,11 +58,47 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("aborted", err=True)
         sys.exit(1)
     except Exception as exc:
-        # Click's usage errors (typer may vendor click, so match by behaviour): they know
-        # how to print themselves and carry their exit code (2 for usage).
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
+        # Click's usage errors (typer vendors click, so match by behaviour): one line in
+        # gpukit's words, with their exit code (2 for usage).
+        if callable(getattr(exc, "format_message", None)) and isinstance(
+            getattr(exc, "exit_code", None), int
+        ):
+            line = _usage_message(exc)
+            if line:  # empty when click printed the help instead (no_args_is_help)
+                typer.echo(f"error: {line}", err=True)
             sys.exit(exc.exit_code)
         raise
     if isinstance(code, int) and code:
         sys.exit(code)
+
+
+def _usage_message(exc: Exception) -> str:
+    """A click usage error as one line: the option, the bad value, what is allowed.
+
+    typer checks option values with pydantic, so its messages read 'Value error, ... is
+    not one of ...' or 'Input should be ...'; the value and the allowed set are rebuilt
+    from the parameter and the pydantic error instead.
+    """
+    from enum import Enum
+
+    from gpukit.errors import did_you_mean
+
+    param = getattr(exc, "param", None)
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else " (see 'gpukit --help')"
+    cause = exc.__cause__
+    errors = cause.errors(include_url=False) if callable(getattr(cause, "errors", None)) else []
+    if param is None or not errors:
+        message = exc.format_message().strip().rstrip(".")  # type: ignore[attr-defined]
+        return message + hint if message else ""
+    opts = getattr(param, "opts", None) or [param.name]
+    name = opts[0] if opts[0].startswith("-") else opts[0].upper()
+    value = errors[0].get("input")
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        names = [str(member.value) for member in annotation]
+        allowed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+        return f"{name} {value!r} is not allowed; use {allowed}{did_you_mean(str(value), names)}"
+    problem = str(errors[0]["msg"]).removeprefix("Value error, ")
+    problem = problem.replace("Input should be", "must be", 1)
+    return f"{name} {value!r}: {problem}{hint}"

@@ -31,11 +31,6 @@ FILES = {
     "spec: {containers: [{name: c, image: cuda}]}\n",
 }
 
-NEEDS_MAIN_PATCH = pytest.mark.xfail(
-    strict=True,
-    reason="click usage errors keep click's banner until cli.main() rewrites them "
-    "(patch in the bad-input report); remove this mark once it lands",
-)
 
 
 @dataclass(frozen=True)
@@ -75,9 +70,9 @@ CASES = [
     _case("validate-output", "validate {pod.yaml} -o xml", 2, "--output 'xml' is not allowed", "use table or json"),
     _case("validate-output-did-you-mean", "validate {pod.yaml} --output jsn", 2, "use table or json", "did you mean 'json'"),
     _case("size-output", f"size -w {WL} --output xml", 2, "--output 'xml' is not allowed", "use table or json"),
-    _case("plan-output", f"plan {BERT} --output xml", 2, "--output 'xml' is not allowed", "use table, yaml or json", marks=NEEDS_MAIN_PATCH),
-    _case("calibrate-window-not-number", "calibrate run --fake --window abc", 2, "--window", "'abc'", marks=NEEDS_MAIN_PATCH),
-    _case("validate-no-files", "validate", 2, "files", marks=NEEDS_MAIN_PATCH),
+    _case("plan-output", f"plan {BERT} --output xml", 2, "--output 'xml' is not allowed", "use table, yaml or json"),
+    _case("calibrate-window-not-number", "calibrate run --fake --window abc", 2, "--window", "'abc'"),
+    _case("validate-no-files", "validate", 2, "files"),
     # 3. Empty input: nothing at all to check is not 'valid'.
     _case("validate-empty", "validate {empty.yaml}", 2, "nothing to validate", "empty.yaml", "no documents"),
     _case("validate-only-comments", "validate {comments.yaml}", 2, "nothing to validate", "comments.yaml"),

@@ -1,0 +1,300 @@
+"""Bounded, safe YAML reading for every file gpukit is given: size, depth, alias and node limits.
+
+Workload and fleet files, manifests for lint and configs are read through here. Files may
+come from anyone (lint runs in CI on every pull request), so loading is safe (no Python
+object tags) and bounded before anything walks the data:
+
+- ``MAX_FILE_BYTES``: larger files are refused before they are parsed;
+- ``MAX_DEPTH``: nesting deeper than this is refused while parsing;
+- ``MAX_ALIASES``: more ``*alias`` uses than this in one file are refused;
+- ``MAX_NODES``: the node count of a file with every alias expanded (what a walker would
+  visit) is bounded, so an alias bomb ("billion laughs") is refused before it is walked;
+- ``MAX_DOCUMENTS``: documents per file.
+
+Every refusal is a one-line :class:`~gpukit.errors.ManifestError` naming the file, the limit
+and how to proceed.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+from gpukit.errors import ManifestError
+
+try:  # libyaml: fast, and its parser refuses nesting deeper than 1000 before composing
+    from yaml._yaml import CParser as _Parser  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        """Pure-Python fallback; too-deep nesting ends in RecursionError, reported cleanly."""
+
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_DOCUMENTS",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "YAML_SUFFIXES",
+    "Loaded",
+    "expand_paths",
+    "load_text",
+    "read_source",
+]
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_ALIASES = 1000
+MAX_NODES = 500_000
+MAX_DOCUMENTS = 2000
+
+YAML_SUFFIXES = (".yaml", ".yml", ".json")
+
+Loc = tuple[Any, ...]
+
+
+class _LimitError(Exception):
+    """Raised inside the composer; turned into a ManifestError that names the file."""
+
+
+class _Loader(_Parser, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
+    """libyaml's parser and composer (C, bounded nesting) with PyYAML's safe constructor."""
+
+    def __init__(self, text: str) -> None:
+        _Parser.__init__(self, text)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+@dataclass
+class Loaded:
+    """One YAML document: its value and its node tree (for line numbers)."""
+
+    index: int
+    value: Any
+    node: Node | None = field(repr=False, default=None)
+
+    def line_of(self, loc: Loc) -> tuple[int, int] | None:
+        """1-based (line, column) of the value at ``loc``, or of its nearest ancestor."""
+        node = self.node
+        if node is None:
+            return None
+        best = node
+        for part in loc:
+            child = _child(node, part)
+            if child is None:
+                break
+            node = best = child
+        return best.start_mark.line + 1, best.start_mark.column + 1
+
+
+def _child(node: Node, part: Any) -> Node | None:
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == str(part):
+                return value
+    elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def _check_graph(root: Node) -> int:
+    """Expanded size of a document's node graph; refuses cycles and what breaks the limits.
+
+    The composer shares one node for every alias of an anchor, so sizes and heights are
+    memoised per node: the walk is linear in the file, whatever the expansion. Recursion
+    stops at MAX_DEPTH, so it stays far from Python's recursion limit.
+    """
+    sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}
+    active: set[int] = set()
+    references = 0
+
+    def visit(node: Node, depth: int) -> int:
+        nonlocal references
+        key = id(node)
+        if key in sizes:
+            if depth + heights[key] - 1 > MAX_DEPTH:
+                raise _LimitError(f"nested deeper than {MAX_DEPTH} levels; flatten the document")
+            return sizes[key]
+        if depth > MAX_DEPTH:
+            raise _LimitError(f"nested deeper than {MAX_DEPTH} levels; flatten the document")
+        if key in active:
+            raise _LimitError("a YAML alias refers to its own anchor (a cycle); remove it")
+        size, height = 1, 0
+        if isinstance(node, (MappingNode, SequenceNode)):
+            active.add(key)
+            items = node.value if isinstance(node, SequenceNode) else [n for pair in node.value for n in pair]
+            references += len(items)
+            for child in items:
+                size += visit(child, depth + 1)
+                height = max(height, heights[id(child)])
+            active.discard(key)
+            if size > MAX_NODES:
+                raise _LimitError(
+                    f"more than {MAX_NODES} values once aliases are expanded (an alias bomb?); "
+                    "expand the aliases or split the file"
+                )
+        sizes[key], heights[key] = size, height + 1
+        return size
+
+    total = visit(root, 1)
+    # A tree has one reference fewer than nodes; every extra reference is an alias.
+    if references - (len(sizes) - 1) > MAX_ALIASES:
+        raise _LimitError(f"more than {MAX_ALIASES} YAML aliases (*name); expand them or split the file")
+    return total
+
+
+def _duplicate_key(root: Node) -> tuple[str, int] | None:
+    """The first mapping key that appears twice in a document, with its line, or None."""
+    stack = [root]
+    seen_nodes: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if key.value in keys:
+                        return key.value, key.start_mark.line + 1
+                    keys.add(key.value)
+                stack.extend((key, value))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
+def load_text(label: str, text: str, *, duplicate_keys: bool = True) -> list[Loaded]:
+    """Every document in ``text`` (empty ones included, value None), within the limits.
+
+    With ``duplicate_keys=False`` a key repeated in one mapping is refused: YAML would
+    silently keep the last value, and a user's intent file must not mean something else
+    than it says.
+    """
+    if "\x00" in text:
+        raise ManifestError(f"{label}: binary data (NUL bytes), not YAML or JSON; give a text file")
+    loader = _Loader(text)
+    docs: list[Loaded] = []
+    total = 0
+    try:
+        while loader.check_node():
+            if len(docs) >= MAX_DOCUMENTS:
+                raise _LimitError(f"more than {MAX_DOCUMENTS} documents; split the file")
+            node = loader.get_node()
+            if node is None:
+                docs.append(Loaded(len(docs), None))
+                continue
+            total += _check_graph(node)
+            if not duplicate_keys:
+                repeated = _duplicate_key(node)
+                if repeated is not None:
+                    raise _LimitError(
+                        f"key {repeated[0]!r} appears twice in one mapping (line {repeated[1]}); "
+                        "keep one"
+                    )
+            if total > MAX_NODES:
+                raise _LimitError(
+                    f"more than {MAX_NODES} values once aliases are expanded; split the file"
+                )
+            docs.append(Loaded(len(docs), loader.construct_document(node), node))
+    except _LimitError as exc:
+        raise ManifestError(f"{label}: refused: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ManifestError(f"{label}: not valid YAML or JSON{where}: {problem}") from None
+    except (RecursionError, MemoryError, OverflowError, ValueError, TypeError) as exc:
+        # Constructors raise these on pathological scalars (huge timestamps, odd tags).
+        raise ManifestError(f"{label}: cannot be loaded: {type(exc).__name__}: {exc}") from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+def read_source(source: str | Path) -> tuple[str, str]:
+    """(label, text) of a file, or of standard input for '-'; refuses big or binary input."""
+    if str(source) == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        raw = stream.read(MAX_FILE_BYTES + 1) if stream is not None else sys.stdin.read(
+            MAX_FILE_BYTES + 1
+        ).encode("utf-8", "surrogateescape")
+        return "<stdin>", _decode("<stdin>", raw)
+    path = Path(source)
+    label = str(path)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ManifestError(f"{label}: is a folder; lint expands folders itself, pass it as is")
+        if size > MAX_FILE_BYTES:
+            raise ManifestError(_too_big(label))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ManifestError(f"{label}: no such file or folder; check the path") from None
+    except PermissionError:
+        raise ManifestError(f"{label}: permission denied; make it readable") from None
+    except OSError as exc:
+        raise ManifestError(f"{label}: cannot be read ({exc.strerror or exc})") from None
+    return label, _decode(label, raw)
+
+
+def _too_big(label: str) -> str:
+    return (
+        f"{label}: refused: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB "
+        "(a Kubernetes object is at most 1.5 MiB); split the file"
+    )
+
+
+def _decode(label: str, raw: bytes) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise ManifestError(_too_big(label))
+    if b"\x00" in raw:
+        raise ManifestError(f"{label}: binary data (NUL bytes), not YAML or JSON; give a text file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ManifestError(f"{label}: not UTF-8 text; give a YAML or JSON file") from None
+
+
+def expand_paths(sources: list[str | Path]) -> Iterator[str]:
+    """Files to lint: files and '-' as given, folders walked for YAML/JSON files (sorted).
+
+    Hidden files and folders (``.git``) are skipped inside folders.
+    """
+    for source in sources:
+        path = Path(source)
+        if str(source) != "-" and path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in YAML_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                raise ManifestError(f"{path}: folder holds no .yaml, .yml or .json files")
+            yield from (str(p) for p in found)
+        else:
+            yield str(source)
