@@ -156,7 +156,14 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
 
     choice = decision.choice
     if choice is None:
-        lines = "; ".join(f"{r.option}: [{r.code}] {r.message}" for r in decision.rejections)
+        # One entry per distinct reason, naming every option it rejected, so the line stays
+        # readable when a whole pool's slices fail for the same reason.
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for r in decision.rejections:
+            grouped.setdefault((r.code, r.message), []).append(r.option)
+        lines = "; ".join(
+            f"{', '.join(options)}: [{code}] {message}" for (code, message), options in grouped.items()
+        )
         raise NoFeasiblePlan(
             f"no option in fleet {fleet.name!r} can run {workload.name!r}: {lines}",
             decision.rejections,
