@@ -565,8 +565,11 @@ def rule_memory_fits(option: AnyOption, ctx: Context) -> Rejection | None:
         what = f"{option.gpus}x {option.gpu_model} hold {_gib(option.memory_bytes)}"
         if option.workers > 1 and not option.spans_nodes:
             what += " per worker (the need is per worker)"
+    elif option.sharing == "time-slicing":
+        # Time-slicing enforces no memory split: the fair share is what neighbours leave.
+        what = f"a time-sliced replica's fair share is {_gib(option.memory_bytes)} (not enforced)"
     else:
-        what = f"each {option.sharing} replica gets {_gib(option.memory_bytes)}"
+        what = f"each {option.sharing} replica gets {_gib(option.memory_bytes)} (the MPS limit)"
     return _reject(
         option,
         "MEMORY_DOES_NOT_FIT",
@@ -874,7 +877,9 @@ def choice_reasons(
             _reason(
                 "SHARE_FITS",
                 f"each {choice.sharing} replica of {model.key} gets "
-                f"{_gib(choice.memory_bytes)} of its {_gib(model.memory_bytes)}",
+                f"{_gib(choice.memory_bytes)} of its {_gib(model.memory_bytes)}"
+                + (" as a fair share (time-slicing enforces none)"
+                   if choice.sharing == "time-slicing" else " (an MPS memory limit)"),
             )
         )
     rival = next(
