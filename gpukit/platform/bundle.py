@@ -13,8 +13,8 @@ from gpukit.errors import InputError
 from gpukit.fleet import Fleet
 from gpukit.manifests.order import apply_order
 from gpukit.manifests.yaml import to_yaml
-from gpukit.platform import gpu_operator, karpenter, labels, queues
-from gpukit.platform.model import PlatformOptions, PlatformPlan, platform_plan
+from gpukit.platform import gpu_operator, karpenter, labels, queues, standalone
+from gpukit.platform.model import PlatformOptions, PlatformPlan, StandalonePlugin, platform_plan
 from gpukit.quantity import format_bytes
 from gpukit.workload import Workload
 
@@ -92,6 +92,46 @@ def _quota_lines(pp: PlatformPlan) -> list[str]:
         note = " (cpu/memory estimated: the fleet does not declare them)" if estimated else ""
         lines.append(f"  {pool.name}: {', '.join(parts)}{note}")
     return lines
+
+
+def _standalone_file(
+    pp: PlatformPlan, spec: StandalonePlugin, driver_managed: bool
+) -> PlatformFile:
+    path = standalone.values_path(spec)
+    selector = ", ".join(f"{k}={v}" for k, v in spec.selector.items())
+    config = spec.config
+    sharing = f"{config.mode}, {config.replicas} replicas per GPU" if config else "no sharing"
+    purpose = [
+        f"Pool {spec.pool} is served by this device plugin and its GPU Feature Discovery, not by",
+        f"the GPU Operator's, which get MIG strategy {pp.mig_strategy} on every node"
+        + (" (the plugin refuses MPS under mixed)." if pp.mig_strategy == "mixed" else "."),
+        f"Config {spec.config_name}: migStrategy {spec.mig_strategy}, {sharing}.",
+        f"Its DaemonSets run only on nodes labelled {selector};",
+        "scripts/label-nodes.sh sets the pool's labels and switches the operator's plugin and GFD off there.",
+        "nfd.enabled: false: the GPU Operator already runs Node Feature Discovery.",
+        *(
+            [
+                f"nvidiaDriverRoot {standalone.OPERATOR_DRIVER_ROOT}: the GPU Operator installs the driver."
+            ]
+            if driver_managed
+            else []
+        ),
+        "Helm values, not a Kubernetes object: `gpukit validate` does not read helm/.",
+    ]
+    return PlatformFile(
+        path,
+        f"Standalone NVIDIA device plugin Helm values for pool {spec.pool}.",
+        tuple(purpose),
+        (
+            "after the GPU Operator (its driver and toolkit must be running), before the labels;",
+            "needs the nvdp Helm repository (NVIDIA's k8s-device-plugin charts) added:",
+            (
+                f"helm upgrade -i {standalone.release_name(spec)} {standalone.CHART} "
+                f"-n {standalone.NAMESPACE} --create-namespace -f {path}"
+            ),
+        ),
+        text=to_yaml(standalone.standalone_values(pp, spec, driver_managed)),
+    )
 
 
 def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
@@ -201,6 +241,11 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
         plugin = f"reading {options.device_plugin_configmap}"
     else:
         plugin = "with no sharing config"
+    operator_values = gpu_operator.helm_values(pp)
+    off = [
+        f"Not on pool(s) {', '.join(s.pool for s in pp.standalone)}: node labels switch the device plugin",
+        "and GFD off there; a standalone device plugin serves them (helm/nvidia-device-plugin-*).",
+    ]
     files.append(
         PlatformFile(
             values_path,
@@ -208,6 +253,7 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
             (
                 f"MIG strategy {pp.mig_strategy}; device plugin {plugin}; DCGM exporter with a",
                 "ServiceMonitor (needs the Prometheus Operator CRDs).",
+                *(off if pp.standalone else ()),
                 "driver.enabled: true installs the driver; set it to false on nodes with a preinstalled driver.",
                 "Helm values, not a Kubernetes object: `gpukit validate` takes manifests/ and karpenter/, not helm/.",
             ),
@@ -218,9 +264,12 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
                     f"-n {options.operator_namespace} -f {values_path}"
                 ),
             ),
-            text=to_yaml(gpu_operator.helm_values(pp)),
+            text=to_yaml(operator_values),
         )
     )
+    driver_managed = bool(operator_values.get("driver", {}).get("enabled"))
+    for plugin_spec in pp.standalone:
+        files.append(_standalone_file(pp, plugin_spec, driver_managed))
     plan = labels.label_plan(pp)
     purpose = [
         "Labels each pool's nodes so the MIG manager and the device plugin apply its config:"
@@ -230,6 +279,11 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
         + ("" if e.selector else f" (nodes from ${e.nodes_env})")
         for e in plan
     ] or ["  (no pool needs labels)"]
+    if pp.standalone:
+        purpose.append(
+            "The gpu.deploy.*=false labels make the GPU Operator remove its device plugin and GFD"
+        )
+        purpose.append("from pools a standalone device plugin serves (install that first).")
     purpose.append(
         "Relabelling a MIG node reconfigures its GPUs and evicts their pods: drain it first."
     )

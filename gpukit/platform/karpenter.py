@@ -7,6 +7,7 @@ from typing import Any
 
 from gpukit.fleet import NodePool
 from gpukit.manifests.pods import pool_node_selector
+from gpukit.platform.labels import OPERATOR_GATES_OFF
 from gpukit.platform.model import PlatformPlan
 from gpukit.quantity import MIB
 
@@ -23,7 +24,8 @@ GPU_MEMORY_TOLERANCE = 0.10
 def node_labels(pp: PlatformPlan, pool: NodePool) -> dict[str, str]:
     """The labels gpukit wants on every node of ``pool``: the ones gpukit's pods select on
     (GPU Feature Discovery's product and sharing labels, the pool's own), its MIG config and
-    its device-plugin config (the same ones the node-labeling script sets).
+    its device-plugin config, and the operator's device-plugin and GFD gates switched off on
+    pools with a standalone device plugin (the same ones the node-labeling script sets).
 
     Karpenter only launches a node for a pending pod whose nodeSelector the NodePool's
     template labels (or requirements) satisfy, so every selected label must be declared here;
@@ -34,6 +36,10 @@ def node_labels(pp: PlatformPlan, pool: NodePool) -> dict[str, str]:
     config = pp.device_plugin_config(pool.name)
     if config:
         labels["nvidia.com/device-plugin.config"] = config
+    if pp.standalone_plugin(pool.name) is not None:
+        # A new node must never start the operator's plugin (it would fail under the
+        # cluster's MIG strategy): the gates are off from the first boot.
+        labels.update(OPERATOR_GATES_OFF)
     labels["gpukit.io/pool"] = pool.name
     return dict(sorted(labels.items()))
 

@@ -9,9 +9,15 @@ from gpukit.fleet import NodePool
 from gpukit.manifests.pods import pool_node_selector
 from gpukit.platform.model import PlatformPlan, env_name
 
-__all__ = ["PoolLabels", "label_plan", "label_script"]
+__all__ = ["OPERATOR_GATES_OFF", "PoolLabels", "label_plan", "label_script"]
 
 PRODUCT_LABEL = "nvidia.com/gpu.product"
+#: The GPU Operator's per-operand gates that keep its device plugin and GFD off a node whose
+#: GPUs a standalone device plugin serves (its GFD would also run with the cluster's strategy).
+OPERATOR_GATES_OFF = (
+    ("nvidia.com/gpu.deploy.device-plugin", "false"),
+    ("nvidia.com/gpu.deploy.gpu-feature-discovery", "false"),
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ def label_plan(pp: PlatformPlan) -> list[PoolLabels]:
         config = pp.device_plugin_config(pool.name)
         if config:
             labels.append(("nvidia.com/device-plugin.config", config))
+        if pp.standalone_plugin(pool.name) is not None:
+            labels += OPERATOR_GATES_OFF
         if labels:
             plan.append(
                 PoolLabels(

@@ -21,6 +21,7 @@ __all__ = [
     "NodeClassRef",
     "PlatformOptions",
     "PlatformPlan",
+    "StandalonePlugin",
     "platform_plan",
     "pool_resources",
 ]
@@ -89,6 +90,35 @@ class DevicePluginConfig:
         }
 
 
+#: The label a standalone device plugin's config-manager reads (the same one the operator's does).
+CONFIG_LABEL = "nvidia.com/device-plugin.config"
+
+
+@dataclass(frozen=True)
+class StandalonePlugin:
+    """A pool served by its own NVIDIA device plugin chart instead of the GPU Operator's.
+
+    ``config`` is None for a pool without sharing (the plugin then only gets its MIG
+    strategy); ``selector`` is the node labels that confine the chart's DaemonSets to the
+    pool: the pool's own labels, or else the config label the labeling script sets (its
+    value is unique to this pool).
+    """
+
+    pool: str
+    config_name: str
+    config: DevicePluginConfig | None
+    mig_strategy: str
+    selector: dict[str, str]
+
+    def config_file(self) -> dict[str, Any]:
+        """The config file (``version: v1``): the strategy lives in the file, since the chart
+        sets no MIG_STRATEGY env unless told to, and the file is shared with GFD."""
+        out: dict[str, Any] = {"version": "v1", "flags": {"migStrategy": self.mig_strategy}}
+        if self.config is not None:
+            out["sharing"] = self.config.spec()["sharing"]
+        return out
+
+
 @dataclass(frozen=True)
 class LocalQueueSpec:
     name: str
@@ -103,7 +133,7 @@ class PlatformPlan:
     fleet: Fleet
     options: PlatformOptions
     plans: tuple[Plan, ...]
-    device_plugin: tuple[DevicePluginConfig, ...]
+    device_plugin: tuple[DevicePluginConfig, ...]  # the operator's plugin reads these
     mig_configs: dict[str, str]  # pool -> nvidia.com/mig.config value
     local_queues: tuple[LocalQueueSpec, ...]
     cluster_queues: tuple[str, ...]
@@ -115,6 +145,8 @@ class PlatformPlan:
     demand: dict[tuple[str, str], int] = field(default_factory=dict)
     #: the same, counting only the workloads Kueue admits (those its quotas govern)
     kueue_demand: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: pools served by a standalone device plugin chart, in fleet order
+    standalone: tuple[StandalonePlugin, ...] = ()
 
     @property
     def kueue_ignores_gpus(self) -> bool:
@@ -148,10 +180,15 @@ class PlatformPlan:
         return self.fleet.installed.dra
 
     def device_plugin_config(self, pool: str) -> str | None:
+        """The nvidia.com/device-plugin.config value of the pool's nodes, if they need one."""
         for config in self.device_plugin:
             if pool in config.pools:
                 return config.name
-        return None
+        plugin = self.standalone_plugin(pool)
+        return plugin.config_name if plugin is not None else None
+
+    def standalone_plugin(self, pool: str) -> StandalonePlugin | None:
+        return next((s for s in self.standalone if s.pool == pool), None)
 
     @property
     def mig_strategy(self) -> str:
@@ -201,17 +238,41 @@ def _gpu_resource_names(pool: NodePool) -> tuple[str, ...]:
     return ("nvidia.com/gpu",)
 
 
+def _config_name(pool: NodePool) -> str:
+    share = pool.sharing
+    if share is None:
+        return pool.name  # only standalone pools without sharing get a config of their own
+    return share.config_name or f"{share.mode}-{share.replicas}" + (
+        "-shared" if share.rename_by_default else ""
+    )
+
+
+def _pool_config(pool: NodePool) -> DevicePluginConfig | None:
+    share = pool.sharing
+    if share is None:
+        return None
+    return DevicePluginConfig(
+        name=_config_name(pool),
+        mode=share.mode,
+        replicas=share.replicas,
+        rename_by_default=share.rename_by_default,
+        fail_requests_greater_than_one=share.fail_requests_greater_than_one,
+        resources=_gpu_resource_names(pool),
+        pools=(pool.name,),
+    )
+
+
 def _device_plugin_configs(fleet: Fleet) -> tuple[DevicePluginConfig, ...]:
+    """The named configs of the GPU Operator's device plugin (standalone pools not among them:
+    the operator's plugin does not run on their nodes)."""
     if fleet.installed.dra:
         return ()  # DRA claims carry their own sharing config; the device plugin is off
     configs: dict[str, DevicePluginConfig] = {}
     for pool in fleet.node_pools:
         share = pool.sharing
-        if share is None:
+        if share is None or pool.device_plugin == "standalone":
             continue
-        name = share.config_name or f"{share.mode}-{share.replicas}" + (
-            "-shared" if share.rename_by_default else ""
-        )
+        name = _config_name(pool)
         config = DevicePluginConfig(
             name=name,
             mode=share.mode,
@@ -236,6 +297,38 @@ def _device_plugin_configs(fleet: Fleet) -> tuple[DevicePluginConfig, ...]:
     return tuple(configs[n] for n in sorted(configs))
 
 
+def _standalone_plugins(fleet: Fleet) -> tuple[StandalonePlugin, ...]:
+    pools = [p for p in fleet.node_pools if p.device_plugin == "standalone"]
+    if pools and fleet.installed.dra:
+        raise FleetError(
+            f"pool(s) {', '.join(p.name for p in pools)} say device_plugin: standalone but the "
+            "fleet allocates GPUs with DRA (installed.dra), and a device plugin beside the DRA "
+            "driver would hand out the same GPUs twice; remove device_plugin from those pools"
+        )
+    out = []
+    for pool in pools:
+        name = _config_name(pool)
+        # The config label confines the standalone DaemonSets and picks the operator's config
+        # elsewhere: a name shared with another pool would put two plugins on its nodes.
+        others = [
+            p.name
+            for p in fleet.node_pools
+            if p is not pool
+            and (p.sharing is not None or p.device_plugin == "standalone")
+            and _config_name(p) == name
+        ]
+        if others:
+            raise FleetError(
+                f"pool {pool.name!r} runs a standalone device plugin, but its device-plugin "
+                f"config name {name!r} is also used by pool(s) {', '.join(others)}; give "
+                f"{pool.name!r} a sharing.config_name of its own"
+            )
+        selector = dict(sorted(pool.labels.items())) or {CONFIG_LABEL: name}
+        strategy = pool.mig.strategy if pool.mig is not None else "none"
+        out.append(StandalonePlugin(pool.name, name, _pool_config(pool), strategy, selector))
+    return tuple(out)
+
+
 def _check_mps_with_mixed_mig(fleet: Fleet, strategies: list[str]) -> None:
     """The GPU Operator exports ``mig.strategy`` as MIG_STRATEGY to every device plugin, and
     the environment wins over a per-node config's ``flags.migStrategy``; the plugin refuses to
@@ -243,18 +336,21 @@ def _check_mps_with_mixed_mig(fleet: Fleet, strategies: list[str]) -> None:
     ClusterPolicy has no per-node MIG strategy, so such a fleet cannot be configured."""
     if fleet.installed.dra or strategies != ["mixed"]:
         return  # DRA turns the device plugin off; single and none run MPS
-    mps = [p.name for p in fleet.node_pools if p.sharing is not None and p.sharing.mode == "mps"]
+    mps = [
+        p.name
+        for p in fleet.node_pools
+        if p.sharing is not None and p.sharing.mode == "mps" and p.device_plugin == "operator"
+    ]
     if not mps:
-        return
+        return  # standalone MPS pools get a plugin of their own with migStrategy none
     mig = [p.name for p in fleet.node_pools if p.mig is not None]
     raise FleetError(
         f"MPS pool(s) {', '.join(mps)} cannot run beside mixed-strategy MIG pool(s) "
-        f"{', '.join(mig)}: the GPU Operator sets MIG_STRATEGY=mixed on every node's device "
-        "plugin, which then refuses to start with MPS; share those pools by time-slicing, or "
-        "give every MIG pool strategy 'single' with one profile per layout (e.g. "
-        "{1g.10gb: 7}), or run the MPS nodes under a separate device plugin (label them "
-        "nvidia.com/gpu.deploy.device-plugin=false and install the standalone "
-        "nvidia-device-plugin chart there with migStrategy none; gpukit does not render that)"
+        f"{', '.join(mig)} under the GPU Operator's device plugin: the operator sets "
+        "MIG_STRATEGY=mixed on every node's plugin, which then refuses to start with MPS; "
+        "set `device_plugin: standalone` on the MPS pool(s) (gpukit then renders a separate "
+        "device plugin for them), or share them by time-slicing, or give every MIG pool "
+        "strategy 'single' with one profile per layout (e.g. {1g.10gb: 7})"
     )
 
 
@@ -283,6 +379,7 @@ def platform_plan(
     _check_mps_with_mixed_mig(fleet, strategies)
 
     device_plugin = _device_plugin_configs(fleet)
+    standalone = _standalone_plugins(fleet)
     mig_configs = _mig_configs(fleet)  # fleet errors first: they are the user's to fix
     plans = tuple(plan(w, fleet) for w in workloads)
     installed = fleet.installed
@@ -339,6 +436,7 @@ def platform_plan(
         estimated=estimated,
         demand=dict(sorted(demand.items())),
         kueue_demand=dict(sorted(kueue_demand.items())),
+        standalone=standalone,
     )
 
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "platform"
 WORKLOADS = ROOT / "examples" / "workloads"
 REGENERATE = os.environ.get("GPUKIT_REGENERATE_GOLDEN") == "1"
-FLEET_NAMES = ["mig-single-mps", "dra", "kai", "no-volcano"]
+FLEET_NAMES = ["default", "mig-single-mps", "dra", "kai", "no-volcano"]
 
 
 def _bundle(fleet, name: str, **installed: bool):
@@ -390,8 +390,9 @@ def _pool(**fields: Any) -> dict[str, Any]:
             ],
             gk.FleetError,
             (
-                r"MPS pool\(s\) a cannot run beside mixed-strategy MIG pool\(s\) b.*"
-                r"time-slicing.*strategy 'single'.*separate device plugin"
+                r"^MPS pool\(s\) a cannot run beside mixed-strategy MIG pool\(s\) b[^\n]*"
+                r"MIG_STRATEGY=mixed[^\n]*; set `device_plugin: standalone` on the MPS pool\(s\)"
+                r"[^\n]*time-slicing[^\n]*strategy 'single'[^\n]*$"
             ),
         ),
     ],
