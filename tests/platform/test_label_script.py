@@ -162,3 +162,66 @@ def test_dry_run_prints_commands_and_runs_nothing(tmp_path):
     assert calls == []
     assert result.stdout.count("label nodes --overwrite") == 3
     assert not list(tmp_path.glob("PWNED*"))
+
+
+def test_standalone_pools_get_the_operator_gates_off_as_single_quoted_arguments(tmp_path):
+    """The default fleet's MPS pool runs its own device plugin: its nodes (and only they) get
+    the config label the standalone chart selects on and the operator's plugin/GFD gates off."""
+    script = label_script(platform_plan(gk.default_fleet(), []))
+    result, calls = _run(
+        script, tmp_path, GPUKIT_NODES_L4_SHARED="node-a", GPUKIT_NODES_L4_MPS="node-b node-c"
+    )
+    assert result.returncode == 0, result.stderr
+    assert calls[1:] == [
+        [
+            "label",
+            "nodes",
+            "--overwrite",
+            "node-a",
+            "nvidia.com/device-plugin.config=l4-time-slicing",
+        ],
+        [
+            "label",
+            "nodes",
+            "--overwrite",
+            "node-b",
+            "node-c",
+            "nvidia.com/device-plugin.config=l4-mps",
+            "nvidia.com/gpu.deploy.device-plugin=false",
+            "nvidia.com/gpu.deploy.gpu-feature-discovery=false",
+        ],
+    ]
+    gates = [a for c in calls for a in c if a.startswith("nvidia.com/gpu.deploy.")]
+    assert len(gates) == 2
+
+
+def test_a_standalone_pool_selected_by_hostile_labels_stays_quoted(tmp_path):
+    f = gk.Fleet(
+        name="t",
+        node_pools=[
+            {
+                "name": "mps",
+                "gpu": "L4",
+                "gpus_per_node": 4,
+                "nodes": 1,
+                "sharing": {"mode": "mps", "replicas": 2, "config_name": "mps"},
+                "device_plugin": "standalone",
+                "labels": {"team": HOSTILE},
+            },
+        ],
+    )
+    result, calls = _run(label_script(platform_plan(f, [])), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert calls == [
+        [
+            "label",
+            "nodes",
+            "--overwrite",
+            "-l",
+            f"team={HOSTILE}",
+            "nvidia.com/device-plugin.config=mps",
+            "nvidia.com/gpu.deploy.device-plugin=false",
+            "nvidia.com/gpu.deploy.gpu-feature-discovery=false",
+        ]
+    ]
+    assert not list(tmp_path.glob("PWNED*"))
