@@ -165,6 +165,12 @@ class PlatformPlan:
                 "ResourceClaims, which ClusterQueue quotas do not count; the ClusterQueues "
                 "limit cpu and memory only"
             )
+        standalone = [p.name for p in self.fleet.node_pools if p.device_plugin == "standalone"]
+        if self.dra and standalone:
+            out.append(
+                f"pool(s) {', '.join(standalone)}: device_plugin standalone is ignored on this "
+                "DRA fleet: the NVIDIA DRA driver allocates every GPU and no device plugin runs"
+            )
         for (pool_name, resource), wanted in sorted(self.demand.items()):
             pool = self.fleet.pool(pool_name)
             capacity = _gpu_resources(pool).get(resource, 0)
@@ -298,13 +304,9 @@ def _device_plugin_configs(fleet: Fleet) -> tuple[DevicePluginConfig, ...]:
 
 
 def _standalone_plugins(fleet: Fleet) -> tuple[StandalonePlugin, ...]:
+    if fleet.installed.dra:
+        return ()  # no device plugin at all: the DRA driver serves every pool (warned)
     pools = [p for p in fleet.node_pools if p.device_plugin == "standalone"]
-    if pools and fleet.installed.dra:
-        raise FleetError(
-            f"pool(s) {', '.join(p.name for p in pools)} say device_plugin: standalone but the "
-            "fleet allocates GPUs with DRA (installed.dra), and a device plugin beside the DRA "
-            "driver would hand out the same GPUs twice; remove device_plugin from those pools"
-        )
     out = []
     for pool in pools:
         name = _config_name(pool)

@@ -218,11 +218,6 @@ def test_no_driver_root_when_the_operator_does_not_install_the_driver():
             ),
         ),
         (
-            [MIXED_MIG, _mps(device_plugin="standalone")],
-            {"dra": True},
-            r"^pool\(s\) mps say device_plugin: standalone but the fleet allocates GPUs with DRA",
-        ),
-        (
             [
                 _mps(device_plugin="standalone"),
                 _pool(
@@ -238,9 +233,24 @@ def test_no_driver_root_when_the_operator_does_not_install_the_driver():
             ),
         ),
     ],
-    ids=["mps-beside-mixed-mig-on-the-operator", "standalone-on-dra", "shared-config-name"],
+    ids=["mps-beside-mixed-mig-on-the-operator", "shared-config-name"],
 )
 def test_fleets_a_standalone_plugin_cannot_fix_are_refused_in_one_line(pools, installed, match):
     fleet = gk.Fleet(name="bad", node_pools=pools, installed=installed)
     with pytest.raises(gk.FleetError, match=match):
         render_platform(fleet, [])
+
+
+def test_on_a_dra_fleet_no_device_plugin_runs_and_standalone_is_warned_about():
+    fleet = gk.Fleet(
+        name="dra",
+        node_pools=[MIXED_MIG, _mps(device_plugin="standalone")],
+        installed={"dra": True},
+    )
+    pp = platform_plan(fleet, [])
+    assert pp.standalone == () and pp.device_plugin == ()
+    assert any(
+        w.startswith("pool(s) mps: device_plugin standalone is ignored") for w in pp.warnings
+    )
+    assert not [f for f in render_platform(fleet, []) if "nvidia-device-plugin" in f.path]
+    assert all(not GATES.keys() & dict(e.labels).keys() for e in label_plan(pp))
