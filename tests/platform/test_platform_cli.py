@@ -12,7 +12,7 @@ from gpukit.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 WORKLOADS = ROOT / "examples" / "workloads"
 FLEETS = ROOT / "examples" / "fleets"
-#: The default fleet's mix in a form the GPU Operator can take (MPS beside single-strategy MIG).
+#: The default fleet's mix with MPS on the operator's own plugin (beside single-strategy MIG).
 MIXED = str(FLEETS / "mig-single-mps.yaml")
 
 
@@ -143,3 +143,19 @@ def test_the_whole_bundle_folder_is_not_what_validate_takes(capsys, tmp_path):
     )
     values = (out / "helm" / "gpu-operator-values.yaml").read_text()
     assert "not a Kubernetes object: `gpukit validate` takes manifests/ and karpenter/" in values
+
+
+def test_default_fleet_renders_the_standalone_plugin_between_operator_and_labels(capsys, tmp_path):
+    out = tmp_path / "platform"
+    code, stdout, err = _cli(
+        capsys, "platform", "render", "--workloads", str(WORKLOADS), "-o", str(out)
+    )
+    assert code == 0, err
+    files = [line.split()[1] for line in stdout.splitlines()[1:] if line[:1].isdigit()]
+    assert files[files.index("helm/gpu-operator-values.yaml") + 1 :][:2] == [
+        "helm/nvidia-device-plugin-l4-mps-values.yaml",
+        "scripts/label-nodes.sh",
+    ]
+    assert (out / "helm" / "nvidia-device-plugin-l4-mps-values.yaml").is_file()
+    code, stdout, err = _cli(capsys, "validate", str(out / "manifests"), str(out / "karpenter"))
+    assert code == 0, stdout + err
