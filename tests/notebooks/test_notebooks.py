@@ -97,7 +97,7 @@ DEFAULT_RUN = [
     pytest.param("03_distributed_finetuning.ipynb", ["'minAvailable': 2", "scheduler kueue (queue team-nlp)",
                                                      "[NO_GANG]", "Planner("], id="03"),
     pytest.param("04_platform_setup.ipynb", ["MIG GPUs used: 3 (lower bound 3)", "kind: ConfigMap",
-                                             "manifests/30-kueue.yaml", "wrote 8 files"], id="04"),
+                                             "manifests/30-kueue.yaml", "wrote 9 files"], id="04"),
     pytest.param("05_linting.ipynb", ["GPU001", "GPU007", "GPU012", "needs 9 memory slices"], id="05"),
 ]
 
