@@ -210,6 +210,8 @@ def _gpu_resources(pool: NodePool) -> dict[str, int]:
         out: dict[str, int] = {}
         for profile, count in pool.mig_profiles:
             name = profile.resource_name if pool.mig.strategy == "mixed" else "nvidia.com/gpu"
+            if pool.sharing is not None and pool.sharing.rename_by_default:
+                name += ".shared"  # time-sliced MIG devices are renamed like whole GPUs
             out[name] = out.get(name, 0) + count * pool.total_gpus * replicas
         return out
     if pool.sharing is not None and pool.sharing.rename_by_default:
@@ -394,6 +396,8 @@ def platform_plan(
                     queue.name, namespace, queue.cluster_queue or options.cluster_queue
                 )
         for p in plans:
+            if p.scheduler in ("kai", "volcano"):
+                continue  # queued by their own scheduler, not through a LocalQueue
             w = p.workload
             name = p.queue if p.scheduler == "kueue" else (w.queue or w.team)
             if name and (p.namespace, name) not in local:
