@@ -81,7 +81,7 @@ def _usage_message(exc: Exception) -> str:
     """
     from enum import Enum
 
-    from gpukit.errors import did_you_mean
+    from gpukit.cli._options import not_allowed
 
     param = getattr(exc, "param", None)
     ctx = getattr(exc, "ctx", None)
@@ -96,9 +96,7 @@ def _usage_message(exc: Exception) -> str:
     value = errors[0].get("input")
     annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        names = [str(member.value) for member in annotation]
-        allowed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
-        return f"{name} {value!r} is not allowed; use {allowed}{did_you_mean(str(value), names)}"
+        return not_allowed(name, value, [str(member.value) for member in annotation])
     problem = str(errors[0]["msg"]).removeprefix("Value error, ")
     problem = problem.replace("Input should be", "must be", 1)
     return f"{name} {value!r}: {problem}{hint}"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gpukit.cli.platform import choice_metavar, parse_choice
+from gpukit.cli._options import choice_metavar, parse_choice
 
 __all__ = ["register"]
 

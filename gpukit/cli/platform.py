@@ -8,36 +8,15 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Annotated, Optional, TypeVar
+from typing import Annotated, Optional
 
 import typer
 
 from gpukit._text import table
-from gpukit.errors import InputError, ManifestError, did_you_mean
+from gpukit.cli._options import choice_metavar, parse_choice
+from gpukit.errors import InputError, ManifestError
 
-__all__ = ["parse_choice", "register"]
-
-_E = TypeVar("_E", bound=Enum)
-
-
-def parse_choice(option: str, value: str, choices: type[_E]) -> _E:
-    """An Enum option's member, or InputError in gpukit's words.
-
-    Options that offer a fixed set of values take a plain string and call this, because
-    typer's own Enum check words its error as a pydantic 'Value error' under click's
-    usage banner, on three lines instead of one.
-    """
-    for member in choices:
-        if value.lower() == str(member.value).lower():
-            return member
-    names = [str(member.value) for member in choices]
-    allowed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
-    raise InputError(f"{option} {value!r} is not allowed; use {allowed}{did_you_mean(value, names)}")
-
-
-def choice_metavar(choices: type[Enum]) -> str:
-    """'[table|json]': the metavar typer shows for an Enum option, for a plain-string one."""
-    return "[" + "|".join(str(member.value) for member in choices) + "]"
+__all__ = ["register"]
 
 
 class ValidateOutput(str, Enum):

@@ -20,7 +20,7 @@ LeaderWorkerSet leader/worker templates, KubeRay RayCluster/RayJob/RayService gr
 device-plugin config files, mig-parted configs, GPU Operator Helm values and ClusterPolicy,
 and device-plugin or mig-parted configs nested in ConfigMaps.
 
-Input limits (see :mod:`gpukit.lint._load`): files over ``MAX_FILE_BYTES`` (2 MiB), nesting
+Input limits (see :mod:`gpukit._yaml`): files over ``MAX_FILE_BYTES`` (2 MiB), nesting
 deeper than ``MAX_DEPTH`` (100), more than ``MAX_ALIASES`` (1000) aliases, more than
 ``MAX_NODES`` (500,000) values with aliases expanded, or more than ``MAX_DOCUMENTS`` (2000)
 documents are refused with a one-line ManifestError, as are binary and non-UTF-8 files.
@@ -38,9 +38,9 @@ import sys
 import types
 from typing import Any
 
+from gpukit._yaml import MAX_ALIASES, MAX_DEPTH, MAX_DOCUMENTS, MAX_FILE_BYTES, MAX_NODES
 from gpukit.lint._engine import at_or_above, lint
 from gpukit.lint._fix import MAX_ROUNDS, apply_edits, fix_objects, fix_text, write_fixes
-from gpukit.lint._load import MAX_ALIASES, MAX_DEPTH, MAX_DOCUMENTS, MAX_FILE_BYTES, MAX_NODES
 from gpukit.lint._model import SEVERITIES, Edit, Finding, Rule, Severity
 from gpukit.lint._output import to_json, to_sarif, to_table
 from gpukit.lint.rules import RULES

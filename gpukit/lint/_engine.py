@@ -8,9 +8,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from gpukit._yaml import Loaded, expand_paths, load_text, read_source
 from gpukit.errors import ManifestError
 from gpukit.fleet import Fleet, NodePool, load_fleet
-from gpukit.lint._load import Loaded, expand_paths, load_text, read_source
 from gpukit.lint._model import SEVERITIES, Edit, Finding, Hit, Rule, format_loc
 from gpukit.lint._objects import QUEUE_LABEL, Doc, as_map, as_str
 from gpukit.workload import Workload, load_workloads

@@ -32,9 +32,9 @@ from collections.abc import Callable, Iterable, MutableMapping, MutableSequence
 from pathlib import Path
 from typing import Any
 
+from gpukit._yaml import load_text, read_source
 from gpukit.errors import ManifestError, MissingExtraError
 from gpukit.lint._engine import docs_of_object, docs_of_text
-from gpukit.lint._load import load_text, read_source
 from gpukit.lint._model import Edit, Finding
 from gpukit.lint._objects import Doc
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from gpukit.lint._load import Loaded
+from gpukit._yaml import Loaded
 from gpukit.quantity import parse_quantity
 
 __all__ = [
