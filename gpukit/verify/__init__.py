@@ -15,7 +15,9 @@ or in :func:`probe` (its own pods, deleted afterwards).
 
 from __future__ import annotations
 
+import sys
 import time
+import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,11 +27,12 @@ from gpukit.fleet import Fleet
 from gpukit.verify._expect import Expectation, expect
 from gpukit.verify._judge import STEPS, Step, StepResult, judge, time_out
 from gpukit.verify._observe import Observation, observe
-from gpukit.verify._probe import ProbeReport, ProbeResult, probe
+from gpukit.verify._probe import PROBE_IMAGES, ProbeReport, ProbeResult, probe, probe_pod
 from gpukit.verify._report import VerifyReport, WorkloadVerdict
 from gpukit.workload import Workload
 
 __all__ = [
+    "PROBE_IMAGES",
     "STEPS",
     "Expectation",
     "Observation",
@@ -43,13 +46,16 @@ __all__ = [
     "judge",
     "observe",
     "probe",
+    "probe_pod",
     "verify",
 ]
 
 
 def _check_until(until: str) -> Step:
     if until not in STEPS:
-        raise InputError(f"until {until!r} is not a step verify follows; use one of {', '.join(STEPS)}")
+        raise InputError(
+            f"until {until!r} is not a step verify follows; use one of {', '.join(STEPS)}"
+        )
     return until  # type: ignore[return-value]
 
 
@@ -158,9 +164,7 @@ def verify(
             if submit:
                 error = _submit(kube, w, fleet, cluster)
                 if error:
-                    failed.append(
-                        WorkloadVerdict(w.name, chosen.namespace, "-", step, (), error)
-                    )
+                    failed.append(WorkloadVerdict(w.name, chosen.namespace, "-", step, (), error))
                     continue
             expectations.append(expect(chosen))
         report = follow(
@@ -192,3 +196,13 @@ def _submit(kube: Any, workload: Workload, fleet: Fleet, cluster: Any) -> str | 
             what = "; ".join(f"{r.ref}: {r.message}" for r in bad) or "apply failed"
             return f"{'dry run' if dry_run else 'apply'} failed: {what}"
     return None
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``gpukit.verify(...)`` work although ``gpukit.verify`` is this package."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> VerifyReport:
+        return verify(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

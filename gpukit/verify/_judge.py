@@ -20,7 +20,9 @@ STEPS: tuple[Step, ...] = ("admitted", "scheduled", "running")
 #: ``waiting`` is provisional (the step may still happen); the rest are final.
 Verdict = Literal["as planned", "differs", "stuck", "waiting", "not reached"]
 
-_IMAGE_PULL = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
+_IMAGE_PULL = frozenset(
+    {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
+)
 _CRASH = frozenset({"CrashLoopBackOff", "CreateContainerConfigError", "RunContainerError"})
 
 
@@ -105,7 +107,9 @@ def _kueue_admitted(exp: Expectation, obs: Observation, fleet: Fleet | None) -> 
             elif "quota" in message.lower():
                 what = f"Kueue holds Workload {name} for quota: {message}"
             else:
-                what = f"Kueue has not admitted Workload {name}" + (f": {message}" if message else "")
+                what = f"Kueue has not admitted Workload {name}" + (
+                    f": {message}" if message else ""
+                )
             return _wait(step, what, fleet, message)
         admission = (wl.get("status") or {}).get("admission") or {}
         cq = admission.get("clusterQueue")
@@ -167,7 +171,12 @@ def _group_admitted(exp: Expectation, obs: Observation, fleet: Fleet | None) -> 
         phase = (group.get("status") or {}).get("phase") or "Pending"
         if phase in ("Inqueue", "Running", "Completed"):
             return _ok(step, f"Volcano PodGroup {name} {phase} in queue {queue or 'default'}")
-        return _wait(step, f"Volcano PodGroup {name} {phase}" + (f": {message}" if message else ""), fleet, message)
+        return _wait(
+            step,
+            f"Volcano PodGroup {name} {phase}" + (f": {message}" if message else ""),
+            fleet,
+            message,
+        )
     if message:
         return _wait(step, f"KAI PodGroup {name} unschedulable: {message}", fleet, message)
     if any((p.get("spec") or {}).get("nodeName") for p in obs.pods):
@@ -177,7 +186,9 @@ def _group_admitted(exp: Expectation, obs: Observation, fleet: Fleet | None) -> 
 
 def _admitted(exp: Expectation, obs: Observation, fleet: Fleet | None) -> StepResult:
     if obs.main is None:
-        return _wait("admitted", f"{exp.ref} is not in namespace {exp.namespace!r} (not submitted?)")
+        return _wait(
+            "admitted", f"{exp.ref} is not in namespace {exp.namespace!r} (not submitted?)"
+        )
     if exp.admission == "kueue":
         return _kueue_admitted(exp, obs, fleet)
     if exp.admission in ("volcano", "kai"):
@@ -232,7 +243,9 @@ def _pod_differs(exp: Expectation, pod: Obj, node: Obj | None) -> str | None:
             return f"pod {name} asks for {got}; the plan is {exp.resource}: {exp.amount}"
     else:
         claims = (pod.get("spec") or {}).get("resourceClaims") or []
-        templates = {c.get("resourceClaimTemplateName") or c.get("resourceClaimName") for c in claims}
+        templates = {
+            c.get("resourceClaimTemplateName") or c.get("resourceClaimName") for c in claims
+        }
         if exp.claim_templates and not templates & set(exp.claim_templates):
             return f"pod {name} has no claim from {', '.join(exp.claim_templates)}"
     return None
@@ -276,8 +289,8 @@ def _scheduled(exp: Expectation, obs: Observation, fleet: Fleet | None) -> StepR
 # -- running ---------------------------------------------------------------------------
 
 
-def _container_trouble(pod: Obj) -> tuple[str, str] | None:
-    """(verdict detail, kind) of a container that cannot run: image pull, crash, OOM."""
+def _container_trouble(pod: Obj) -> str | None:
+    """Why a container cannot run (image pull, crash, out of memory), or None."""
     name = pod["metadata"]["name"]
     for cs in (pod.get("status") or {}).get("containerStatuses") or []:
         state = cs.get("state") or {}
@@ -287,15 +300,14 @@ def _container_trouble(pod: Obj) -> tuple[str, str] | None:
             if terminated.get("reason") == "OOMKilled":
                 return (
                     f"pod {name} container {cs.get('name')} was killed out of memory (OOMKilled); "
-                    "raise its memory limit or the plan's memory figures",
-                    "oom",
+                    "raise its memory limit or the plan's memory figures"
                 )
         reason = waiting.get("reason")
         message = " ".join(str(waiting.get("message") or "").split())
         if reason in _IMAGE_PULL:
-            return (f"pod {name} cannot pull its image ({reason}): {message}".rstrip(": "), "image")
+            return f"pod {name} cannot pull its image ({reason}): {message}".rstrip(": ")
         if reason in _CRASH:
-            return (f"pod {name} container {cs.get('name')} {reason}: {message}".rstrip(": "), "crash")
+            return f"pod {name} container {cs.get('name')} {reason}: {message}".rstrip(": ")
     return None
 
 
@@ -316,7 +328,7 @@ def _running(exp: Expectation, obs: Observation) -> StepResult:
     for pod in obs.pods:
         trouble = _container_trouble(pod)
         if trouble:
-            return StepResult(step, "stuck", trouble[0])
+            return StepResult(step, "stuck", trouble)
         status = pod.get("status") or {}
         if status.get("phase") == "Failed":
             why = status.get("reason") or status.get("message") or "no reason given"

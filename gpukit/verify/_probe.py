@@ -62,9 +62,11 @@ class ProbeReport:
 
     @property
     def ok(self) -> bool:
-        return bool(self.results) and all(
-            r.verdict in ("as planned", "skipped") for r in self.results
-        ) and set(self.created) == set(self.deleted)
+        return (
+            bool(self.results)
+            and all(r.verdict in ("as planned", "skipped") for r in self.results)
+            and set(self.created) == set(self.deleted)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,7 +85,11 @@ class ProbeReport:
             "  ".join([*(c.ljust(widths[i]) for i, c in enumerate(r[:4])), r[4]]).rstrip()
             for r in rows
         ]
-        lines += [f"  what to do [{a.code}] ({r.pool}): {a.message}" for r in self.results for a in r.advice]
+        lines += [
+            f"  what to do [{a.code}] ({r.pool}): {a.message}"
+            for r in self.results
+            for a in r.advice
+        ]
         lines.append(
             f"probe {self.run_id}: created {len(self.created)} pods, deleted {len(self.deleted)}"
         )
@@ -108,7 +114,9 @@ def _short(resource: str) -> str:
     return tail[:20].strip("-")
 
 
-def probe_pod(pool: NodePool, resource: str, *, run_id: str, namespace: str, image: str, dra: bool = False) -> Obj:
+def probe_pod(
+    pool: NodePool, resource: str, *, run_id: str, namespace: str, image: str, dra: bool = False
+) -> Obj:
     """The probe pod for ``pool`` and ``resource``: one unit, the pool's selector and taints."""
     ref, command = PROBE_IMAGES.get(image, (image, None))
     container: Obj = {
@@ -188,7 +196,9 @@ def probe(
     node_res = cluster.find("", "nodes")
     pod_res = cluster.find("", "pods")
     if node_res is None or pod_res is None:
-        raise ClusterError("the cluster serves no core nodes/pods: is this a Kubernetes API server?")
+        raise ClusterError(
+            "the cluster serves no core nodes/pods: is this a Kubernetes API server?"
+        )
     results: dict[tuple[str, str], ProbeResult] = {}
     waiting: dict[tuple[str, str], Obj] = {}
     created: list[tuple[str, str]] = []  # (name, uid)
@@ -202,14 +212,19 @@ def probe(
                 key = (pool.name, resource)
                 if dra:
                     results[key] = ProbeResult(
-                        pool.name, resource, "skipped",
+                        pool.name,
+                        resource,
+                        "skipped",
                         "DRA pools are not probed: their devices come through ResourceClaims",
                     )
                     continue
                 if not nodes:
                     labels = ", ".join(f"{k}={v}" for k, v in sorted(selector.items()))
                     results[key] = ProbeResult(
-                        pool.name, resource, "differs", f"no node carries the pool's labels ({labels})"
+                        pool.name,
+                        resource,
+                        "differs",
+                        f"no node carries the pool's labels ({labels})",
                     )
                     continue
                 if _advertised(nodes, resource) <= 0:
@@ -222,7 +237,9 @@ def probe(
                         "that the device plugin restarted after a change",
                     )
                     continue
-                pod = probe_pod(pool, resource, run_id=run_id, namespace=namespace, image=image, dra=dra)
+                pod = probe_pod(
+                    pool, resource, run_id=run_id, namespace=namespace, image=image, dra=dra
+                )
                 _, made = cluster.apply(pod_res, pod, dry_run=False)
                 created.append((made["metadata"]["name"], made["metadata"].get("uid", "")))
                 waiting[key] = pod
@@ -307,7 +324,13 @@ def _judge_probe(pool: NodePool, resource: str, pod: Obj | None) -> ProbeResult 
         return None
     phase = status.get("phase")
     if phase == "Failed":
-        return ProbeResult(pool.name, resource, "stuck", f"the probe failed on {node}: {status.get('reason') or 'see its logs'}", node)
+        return ProbeResult(
+            pool.name,
+            resource,
+            "stuck",
+            f"the probe failed on {node}: {status.get('reason') or 'see its logs'}",
+            node,
+        )
     if phase not in ("Running", "Succeeded"):
         return None
     return ProbeResult(pool.name, resource, "as planned", f"ran on {node} ({phase})", node)

@@ -84,16 +84,16 @@ class VerifyReport:
         notes: list[str] = []
         for w in self.workloads:
             by_step = {s.step: s.verdict for s in w.steps}
-            rows.append(
-                [w.name, w.namespace, *(by_step.get(s, "-") for s in steps), w.verdict]
-            )
+            rows.append([w.name, w.namespace, *(by_step.get(s, "-") for s in steps), w.verdict])
             if w.error:
                 notes.append(f"{w.name}: {w.error}")
             elif (f := w.finding) is not None:
                 notes.append(f"{w.name}: {f.step} {f.verdict}: {f.detail}")
                 notes += [f"  what to do [{a.code}]: {a.message}" for a in f.advice]
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in [header, *rows]]
+        lines = [
+            "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in [header, *rows]
+        ]
         if notes:
             lines += ["", *notes]
         done = sum(w.ok for w in self.workloads)
@@ -110,7 +110,7 @@ class VerifyReport:
             if w.error is not None:
                 errors += 1
                 cases.append(
-                    f"  <testcase classname={classname} name=\"plan\">"
+                    f'  <testcase classname={classname} name="plan">'
                     f"<error message={quoteattr(_cut(w.error, 200))}>{escape(w.error)}</error>"
                     "</testcase>"
                 )
@@ -121,9 +121,11 @@ class VerifyReport:
                 head = f"  <testcase classname={classname} name={quoteattr(step)}"
                 if result is None or result.verdict == "not reached":
                     skipped += 1
-                    cases.append(f"{head}><skipped message=\"not reached\"/></testcase>")
+                    cases.append(f'{head}><skipped message="not reached"/></testcase>')
                 elif result.verdict == "as planned":
-                    cases.append(f"{head}><system-out>{escape(result.detail)}</system-out></testcase>")
+                    cases.append(
+                        f"{head}><system-out>{escape(result.detail)}</system-out></testcase>"
+                    )
                 else:
                     failures += 1
                     body = "\n".join(
@@ -138,11 +140,12 @@ class VerifyReport:
         return "\n".join(
             [
                 '<?xml version="1.0" encoding="UTF-8"?>',
-                f'<testsuite name="gpukit verify --until {self.until}" tests="{total}" '
-                f'failures="{failures}" errors="{errors}" skipped="{skipped}" '
-                f'time="{self.waited_s:.1f}">',
+                (
+                    f'<testsuite name="gpukit verify --until {self.until}" tests="{total}" '
+                    f'failures="{failures}" errors="{errors}" skipped="{skipped}" '
+                    f'time="{self.waited_s:.1f}">'
+                ),
                 *cases,
                 "</testsuite>",
-                "",
             ]
         )

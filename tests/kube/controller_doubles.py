@@ -101,10 +101,20 @@ class World:
                     ],
                 },
                 "conditions": [
-                    {"type": "QuotaReserved", "status": "True", "reason": "QuotaReserved",
-                     "message": f"Quota reserved in ClusterQueue {cluster_queue}", "lastTransitionTime": TIME},
-                    {"type": "Admitted", "status": "True", "reason": "Admitted",
-                     "message": "The workload is admitted", "lastTransitionTime": TIME},
+                    {
+                        "type": "QuotaReserved",
+                        "status": "True",
+                        "reason": "QuotaReserved",
+                        "message": f"Quota reserved in ClusterQueue {cluster_queue}",
+                        "lastTransitionTime": TIME,
+                    },
+                    {
+                        "type": "Admitted",
+                        "status": "True",
+                        "reason": "Admitted",
+                        "message": "The workload is admitted",
+                        "lastTransitionTime": TIME,
+                    },
                 ],
             }
         )
@@ -114,21 +124,33 @@ class World:
         return self._workload(
             {
                 "conditions": [
-                    {"type": "QuotaReserved", "status": "False", "reason": reason,
-                     "message": message, "lastTransitionTime": TIME}
+                    {
+                        "type": "QuotaReserved",
+                        "status": "False",
+                        "reason": reason,
+                        "message": message,
+                        "lastTransitionTime": TIME,
+                    }
                 ]
             }
         )
 
     # -- Volcano (double of its PodGroup controller and scheduler's phase) --------------
 
-    def volcano_pod_group(self, phase: str, message: str | None = None, queue: str | None = None) -> Obj:
+    def volcano_pod_group(
+        self, phase: str, message: str | None = None, queue: str | None = None
+    ) -> Obj:
         main = self.main()
         status: Obj = {"phase": phase}
         if message:
             status["conditions"] = [
-                {"type": "Unschedulable", "status": "True", "reason": "NotEnoughResources",
-                 "message": message, "lastTransitionTime": TIME}
+                {
+                    "type": "Unschedulable",
+                    "status": "True",
+                    "reason": "NotEnoughResources",
+                    "message": message,
+                    "lastTransitionTime": TIME,
+                }
             ]
         group = {
             "apiVersion": "scheduling.volcano.sh/v1beta1",
@@ -198,8 +220,13 @@ class World:
         pod["status"] = {
             "phase": "Pending",
             "conditions": [
-                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                 "message": message, "lastTransitionTime": TIME}
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": message,
+                    "lastTransitionTime": TIME,
+                }
             ],
         }
         self._put_pod(pod)
@@ -210,8 +237,14 @@ class World:
             **pod["status"],
             "phase": "Running",
             "containerStatuses": [
-                {"name": c["name"], "image": c["image"], "ready": True, "started": True,
-                 "restartCount": 0, "state": {"running": {"startedAt": TIME}}}
+                {
+                    "name": c["name"],
+                    "image": c["image"],
+                    "ready": True,
+                    "started": True,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": TIME}},
+                }
                 for c in pod["spec"]["containers"]
             ],
         }
@@ -222,8 +255,13 @@ class World:
         pod["status"] = {
             **pod["status"],
             "containerStatuses": [
-                {"name": c["name"], "image": c["image"], "ready": False, "restartCount": 0,
-                 "state": {"waiting": {"reason": reason, "message": message}}}
+                {
+                    "name": c["name"],
+                    "image": c["image"],
+                    "ready": False,
+                    "restartCount": 0,
+                    "state": {"waiting": {"reason": reason, "message": message}},
+                }
                 for c in pod["spec"]["containers"]
             ],
         }

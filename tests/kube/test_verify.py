@@ -62,7 +62,11 @@ def test_kueue_job_as_planned(world, cluster):
     w.bind_all()
     w.run_all()
     report = run(cluster, "batch-embeddings")
-    assert steps(report) == {"admitted": "as planned", "scheduled": "as planned", "running": "as planned"}
+    assert steps(report) == {
+        "admitted": "as planned",
+        "scheduled": "as planned",
+        "running": "as planned",
+    }
     assert report.ok
     assert "ClusterQueue gpu-shared" in detail(report, "admitted")
     assert "8/8 pods bound in pool l4-mps" in detail(report, "scheduled")
@@ -138,7 +142,11 @@ def test_quota_exhausted_is_stuck_with_advice(world, cluster):
     )
     w.kueue_holds("Pending", message)
     report = run(cluster, "batch-embeddings")
-    assert steps(report) == {"admitted": "stuck", "scheduled": "not reached", "running": "not reached"}
+    assert steps(report) == {
+        "admitted": "stuck",
+        "scheduled": "not reached",
+        "running": "not reached",
+    }
     assert "holds Workload" in detail(report, "admitted") and "quota" in detail(report, "admitted")
     (only,) = report.workloads
     assert only.finding is not None and only.finding.advice, "quota messages come with advice"
@@ -177,7 +185,10 @@ def test_image_pull_failure_is_stuck_at_once(world, cluster):
 def test_volcano_gang_message_is_explained(world, cluster):
     w = world("ddp-pretrain")
     w.submit()
-    w.volcano_pod_group("Pending", "2/2 tasks in gang unschedulable: pod group is not ready, 2 Pending, 2 minAvailable")
+    w.volcano_pod_group(
+        "Pending",
+        "2/2 tasks in gang unschedulable: pod group is not ready, 2 Pending, 2 minAvailable",
+    )
     report = run(cluster, "ddp-pretrain", until="scheduled")
     assert steps(report)["admitted"] == "stuck"
     (only,) = report.workloads
@@ -225,7 +236,12 @@ def test_follows_until_the_controllers_act(world, cluster):
 
 def test_submit_applies_then_follows(api, cluster):
     report = verify(
-        workload("finetune-7b"), default_fleet(), cluster=cluster, submit=True, until="admitted", **FAST
+        workload("finetune-7b"),
+        default_fleet(),
+        cluster=cluster,
+        submit=True,
+        until="admitted",
+        **FAST,
     )
     assert api.get("batch/v1", "Job", "finetune-7b", "team-nlp") is not None
     kinds = [(r.method, r.path.split("?")[0].rsplit("/", 1)[-1]) for r in api.writes()]
@@ -260,7 +276,13 @@ def test_outputs(world, cluster):
     failure = suite.find("testcase[@name='admitted']/failure")
     assert failure is not None and failure.get("type") == "differs"
     table = report.table()
-    assert table.splitlines()[0].split() == ["WORKLOAD", "NAMESPACE", "ADMITTED", "SCHEDULED", "VERDICT"]
+    assert table.splitlines()[0].split() == [
+        "WORKLOAD",
+        "NAMESPACE",
+        "ADMITTED",
+        "SCHEDULED",
+        "VERDICT",
+    ]
     assert "0/1 workloads scheduled as planned" in table
 
 
@@ -269,3 +291,80 @@ def test_bad_until_is_one_clear_error(cluster):
 
     with pytest.raises(InputError, match="until 'bound' is not a step"):
         verify(workload("notebook-dev"), cluster=cluster, until="bound")
+
+
+# -- the CLI ---------------------------------------------------------------------------
+
+
+def cli(capsys, *argv: str) -> tuple[int, str, str]:
+    from gpukit.cli import main
+
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_as_planned_exits_0_and_writes_junit(world, kubeconfig, tmp_path, capsys):
+    w = world("notebook-dev")
+    w.submit()
+    w.bind(w.exp.name, w.nodes()[0])
+    junit = tmp_path / "reports" / "verify.xml"
+    code, out, _ = cli(
+        capsys,
+        "verify",
+        str(EXAMPLES / "notebook-dev.yaml"),
+        "--timeout",
+        "2s",
+        "-o",
+        "junit",
+        "--out",
+        str(junit),
+    )
+    assert code == 0
+    assert ET.fromstring(out).get("failures") == "0"
+    assert junit.read_text() == out
+
+
+def test_cli_differs_exits_1_with_the_reason(world, kubeconfig, capsys):
+    w = world("batch-embeddings")
+    w.submit()
+    w.kueue_admits("gpu-shared", flavor="l4-shared")
+    code, out, _ = cli(
+        capsys,
+        "verify",
+        str(EXAMPLES / "batch-embeddings.yaml"),
+        "--until",
+        "admitted",
+        "--timeout",
+        "1",
+    )
+    assert code == 1
+    assert "batch-embeddings: admitted differs: Workload" in out
+
+
+def test_cli_probe_json(api, kubeconfig, capsys):
+    code, out, _ = cli(capsys, "verify", "--probe", "--timeout", "1", "-o", "json")
+    data = json.loads(out)
+    assert code == 1  # nothing binds probe pods here: every probe is stuck, and deleted
+    assert {r["verdict"] for r in data["results"]} == {"stuck"}
+    assert sorted(data["created"]) == sorted(data["deleted"])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["verify"], "needs workload files"),
+        (["verify", "--probe", "x.yaml"], "--probe checks the fleet"),
+        (["verify", "w.yaml", "--timeout", "soon"], "--timeout 'soon' is not a duration"),
+        (["verify", "w.yaml", "--until", "bound"], "--until 'bound' is not allowed"),
+        (["verify", "w.yaml", "-o", "xml"], "--output 'xml' is not allowed"),
+    ],
+)
+def test_cli_bad_input_is_one_line(kubeconfig, capsys, argv, message):
+    code, _, err = cli(capsys, *argv)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
