@@ -46,13 +46,16 @@ _EXPORTS = {
     "size": "gpukit.sizing",
     "to_yaml": "gpukit.manifests",
 }
+#: Subpackages that are also callable: gpukit.lint(x) is gpukit.lint.lint(x), and
+#: gpukit.verify(w) is gpukit.verify.verify(w).
+_CALLABLE_PACKAGES = ("lint", "verify")
 
-__all__ = sorted(["__version__", "lint", *_EXPORTS])
+__all__ = sorted(["__version__", *_CALLABLE_PACKAGES, *_EXPORTS])
 
 
 def __getattr__(name: str) -> Any:
-    if name == "lint":  # the subpackage is callable: gpukit.lint(x) is gpukit.lint.lint(x)
-        value = importlib.import_module("gpukit.lint")
+    if name in _CALLABLE_PACKAGES:
+        value = importlib.import_module(f"gpukit.{name}")
         globals()[name] = value
         return value
     module = _EXPORTS.get(name)

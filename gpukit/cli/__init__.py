@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "gpukit.cli.size",  # size
     "gpukit.cli.lint",  # lint
     "gpukit.cli.kube",  # discover, inventory, apply, submit, status, wait
+    "gpukit.cli.verify",  # verify
     "gpukit.cli.calibrate",  # calibrate run | job | import
 )
 

@@ -11,7 +11,7 @@ import sys
 # existing one): Python, pytest and the kubernetes client start once instead of three times.
 DRIVER = """
 import os, sys, pytest
-args = ["tests/e2e", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-rs"]
+args = ["tests/e2e/test_live_cluster.py", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-rs"]
 codes = []
 for apply, namespace in (("", ""), ("1", ""), ("1", "team-nlp")):
     os.environ["GPUKIT_E2E_APPLY"] = apply
