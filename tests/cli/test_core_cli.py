@@ -70,7 +70,7 @@ def test_plan_yaml_output_parses():
 
 def test_render_writes_each_workload_folder_ready_for_kubectl(tmp_path):
     out = tmp_path / "out"
-    result = gpukit_cli("render", str(EXAMPLES), "-o", str(out))
+    result = gpukit_cli("render", str(EXAMPLES), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert {p.name for p in out.iterdir()} == {p.stem for p in EXAMPLES.glob("*.yaml")}
     for folder in out.iterdir():
@@ -118,7 +118,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, text, field)
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
     out = tmp_path / "out"
-    result = gpukit_cli("render", str(good), str(bad), "-o", str(out))
+    result = gpukit_cli("render", str(good), str(bad), "--out", str(out))
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
