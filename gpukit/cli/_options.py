@@ -66,7 +66,7 @@ _FORMAT_ALIASES = {"text": Format.table}
 
 
 def not_allowed(option: str, value: object, names: Sequence[str]) -> str:
-    """"--output 'xml' is not allowed; use table, yaml or json" (with a did-you-mean)."""
+    """ "--output 'xml' is not allowed; use table, yaml or json" (with a did-you-mean)."""
     allowed = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
     return f"{option} {value!r} is not allowed; use {allowed}{did_you_mean(str(value), names)}"
 

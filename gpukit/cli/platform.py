@@ -120,7 +120,10 @@ def render_command(
 
         document = {
             "out": str(out),
-            "files": [{"step": i, "path": f.path, "what": f.title.rstrip(".")} for i, f in enumerate(files, 1)],
+            "files": [
+                {"step": i, "path": f.path, "what": f.title.rstrip(".")}
+                for i, f in enumerate(files, 1)
+            ],
             "failures": [f.to_dict() for f in failures],
         }
         typer.echo(json.dumps(document, indent=2))
@@ -129,8 +132,15 @@ def render_command(
         typer.echo(table(["STEP", "FILE", "WHAT"], rows, max_width=80))
         if failures:
             rows = [(f.name, f.reason) for f in failures]
-            typer.echo("\n" + table(["WORKLOAD", "CANNOT BE PLANNED (left out of the bundle)"], rows, max_width=90))
-        typer.echo(f"\nwrote {len(files)} files under {out}/; each file's header says how to apply it")
+            typer.echo(
+                "\n"
+                + table(
+                    ["WORKLOAD", "CANNOT BE PLANNED (left out of the bundle)"], rows, max_width=90
+                )
+            )
+        typer.echo(
+            f"\nwrote {len(files)} files under {out}/; each file's header says how to apply it"
+        )
         # helm/ holds Helm values and scripts/ a shell script: not Kubernetes objects.
         typer.echo(
             f"check the Kubernetes objects with: gpukit validate {out}/manifests {out}/karpenter"

@@ -28,7 +28,7 @@ README_PLANNED = {"batch-embeddings", "bert-serve", "ci-gpu-tests", "notebook-de
 
 def _readme_fleet() -> str:
     text = (ROOT / "README.md").read_text()
-    return re.findall(r"```yaml\n(.*?)```", text, re.S)[1]
+    return re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)[1]
 
 
 FLEETS = [
@@ -86,30 +86,47 @@ def test_plan_json_has_a_line_per_workload_failures_named(capsys, fleet_file, fl
 @pytest.mark.parametrize(("fleet", "planned"), FLEETS)
 def test_render_writes_what_can_be_written(capsys, fleet_file, tmp_path, fleet, planned):
     out = tmp_path / "out"
-    code, stdout, err = cli(capsys, "render", str(WORKLOADS), "-f", fleet_file(fleet), "--out", str(out))
+    code, stdout, err = cli(
+        capsys, "render", str(WORKLOADS), "-f", fleet_file(fleet), "--out", str(out)
+    )
     assert code == 1
     assert {p.name for p in out.iterdir()} == planned
     for folder in out.iterdir():
         for f in folder.iterdir():
             assert {"apiVersion", "kind", "metadata"} <= set(yaml.safe_load(f.read_text()))
-    assert f"wrote {sum(len(list(d.iterdir())) for d in out.iterdir())} files under {out}/" in stdout
+    assert (
+        f"wrote {sum(len(list(d.iterdir())) for d in out.iterdir())} files under {out}/" in stdout
+    )
     assert "could not be planned" in err
 
 
 def test_render_yaml_to_stdout_holds_the_plannable_ones(capsys, fleet_file):
     code, out, _ = cli(capsys, "render", str(WORKLOADS), "-f", fleet_file(T4_FLEET))
     assert code == 1
-    names = {d["metadata"]["labels"].get("app.kubernetes.io/name") or d["metadata"]["name"]
-             for d in yaml.safe_load_all(out) if d}
+    names = {
+        d["metadata"]["labels"].get("app.kubernetes.io/name") or d["metadata"]["name"]
+        for d in yaml.safe_load_all(out)
+        if d
+    }
     assert any(n.startswith("finetune-7b") for n in names)
     assert not any(n.startswith("bert-serve") for n in names)
 
 
 @pytest.mark.parametrize(("fleet", "planned"), FLEETS)
-def test_platform_render_leaves_the_failures_out_and_exits_1(capsys, fleet_file, tmp_path, fleet, planned):
+def test_platform_render_leaves_the_failures_out_and_exits_1(
+    capsys, fleet_file, tmp_path, fleet, planned
+):
     out = tmp_path / "platform"
     code, stdout, err = cli(
-        capsys, "platform", "render", "-f", fleet_file(fleet), "-w", str(WORKLOADS), "--out", str(out)
+        capsys,
+        "platform",
+        "render",
+        "-f",
+        fleet_file(fleet),
+        "-w",
+        str(WORKLOADS),
+        "--out",
+        str(out),
     )
     assert code == 1, err
     assert (out / "manifests").is_dir()
@@ -126,7 +143,9 @@ def test_platform_render_leaves_the_failures_out_and_exits_1(capsys, fleet_file,
     [
         pytest.param(("plan", str(WORKLOADS)), id="plan"),
         pytest.param(("render", str(WORKLOADS), "--out", "{out}"), id="render"),
-        pytest.param(("platform", "render", "-w", str(WORKLOADS), "--out", "{out}"), id="platform-render"),
+        pytest.param(
+            ("platform", "render", "-w", str(WORKLOADS), "--out", "{out}"), id="platform-render"
+        ),
     ],
 )
 def test_fail_fast_stops_at_the_first_as_before(capsys, fleet_file, tmp_path, args):

@@ -24,6 +24,7 @@ def gpukit_cli(*args: str, stdin: str | None = None, cwd: Path | None = None) ->
         text=True,
         cwd=cwd or ROOT,
         timeout=120,
+        check=False,
     )
 
 
@@ -154,5 +155,6 @@ def test_debug_variable_shows_the_traceback():
     result = subprocess.run(
         [sys.executable, "-m", "gpukit", "plan", "missing.yaml"],
         capture_output=True, text=True, env={"GPUKIT_DEBUG": "1", "PATH": "/usr/bin:/bin"}, timeout=60,
+        check=False,
     )
     assert "Traceback" in result.stderr

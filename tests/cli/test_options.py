@@ -54,7 +54,17 @@ def test_platform_render_dash_o_folder_still_writes_with_a_notice(capsys, tmp_pa
 
 def test_calibrate_run_output_file_still_writes_with_a_notice(capsys, tmp_path):
     out = tmp_path / "cal.yaml"
-    args = ("--fake", "--window", "0.02", "--warmup", "0", "--replicas", "1", "--modes", "time-slicing")
+    args = (
+        "--fake",
+        "--window",
+        "0.02",
+        "--warmup",
+        "0",
+        "--replicas",
+        "1",
+        "--modes",
+        "time-slicing",
+    )
     code, _, err = cli(capsys, "calibrate", "run", *args, "--output", str(out))
     assert code == 0
     assert err.splitlines()[0] == notice("--output", str(out))
@@ -66,14 +76,26 @@ def test_calibrate_run_output_file_still_writes_with_a_notice(capsys, tmp_path):
 
 def test_calibrate_import_into_still_works_with_a_notice(capsys, tmp_path):
     cal = tmp_path / "cal.yaml"
-    args = ("--fake", "--window", "0.02", "--warmup", "0", "--replicas", "1", "--modes", "time-slicing")
+    args = (
+        "--fake",
+        "--window",
+        "0.02",
+        "--warmup",
+        "0",
+        "--replicas",
+        "1",
+        "--modes",
+        "time-slicing",
+    )
     assert cli(capsys, "calibrate", "run", *args, "--out", str(cal))[0] == 0
     folder = tmp_path / "calibration"
     code, out, err = cli(capsys, "calibrate", "import", str(cal), "--into", str(folder))
     assert code == 0, err
     assert err.splitlines() == [f"gpukit: --into {folder} is deprecated; use --out {folder}"]
     assert out.startswith(f"wrote {folder}/")
-    code, _, err = cli(capsys, "calibrate", "import", str(cal), "--into", str(folder), "--out", str(folder))
+    code, _, err = cli(
+        capsys, "calibrate", "import", str(cal), "--into", str(folder), "--out", str(folder)
+    )
     assert code == 2 and "give --out only" in err
 
 
@@ -88,8 +110,16 @@ def test_mig_plan_text_still_works_with_a_notice(capsys):
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        pytest.param(("render", "{w}", "-o", "jsn"), "--output 'jsn' is not allowed; use yaml, table or json (did you mean 'json'?)", id="near-miss-is-not-a-folder"),
-        pytest.param(("render", "{w}", "-o", "{t}/a", "--out", "{t}/b"), "is not an output format and --out", id="both"),
+        pytest.param(
+            ("render", "{w}", "-o", "jsn"),
+            "--output 'jsn' is not allowed; use yaml, table or json (did you mean 'json'?)",
+            id="near-miss-is-not-a-folder",
+        ),
+        pytest.param(
+            ("render", "{w}", "-o", "{t}/a", "--out", "{t}/b"),
+            "is not an output format and --out",
+            id="both",
+        ),
         pytest.param(("plan", "{w}", "-o", "{t}/a"), "--output", id="plan-has-no-destination"),
     ],
 )
@@ -106,7 +136,10 @@ def test_fleet_default_names_the_embedded_fleet_everywhere(capsys):
     assert cli(capsys, "plan", str(WORKLOADS), "-o", "json", "--fleet", "default")[1] == plain
     demand = str(MIG / "demand-default-fleet.yaml")
     mig_plain = cli(capsys, "mig", "plan", "-d", demand)
-    assert mig_plain[0] == 0 and mig_plain[1] == cli(capsys, "mig", "plan", "-d", demand, "-f", "default")[1]
+    assert (
+        mig_plain[0] == 0
+        and mig_plain[1] == cli(capsys, "mig", "plan", "-d", demand, "-f", "default")[1]
+    )
 
 
 # -- folders: read recursively, the same way by every command ---------------------------------
@@ -131,7 +164,9 @@ def nested(tmp_path) -> Path:
         pytest.param(("plan", "{d}", "-o", "json"), id="plan"),
         pytest.param(("render", "{d}", "-o", "json"), id="render"),
         pytest.param(("size", "-w", "{d}", "-o", "json"), id="size"),
-        pytest.param(("platform", "render", "-w", "{d}", "--out", "{o}", "-o", "json"), id="platform-render"),
+        pytest.param(
+            ("platform", "render", "-w", "{d}", "--out", "{o}", "-o", "json"), id="platform-render"
+        ),
     ],
 )
 def test_workload_folders_are_read_recursively(capsys, nested, tmp_path, args):
@@ -192,7 +227,17 @@ def test_mig_validate_reads_a_folder(capsys, tmp_path):
 
 @pytest.mark.parametrize("output", ["configmap", "yaml"])
 def test_mig_plan_configmap_writes_config_yaml_as_a_literal_block(capsys, output):
-    code, out, _ = cli(capsys, "mig", "plan", "-f", str(MIG / "fleet.yaml"), "-d", str(MIG / "demand.yaml"), "-o", output)
+    code, out, _ = cli(
+        capsys,
+        "mig",
+        "plan",
+        "-f",
+        str(MIG / "fleet.yaml"),
+        "-d",
+        str(MIG / "demand.yaml"),
+        "-o",
+        output,
+    )
     assert code == 0
     assert "  config.yaml: |\n    version: v1\n" in out
     assert "\\n" not in out  # no escaped one-line string
