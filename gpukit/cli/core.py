@@ -30,7 +30,7 @@ from gpukit.fleet import Fleet
 from gpukit.manifests import render, to_yaml
 from gpukit.workload import Workload, load_workloads
 
-__all__ = ["Failure", "plan_batch", "plan_files", "plan_table", "register", "resolve_fleet", "write_manifests"]
+__all__ = ["Failure", "plan_batch", "plan_table", "register", "resolve_fleet", "write_manifests"]
 
 
 FilesArg = Annotated[
@@ -44,7 +44,7 @@ RenderOutputOpt = output_option(
     Format.json,
     help="output format: yaml, table or json (default: yaml without --out, table with --out)",
 )
-RenderOutOpt = out_option("folder to write out/<workload>/*.yaml into")
+RenderOutOpt = out_option("folder for the manifests: OUT/<workload>/NN-<kind>-<name>.yaml")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,9 @@ class Failure:
         return {"name": self.name, "error": self.reason}
 
 
-def plan_batch(workloads: list[Workload], fleet: Fleet, *, fail_fast: bool) -> tuple[list[Plan], list[Failure]]:
+def plan_batch(
+    workloads: list[Workload], fleet: Fleet, *, fail_fast: bool
+) -> tuple[list[Plan], list[Failure]]:
     """Plan every workload; one that cannot be planned is a Failure, unless fail_fast.
 
     Bad input (an unreadable file, an invalid field) is not a failure of one workload: it
@@ -88,12 +90,6 @@ def report_failures(failures: Sequence[Failure], total: int) -> None:
         )
 
 
-def plan_files(files: list[str], fleet_option: str | None) -> list[Plan]:
-    """Plans for every workload in files, stopping at the first that cannot be planned."""
-    fleet = resolve_fleet(fleet_option)
-    return [plan(w, fleet) for w in load_workloads(*input_paths(files))]
-
-
 def plan_table(
     plans: list[Plan], failures: Sequence[Failure] = (), order: Sequence[str] = ()
 ) -> str:
@@ -119,20 +115,28 @@ def plan_table(
 def _gpu_cell(p: Plan) -> str:
     c = p.choice
     if c.mig_profile:
-        share = f" 1/{p.pool.sharing.replicas}" if c.sharing == "time-slicing" and p.pool.sharing else ""
+        share = (
+            f" 1/{p.pool.sharing.replicas}"
+            if c.sharing == "time-slicing" and p.pool.sharing
+            else ""
+        )
         return f"{c.gpu_model} {c.mig_profile}{share}"
     if c.sharing == "dedicated":
         return f"{c.gpus}x {c.gpu_model}"
     return f"{c.gpu_model} 1/{p.pool.sharing.replicas}"  # type: ignore[union-attr]
 
 
-def _plans_json(plans: list[Plan], failures: Sequence[Failure] = ()) -> str:
+def _documents(plans: list[Plan], failures: Sequence[Failure], order: Sequence[str]) -> list[dict]:  # type: ignore[type-arg]
+    """Each plan's dict and each failure's {name, error}, in the workloads' order."""
+    position = {name: i for i, name in enumerate(order)}
     docs = [p.to_dict() for p in plans] + [f.to_dict() for f in failures]
-    return "\n".join(json.dumps(doc, sort_keys=False) for doc in docs)
+    return sorted(docs, key=lambda doc: position.get(doc["name"], len(position)))
 
 
 def write_manifests(
-    plans: list[Plan], out: Path, rendered: dict[str, list[dict]] | None = None  # type: ignore[type-arg]
+    plans: list[Plan],
+    out: Path,
+    rendered: dict[str, list[dict]] | None = None,  # type: ignore[type-arg]
 ) -> list[Path]:
     """Write each plan's objects to out/<workload>/NN-<kind>-<name>.yaml, all or nothing.
 
@@ -189,10 +193,10 @@ def register(app: typer.Typer) -> None:
         chosen = parse_output(output, (Format.table, Format.yaml, Format.json))[0] or Format.table
         workloads = load_workloads(*input_paths(files))
         plans, failures = plan_batch(workloads, resolve_fleet(fleet), fail_fast=fail_fast)
+        docs = _documents(plans, failures, [w.name for w in workloads])
         if chosen is Format.json:
-            typer.echo(_plans_json(plans, failures))
+            typer.echo("\n".join(json.dumps(doc, sort_keys=False) for doc in docs))
         elif chosen is Format.yaml:
-            docs = [p.to_dict() for p in plans] + [f.to_dict() for f in failures]
             typer.echo(to_yaml(docs), nl=False)
         else:
             typer.echo(plan_table(plans, failures, [w.name for w in workloads]))
@@ -240,7 +244,9 @@ def register(app: typer.Typer) -> None:
             raise SystemExit(1)
 
 
-def _render_batch(plans: list[Plan], *, fail_fast: bool) -> tuple[dict[str, list[dict]], list[Failure]]:  # type: ignore[type-arg]
+def _render_batch(
+    plans: list[Plan], *, fail_fast: bool
+) -> tuple[dict[str, list[dict]], list[Failure]]:  # type: ignore[type-arg]
     rendered: dict[str, list[dict]] = {}  # type: ignore[type-arg]
     failures: list[Failure] = []
     for p in plans:

@@ -78,7 +78,7 @@ def test_plan_json_has_a_line_per_workload_failures_named(capsys, fleet_file, fl
     code, out, _ = cli(capsys, "plan", str(WORKLOADS), "-f", fleet_file(fleet), "-o", "json")
     assert code == 1
     docs = [json.loads(line) for line in out.strip().splitlines()]
-    assert {d["name"] for d in docs} == set(NAMES)
+    assert [d["name"] for d in docs] == NAMES  # the files' order, failures in place
     assert {d["name"] for d in docs if "error" not in d} == planned
     assert all(set(d) == {"name", "error"} for d in docs if "error" in d)
 
