@@ -157,3 +157,14 @@ def test_the_real_tree_reports_no_broken_module():
 
 def test_app_and_main_build_the_same_tree():
     assert sorted(typer.main.get_command(app).commands) == sorted(build_command().commands)
+
+
+def test_a_short_option_means_one_thing_across_the_tree():
+    meanings: dict[str, set[str]] = {}
+    for path, command in LEAVES:
+        for option in _options(command):
+            longs = [o for o in option.opts if o.startswith("--")]
+            for short in (o for o in option.opts if not o.startswith("--")):
+                meanings.setdefault(short, set()).update(f"{lng}" for lng in longs)
+    assert {s: m for s, m in meanings.items() if len(m) != 1} == {}
+    assert meanings["-o"] == {"--output"} and meanings["-f"] == {"--fleet"}
