@@ -34,7 +34,7 @@ browser:
 	fi
 
 demo: $(VENV)/.installed
-	$(PY) -m gpukit render examples/workloads -o out
+	$(PY) -m gpukit render examples/workloads --out out
 
 test: install-test
 	@$(PY) -m pytest; rc=$$?; \

@@ -229,20 +229,15 @@ class Workload(BaseModel):
 
 
 def workload_files(sources: Iterable[str | Path]) -> list[str]:
-    """Expand folders into their YAML/JSON files (sorted); keep files and '-' as given."""
-    files: list[str] = []
-    for source in sources:
-        path = Path(source)
-        if str(source) != "-" and path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file()
-            )
-            if not found:
-                raise WorkloadError(f"{path}: folder holds no .yaml, .yml or .json files")
-            files.extend(str(p) for p in found)
-        else:
-            files.append(str(source))
-    return files
+    """Files and '-' as given; folders walked recursively for YAML/JSON files (sorted,
+    hidden ones skipped), the way every gpukit command reads folders."""
+    from gpukit._yaml import expand_paths
+    from gpukit.errors import ManifestError
+
+    try:
+        return list(expand_paths(list(sources)))
+    except ManifestError as exc:
+        raise WorkloadError(str(exc)) from None
 
 
 def load_workloads(*sources: str | Path) -> list[Workload]:

@@ -5,14 +5,23 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any
 
 import typer
 
-from gpukit.errors import GpukitError
+from gpukit.errors import GpukitError, InputError
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "build_command", "main"]
 
-app = typer.Typer(
+
+class _Gpukit(typer.Typer):
+    """The app; calling it runs the command tree as :func:`build_command` builds it."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return build_command(self)(*args, **kwargs)
+
+
+app = _Gpukit(
     name="gpukit",
     help="Plan, render, lint and apply GPU workloads on Kubernetes.",
     no_args_is_help=True,
@@ -20,34 +29,107 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Each module registers its commands on `app`; one module per surface area.
-_COMMAND_MODULES = (
-    "gpukit.cli.core",  # plan, render, version
-    "gpukit.cli.mig",  # mig validate | layouts | plan
-    "gpukit.cli.platform",  # validate
-    "gpukit.cli.platform_render",  # platform render
-    "gpukit.cli.size",  # size
-    "gpukit.cli.lint",  # lint
-    "gpukit.cli.kube",  # discover, inventory, apply, submit, status, wait
-    "gpukit.cli.verify",  # verify
-    "gpukit.cli.calibrate",  # calibrate run | job | import
+#: The command tree, declared: each module registers exactly these top-level commands
+#: (a group like `mig` counts as one). register() checks what each module added.
+COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("gpukit.cli.core", ("plan", "render")),  # and --version
+    ("gpukit.cli.mig", ("mig",)),  # mig validate | layouts | place | plan
+    ("gpukit.cli.validate", ("validate",)),
+    ("gpukit.cli.platform", ("platform",)),  # platform render
+    ("gpukit.cli.size", ("size",)),
+    ("gpukit.cli.lint", ("lint",)),
+    ("gpukit.cli.kube", ("discover", "inventory", "apply", "submit", "status", "wait")),
+    ("gpukit.cli.verify", ("verify",)),
+    ("gpukit.cli.calibrate", ("calibrate",)),
 )
 
-for _name in _COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(_name)
-    except ModuleNotFoundError as exc:  # a surface not built yet
-        if exc.name != _name:
-            raise
-        continue
-    _module.register(app)
+
+def _registered(typer_app: typer.Typer) -> list[str]:
+    names = [c.name or c.callback.__name__ for c in typer_app.registered_commands]  # type: ignore[union-attr]
+    return names + [g.name or "" for g in typer_app.registered_groups]
+
+
+def register(typer_app: typer.Typer, commands=COMMANDS) -> None:  # type: ignore[no-untyped-def]
+    """Import each command module and let it add its commands.
+
+    A module that fails to import is loud, never silently dropped: its commands answer
+    with the import error (exit 2) and every invocation says so on stderr once. A module
+    that adds other commands than declared is a bug in gpukit and raises.
+    """
+    for module_name, names in commands:
+        before = set(_registered(typer_app))
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:  # any import failure: report it, keep the rest
+            if os.environ.get("GPUKIT_DEBUG"):
+                raise
+            _BROKEN.append(f"{module_name} failed to import ({type(exc).__name__}: {exc})")
+            for name in names:
+                _register_broken(typer_app, name, module_name, exc)
+            continue
+        module.register(typer_app)
+        added = sorted(set(_registered(typer_app)) - before)
+        if added != sorted(names):
+            raise RuntimeError(
+                f"{module_name} registered {added}, but gpukit.cli.COMMANDS declares "
+                f"{sorted(names)} for it; register each command in its declared module"
+            )
+
+
+_BROKEN: list[str] = []
+
+
+def _register_broken(typer_app: typer.Typer, name: str, module_name: str, exc: Exception) -> None:
+    message = (
+        f"gpukit {name} is unavailable: {module_name} failed to import "
+        f"({type(exc).__name__}: {exc}); reinstall gpukit, or set GPUKIT_DEBUG=1 for the traceback"
+    )
+
+    @typer_app.command(
+        name,
+        help=f"(unavailable: {module_name} failed to import)",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
+    def _unavailable(ctx: typer.Context) -> None:
+        raise InputError(message)
+
+
+def build_command(typer_app: typer.Typer | None = None) -> Any:
+    """The click command tree of the app, with flags showing no metavar in help pages.
+
+    typer's rich help prints a type for every option, flags included ('--help <bool>');
+    an empty metavar leaves a flag's type column blank.
+    """
+    from typer.main import get_command
+
+    command = get_command(typer_app or app)
+    _blank_flag_metavars(command)
+    if _BROKEN:
+        typer.echo("gpukit: " + "; ".join(_BROKEN), err=True)
+    return command
+
+
+def _blank_flag_metavars(command: Any) -> None:
+    from typer import _click
+
+    ctx = _click.Context(command, info_name=command.name)
+    help_option = command.get_help_option(ctx)
+    for param in [*command.params, *([help_option] if help_option is not None else [])]:
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _blank_flag_metavars(sub)
+
+
+register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user mistakes print one line and exit 2, never a traceback."""
     try:
         # Without standalone mode click returns a command's exit code instead of exiting.
-        code = app(args=argv, prog_name="gpukit", standalone_mode=False)
+        code = build_command(app).main(args=argv, prog_name="gpukit", standalone_mode=False)
     except GpukitError as exc:
         if os.environ.get("GPUKIT_DEBUG"):
             raise

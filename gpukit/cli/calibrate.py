@@ -9,7 +9,24 @@ from typing import Annotated
 
 import typer
 
+from gpukit.cli._options import (
+    FleetOpt,
+    Format,
+    deprecated,
+    is_live,
+    out_option,
+    output_option,
+    parse_output,
+    resolve_fleet,
+)
 from gpukit.errors import InputError
+
+RUN_FORMATS = (Format.yaml,)
+RunOutputOpt = output_option(*RUN_FORMATS, help="output format: yaml (the calibration file)")
+RunOutOpt = out_option("calibration file to write; '-' prints it (default)", metavar="FILE")
+ImportOutOpt = out_option(
+    "folder of <gpu>.yaml calibration files (default: calibration/ beside --fleet, else ./calibration)"
+)
 
 calibrate_app = typer.Typer(
     name="calibrate",
@@ -36,7 +53,8 @@ def _names(text: str) -> tuple[str, ...]:
 
 @calibrate_app.command("run")
 def run_command(
-    output: Annotated[str, typer.Option("--output", "-o", help="calibration file to write; '-' prints it")] = "-",
+    out: RunOutOpt = None,
+    output: RunOutputOpt = None,
     workloads: Annotated[str, typer.Option(help="synthetic workloads, comma-separated")] = "w1-eager-b1,w1-graph-b1,w2-matmul",
     replicas: Annotated[str, typer.Option(help="replica counts N to measure")] = "1,2,4,8,16",
     modes: Annotated[str, typer.Option(help="time-slicing, mps, mps-limits")] = "time-slicing,mps,mps-limits",
@@ -50,6 +68,8 @@ def run_command(
     mps_control: Annotated[str | None, typer.Option(help="nvidia-cuda-mps-control to use (default: found on PATH or in the driver folder)")] = None,
 ) -> None:
     """Measure solo, N concurrent processes and MPS (when available) and write a calibration file."""
+    _, out = parse_output(output, RUN_FORMATS, out=out, takes_out=True, spelled="--output")
+    destination = "-" if out is None else str(out)
     from gpukit.calibrate.importer import LOG_MARKER, calibration_from_run
     from gpukit.calibrate.runner import run_calibration
     from gpukit.sharing.calibration import dump_calibration
@@ -73,11 +93,11 @@ def run_command(
     gpu_model = gpu or ("H200" if fake else None)
     calibration = fit_calibration(calibration_from_run(result, gpu=gpu_model))
     text = dump_calibration(calibration)
-    if output == "-":
+    if destination == "-":
         typer.echo(text, nl=False)
     else:
-        Path(output).write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {output}", err=True)
+        Path(destination).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {destination}", err=True)
     if compare_with:
         _print_comparison(calibration, compare_with)
     if log_json:
@@ -101,7 +121,7 @@ def _print_comparison(calibration, against: str) -> None:  # type: ignore[no-unt
 @calibrate_app.command("job")
 def job_command(
     pool: Annotated[str, typer.Option("--pool", help="node pool of whole GPUs to calibrate")],
-    fleet: Annotated[str | None, typer.Option("--fleet", "-f", help="fleet YAML; default: the embedded default fleet")] = None,
+    fleet: FleetOpt = None,
     namespace: Annotated[str, typer.Option("--namespace", "-n")] = "default",
     image: Annotated[str | None, typer.Option(help="image with gpukit and PyTorch; default installs gpukit at start")] = None,
     replicas: Annotated[str, typer.Option(help="replica counts N to measure")] = "1,2,4,8,16",
@@ -109,10 +129,9 @@ def job_command(
 ) -> None:
     """Print the Kubernetes Job that runs the calibration on one GPU of POOL (its log carries the result)."""
     from gpukit.calibrate.job import calibration_job
-    from gpukit.fleet import default_fleet, load_fleet
     from gpukit.manifests.yaml import to_yaml
 
-    fleet_obj = load_fleet(fleet) if fleet else default_fleet()
+    fleet_obj = resolve_fleet(fleet)
     job = calibration_job(
         fleet_obj, pool, namespace=namespace, image=image, replicas=_ints(replicas, "replicas"), window=window
     )
@@ -122,16 +141,34 @@ def job_command(
 @calibrate_app.command("import")
 def import_command(
     source: Annotated[str, typer.Argument(help="a run's calibration file or JSON, a Job's logs, or a measurements document; '-' reads stdin")],
-    into: Annotated[str | None, typer.Option("--into", help="folder of <gpu>.yaml calibration files (default: calibration/ beside --fleet, else ./calibration)")] = None,
-    fleet: Annotated[str | None, typer.Option("--fleet", "-f", help="fleet YAML whose calibration folder to update")] = None,
+    out: ImportOutOpt = None,
+    fleet: FleetOpt = None,
     gpu: Annotated[str | None, typer.Option(help="GPU model, when the source does not name it")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="replace the GPU's file instead of merging")] = False,
+    into: Annotated[str | None, typer.Option("--into", hidden=True, help="deprecated: --out")] = None,
 ) -> None:
-    """Fold a calibration result into a folder of calibration data, refit, and print the fit."""
+    """Fold a calibration result into a folder of calibration data, refit, and print the fit.
+
+    With a fleet file (--fleet FILE) the folder is calibration/ beside it.
+    """
     from gpukit.calibrate.importer import import_calibration
 
-    if into is None:
-        into = str(Path(fleet).resolve().parent / "calibration") if fleet else "calibration"
+    if into is not None:
+        deprecated(f"--into {into} is deprecated; use --out {into}")
+        if out is not None:
+            raise InputError(f"--into {into} and --out {out} both name the folder; give --out only")
+        out = Path(into)
+    if out is not None:
+        into = str(out)
+    elif fleet is None or fleet == "default":
+        into = "calibration"
+    elif is_live(fleet):
+        raise InputError(
+            f"--fleet {fleet}: calibrate import writes beside a fleet file; "
+            "give the fleet file, or --out DIR"
+        )
+    else:
+        into = str(Path(fleet).resolve().parent / "calibration")
     calibration, target = import_calibration(source, into=into, gpu=gpu, replace=replace)
     typer.echo(f"wrote {target}: {calibration.label}, {len(calibration.workloads)} workloads")
     for w in calibration.workloads:

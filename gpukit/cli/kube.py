@@ -10,14 +10,27 @@ from typing import Annotated
 import typer
 
 from gpukit._text import table
+from gpukit.cli._options import (
+    ClusterFleetOpt,
+    Format,
+    choice_metavar,
+    input_paths,
+    out_option,
+    output_option,
+    parse_choice,
+    parse_output,
+    resolve_fleet,
+)
 from gpukit.errors import InputError
 from gpukit.manifests import to_yaml
 
-
-class Output(str, Enum):
-    table = "table"
-    yaml = "yaml"
-    json = "json"
+DISCOVER_FORMATS = (Format.yaml, Format.json, Format.table)
+REPORT_FORMATS = (Format.table, Format.yaml, Format.json)  # inventory, apply, status
+STREAM_FORMATS = (Format.table, Format.json)  # submit, wait
+DiscoverOutputOpt = output_option(*DISCOVER_FORMATS)
+ReportOutputOpt = output_option(*REPORT_FORMATS)
+StreamOutputOpt = output_option(*STREAM_FORMATS)
+DiscoverOutOpt = out_option("file to write the fleet YAML into", metavar="FILE")
 
 
 class Until(str, Enum):
@@ -48,14 +61,12 @@ ClusterScopeOpt = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force-conflicts", help="take over fields another field manager owns")
 ]
-FleetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--fleet",
-        "-f",
-        help="fleet YAML file, or 'live' (default: the live cluster, discovered when needed)",
-    ),
-]
+FleetOpt = ClusterFleetOpt
+
+
+def _given_fleet(value: str | None):  # type: ignore[no-untyped-def]
+    """--fleet of a cluster command: None (read the connected cluster) or the fleet given."""
+    return None if value in (None, "live") else resolve_fleet(value)
 
 
 def _connect(context: str | None, kubeconfig: Path | None, namespace: str | None = None):
@@ -107,12 +118,8 @@ def _pools_table(fleet) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("discover")
     def discover_cmd(
-        out: Annotated[
-            Path | None, typer.Option("-o", "--out", help="write the fleet YAML here")
-        ] = None,
-        output: Annotated[
-            Output, typer.Option("--output", help="yaml, json or table")
-        ] = Output.yaml,
+        out: DiscoverOutOpt = None,
+        output: DiscoverOutputOpt = None,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
     ) -> None:
@@ -122,49 +129,55 @@ def register(app: typer.Typer) -> None:
         """
         from gpukit.kube import discover_cluster
 
+        chosen, out = parse_output(output, DISCOVER_FORMATS, out=out, takes_out=True)
+        chosen = chosen or Format.yaml
+        if out is not None and out.is_dir():
+            raise InputError(f"--out {out}: is a folder; give a file path like fleet.yaml")
         with _connect(context, kubeconfig) as cluster:
             found = discover_cluster(cluster=cluster)
         _notes(found.notes)
         text = _fleet_yaml(found.fleet, cluster.context)
         if out is not None:
-            if out.is_dir():
-                raise InputError(f"-o {out}: is a folder; give a file path like fleet.yaml")
             out.write_text(text, encoding="utf-8")
             typer.echo(f"wrote {out}: {found.fleet.description}", err=True)
-        if output is Output.json:
+        if chosen is Format.json:
             typer.echo(found.fleet.model_dump_json(indent=2, exclude_defaults=True))
-        elif output is Output.table:
+        elif chosen is Format.table:
             typer.echo(_pools_table(found.fleet))
         elif out is None:
             typer.echo(text, nl=False)
 
     @app.command("inventory")
     def inventory_cmd(
-        output: Annotated[Output, typer.Option("--output", help="table or json")] = Output.table,
+        output: ReportOutputOpt = None,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
     ) -> None:
         """Per GPU node: model, GPUs, allocatable, allocated and free; per queue: quota and use."""
         from gpukit.kube import inventory
 
+        chosen = parse_output(output, REPORT_FORMATS)[0] or Format.table
         with _connect(context, kubeconfig) as cluster:
             found = inventory(cluster=cluster)
         _notes(found.notes)
-        if output is Output.table:
+        if chosen is Format.table:
             typer.echo(found.table())
-        elif output is Output.yaml:
+        elif chosen is Format.yaml:
             typer.echo(to_yaml(found.to_dict()), nl=False)
         else:
             typer.echo(json.dumps(found.to_dict(), indent=2))
 
     @app.command("apply")
     def apply_cmd(
-        paths: Annotated[list[str], typer.Argument(help="manifest files or folders; '-' is stdin")],
+        paths: Annotated[
+            list[str],
+            typer.Argument(help="manifest files or folders (read recursively); '-' is stdin"),
+        ],
         yes: YesOpt = False,
         cluster_scope: ClusterScopeOpt = False,
         force_conflicts: ForceOpt = False,
         namespace: NamespaceOpt = None,
-        output: Annotated[Output, typer.Option("--output", help="table or json")] = Output.table,
+        output: ReportOutputOpt = None,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
     ) -> None:
@@ -175,7 +188,8 @@ def register(app: typer.Typer) -> None:
         """
         from gpukit.kube import apply, load_manifests
 
-        objects = load_manifests(*paths)
+        chosen = parse_output(output, REPORT_FORMATS)[0] or Format.table
+        objects = load_manifests(*input_paths(paths))
         with _connect(context, kubeconfig, namespace) as cluster:
             result = apply(
                 objects,
@@ -184,32 +198,34 @@ def register(app: typer.Typer) -> None:
                 force=force_conflicts,
                 cluster=cluster,
             )
-        _print_result(result, output)
+        _print_result(result, chosen)
         if not result.ok:
             raise SystemExit(1)
 
     @app.command("submit")
     def submit_cmd(
-        files: Annotated[list[str], typer.Argument(help="workload YAML/JSON files or folders")],
+        files: Annotated[
+            list[str], typer.Argument(help="workload YAML/JSON files or folders (read recursively)")
+        ],
         fleet: FleetOpt = None,
         yes: YesOpt = False,
         cluster_scope: ClusterScopeOpt = False,
         force_conflicts: ForceOpt = False,
         namespace: NamespaceOpt = None,
-        output: Annotated[Output, typer.Option("--output", help="table or json")] = Output.table,
+        output: StreamOutputOpt = None,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
     ) -> None:
         """Plan each workload on the live fleet, render it, and apply it (dry run unless --yes)."""
         from gpukit.cli.core import plan_table
-        from gpukit.kube import discover, fleet_from_option, submit
+        from gpukit.kube import discover, submit
         from gpukit.workload import load_workloads
 
-        workloads = load_workloads(*files)
+        output_format = parse_output(output, STREAM_FORMATS)[0] or Format.table
+        workloads = load_workloads(*input_paths(files))
+        given = _given_fleet(fleet)
         with _connect(context, kubeconfig, namespace) as cluster:
-            chosen = (
-                discover(cluster=cluster) if fleet in (None, "live") else fleet_from_option(fleet)
-            )
+            chosen = given if given is not None else discover(cluster=cluster)
             submissions = [
                 submit(
                     w,
@@ -222,7 +238,7 @@ def register(app: typer.Typer) -> None:
                 )
                 for w in workloads
             ]
-        if output is Output.json:
+        if output_format is Format.json:
             typer.echo("\n".join(json.dumps(s.to_dict()) for s in submissions))
         else:
             typer.echo(plan_table([s.plan for s in submissions]))
@@ -244,7 +260,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         fleet: FleetOpt = None,
-        output: Annotated[Output, typer.Option("--output", help="table or json")] = Output.table,
+        output: ReportOutputOpt = None,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
     ) -> None:
@@ -252,12 +268,13 @@ def register(app: typer.Typer) -> None:
 
         Exit 1 when it failed.
         """
-        from gpukit.kube import fleet_from_option, status
+        from gpukit.kube import status
 
-        given = fleet_from_option(fleet) if fleet not in (None, "live") else None
+        chosen = parse_output(output, REPORT_FORMATS)[0] or Format.table
+        given = _given_fleet(fleet)
         with _connect(context, kubeconfig, namespace) as cluster:
             found = status(name, kind=kind, fleet=given, cluster=cluster)
-        _print_status(found, output)
+        _print_status(found, chosen)
         if found.phase == "failed":
             raise SystemExit(1)
 
@@ -267,14 +284,14 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         kind: Annotated[str | None, typer.Option("--kind", help="as for gpukit status")] = None,
         until: Annotated[
-            Until, typer.Option("--for", help="finished, or running")
-        ] = Until.finished,
+            str, typer.Option("--for", help="finished, or running", metavar=choice_metavar(Until))
+        ] = Until.finished.value,
         timeout: Annotated[float, typer.Option("--timeout", help="seconds", min=1)] = 600,
         poll: Annotated[
             float, typer.Option("--poll", help="seconds between pod/event reads", min=0.1)
         ] = 10,
         fleet: FleetOpt = None,
-        output: Annotated[Output, typer.Option("--output", help="table or json")] = Output.table,
+        output: StreamOutputOpt = None,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
     ) -> None:
@@ -283,13 +300,15 @@ def register(app: typer.Typer) -> None:
         Exit 0 when it succeeded (or is running/ready as asked), 1 when it failed or the
         timeout passed.
         """
-        from gpukit.kube import fleet_from_option, wait
+        from gpukit.kube import wait
         from gpukit.kube._status import WaitTimeout
 
-        given = fleet_from_option(fleet) if fleet not in (None, "live") else None
+        chosen = parse_output(output, STREAM_FORMATS)[0] or Format.table
+        target = parse_choice("--for", until, Until)
+        given = _given_fleet(fleet)
 
         def show(current) -> None:
-            if output is Output.table:
+            if chosen is Format.table:
                 typer.echo(current.text())
 
         with _connect(context, kubeconfig, namespace) as cluster:
@@ -297,7 +316,7 @@ def register(app: typer.Typer) -> None:
                 found = wait(
                     name,
                     kind=kind,
-                    until=until.value,
+                    until=target.value,
                     timeout=timeout,
                     poll=poll,
                     fleet=given,
@@ -305,30 +324,30 @@ def register(app: typer.Typer) -> None:
                     cluster=cluster,
                 )
             except WaitTimeout as exc:
-                if output is Output.json:
+                if chosen is Format.json:
                     typer.echo(json.dumps(exc.status.to_dict()))
                 typer.echo(f"error: {exc}", err=True)
                 raise SystemExit(1) from None
-        if output is Output.json:
+        if chosen is Format.json:
             typer.echo(json.dumps(found.to_dict()))
         if found.phase == "failed":
             raise SystemExit(1)
 
 
-def _print_result(result, output: Output) -> None:
-    if output is Output.json:
+def _print_result(result, output: Format) -> None:  # type: ignore[no-untyped-def]
+    if output is Format.json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
-    elif output is Output.yaml:
+    elif output is Format.yaml:
         typer.echo(to_yaml(result.to_dict()), nl=False)
     else:
         typer.echo(result.table())
         typer.echo(result.summary())
 
 
-def _print_status(found, output: Output) -> None:
-    if output is Output.json:
+def _print_status(found, output: Format) -> None:  # type: ignore[no-untyped-def]
+    if output is Format.json:
         typer.echo(json.dumps(found.to_dict(), indent=2))
-    elif output is Output.yaml:
+    elif output is Format.yaml:
         typer.echo(to_yaml(found.to_dict()), nl=False)
     else:
         typer.echo(found.text())

@@ -8,13 +8,11 @@ from typing import Annotated
 
 import typer
 
+from gpukit.cli._options import Format, choice_metavar, output_option, parse_choice, parse_output
 from gpukit.errors import InputError
 
-
-class LintOutput(str, Enum):
-    table = "table"
-    json = "json"
-    sarif = "sarif"
+LINT_FORMATS = (Format.table, Format.json, Format.sarif)
+LintOutputOpt = output_option(*LINT_FORMATS, help="output format: table, json or sarif (SARIF 2.1.0)")
 
 
 class FailOn(str, Enum):
@@ -54,13 +52,15 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Argument(help="manifest or config files, folders (walked for .yaml/.yml/.json), '-' for stdin"),
         ] = None,
-        output: Annotated[
-            LintOutput, typer.Option("--output", "-o", help="table, json, or sarif (SARIF 2.1.0)")
-        ] = LintOutput.table,
+        output: LintOutputOpt = None,
         fail_on: Annotated[
-            FailOn,
-            typer.Option("--fail-on", help="exit 1 when a finding is this severe or more (never: always 0)"),
-        ] = FailOn.error,
+            str,
+            typer.Option(
+                "--fail-on",
+                help="exit 1 when a finding is this severe or more (never: always 0)",
+                metavar=choice_metavar(FailOn),
+            ),
+        ] = FailOn.error.value,
         fleet: Annotated[
             str | None,
             typer.Option("--fleet", "-f", help="fleet YAML file (or 'live'): enables fleet rules"),
@@ -79,7 +79,8 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--fix", help="write fixed copies of files with fixable findings")
         ] = False,
         out: Annotated[
-            Path, typer.Option("--out", help="folder for --fix copies (paths kept as given)")
+            Path,
+            typer.Option("--out", help="folder for --fix copies (paths kept as given)", metavar="DIR"),
         ] = Path("gpukit-fixed"),
         in_place: Annotated[
             bool, typer.Option("--in-place", help="with --fix: rewrite the files themselves")
@@ -94,6 +95,8 @@ def register(app: typer.Typer) -> None:
         With --fix, the findings shown are those left after fixing (re-linted). An object
         annotated gpukit.io/lint-skip: "GPU010,GPU012" (or "all") is exempt from those rules.
         """
+        chosen = parse_output(output, LINT_FORMATS)[0] or Format.table
+        threshold = parse_choice("--fail-on", fail_on, FailOn)
         if list_rules:
             typer.echo(_rules_table())
             raise typer.Exit(0)
@@ -117,13 +120,13 @@ def register(app: typer.Typer) -> None:
                 again = [str(written.get(label, label)) for label in texts if label != "<stdin>" or label in written]
                 kept = [f for f in findings if f.file == "<stdin>" and "<stdin>" not in written]
                 findings = kept + lint(again, the_fleet, workloads, rules=only, skip=left_out)
-        if output is LintOutput.json:
+        if chosen is Format.json:
             typer.echo(to_json(findings))
-        elif output is LintOutput.sarif:
+        elif chosen is Format.sarif:
             typer.echo(to_sarif(findings))
         else:
             typer.echo(to_table(findings))
-        if fail_on is not FailOn.never and at_or_above(findings, fail_on.value):
+        if threshold is not FailOn.never and at_or_above(findings, threshold.value):
             # SystemExit, not typer.Exit: main() runs click with standalone_mode=False, which
             # turns typer.Exit into a return value that main() does not pass on.
             raise SystemExit(1)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import typer
 
-from gpukit.cli._options import choice_metavar, parse_choice
+from gpukit.cli._options import FleetOpt, Format, input_paths, is_live, output_option, parse_output
+from gpukit.errors import GpukitError
 
 __all__ = ["register"]
 
@@ -18,17 +18,21 @@ mig_app = typer.Typer(
 )
 
 
-class PlanOutput(str, Enum):
-    text = "text"
-    yaml = "yaml"
-    configmap = "configmap"
+PLAN_FORMATS = (Format.table, Format.yaml, Format.configmap)
+PlanOutputOpt = output_option(
+    *PLAN_FORMATS,
+    help="output format: table, yaml (the plan, then the ConfigMap) or configmap (default: table)",
+)
 
 
 @mig_app.command("validate")
 def validate(
     files: Annotated[
         list[str],
-        typer.Argument(help="mig-parted configs, ConfigMaps or MIG manager manifests; '-' reads stdin"),
+        typer.Argument(
+            help="mig-parted configs, ConfigMaps or MIG manager manifests, or folders of them "
+            "(read recursively); '-' reads stdin"
+        ),
     ],
     strict: Annotated[bool, typer.Option("--strict", help="warnings count as findings too")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print errors only")] = False,
@@ -38,10 +42,14 @@ def validate(
     Exit 0: valid (warnings allowed unless --strict); 1: findings; 2: unreadable input.
     """
     from gpukit._loading import read_text
-    from gpukit.errors import GpukitError
     from gpukit.hardware.migparted import validate_mig_parted_text
 
     code = 0
+    try:
+        files = input_paths(files)
+    except GpukitError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        _exit(2)
     for file in files:
         try:
             label, text = read_text(file)
@@ -132,14 +140,9 @@ def place(
 
 @mig_app.command("plan")
 def plan(
-    fleet: Annotated[str, typer.Option("--fleet", "-f", help="fleet YAML (a gpukit Fleet or a list of {model, count}), or 'default'")],
     demand: Annotated[str, typer.Option("--demand", "-d", help="demand YAML (see gpukit.hardware.packing)")],
-    output: Annotated[
-        str,
-        typer.Option(
-            "--output", "-o", help="text, yaml (plan + ConfigMap) or configmap", metavar=choice_metavar(PlanOutput)
-        ),
-    ] = PlanOutput.text.value,
+    fleet: FleetOpt = None,
+    output: PlanOutputOpt = None,
     name: Annotated[str, typer.Option("--configmap-name", help="ConfigMap name")] = "gpukit-mig-parted-config",
     namespace: Annotated[str, typer.Option("--namespace", help="ConfigMap namespace")] = "gpu-operator",
     whole_gpu_pools: Annotated[
@@ -148,20 +151,27 @@ def plan(
 ) -> None:
     """Pack MIG demands onto a fleet: fewest GPUs, then fewest layout changes.
 
-    Exit 0 when every demand is placed, 1 when some cannot be.
+    --fleet also takes the MIG packer's simple list of {model, count}. Exit 0 when every
+    demand is placed, 1 when some cannot be.
     """
-    import yaml
-
     from gpukit._text import table
-    from gpukit.hardware.packing import load_demands, load_gpu_slots, pack
+    from gpukit.hardware.packing import load_demands, load_gpu_slots, pack, slots_from_fleet
+    from gpukit.manifests import to_yaml
 
-    chosen = parse_choice("--output", output, PlanOutput)
-    result = pack(load_demands(demand), load_gpu_slots(fleet, whole_gpu_pools=whole_gpu_pools))
+    chosen = parse_output(output, PLAN_FORMATS)[0] or Format.table
+    if fleet is None or is_live(fleet):
+        from gpukit.cli._options import resolve_fleet
+
+        slots = slots_from_fleet(resolve_fleet(fleet), whole_gpu_pools=whole_gpu_pools)
+    else:
+        slots = load_gpu_slots(fleet, whole_gpu_pools=whole_gpu_pools)
+    result = pack(load_demands(demand), slots)
     configmap = result.configmap(name=name, namespace=namespace)
-    if chosen is PlanOutput.configmap:
-        typer.echo(yaml.safe_dump(configmap, sort_keys=False), nl=False)
-    elif chosen is PlanOutput.yaml:
-        typer.echo(yaml.safe_dump_all([result.to_dict(), configmap], sort_keys=False), nl=False)
+    # The ConfigMap's config.yaml is written as a literal block, as platform render does.
+    if chosen is Format.configmap:
+        typer.echo(to_yaml(configmap), nl=False)
+    elif chosen is Format.yaml:
+        typer.echo(to_yaml([result.to_dict(), configmap]), nl=False)
     else:
         typer.echo(
             f"GPUs used: {result.gpus_used} (lower bound {result.lower_bound}); "
@@ -179,7 +189,7 @@ def plan(
         for node, config in result.node_labels.items():
             mark = "  (changes)" if node in result.nodes_changed else ""
             typer.echo(f"  kubectl label node {node} nvidia.com/mig.config={config} --overwrite{mark}")
-        typer.echo(f"mig-parted ConfigMap: {name} (write it with -o configmap)")
+        typer.echo(f"mig-parted ConfigMap: {name} (print it with -o configmap)")
         for note in result.notes:
             typer.echo(f"note: {note}")
     for missing in result.unplaced:

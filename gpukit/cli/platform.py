@@ -1,233 +1,154 @@
-"""`gpukit validate`: check manifests offline against the Kubernetes and CRD schemas.
-
-Platform-side commands may be added here, each in its own ``_register_<command>``
-function called from ``register``.
-"""
+"""`gpukit platform render`: a fleet and its workloads in, the cluster-side configuration out."""
 
 from __future__ import annotations
 
-import json
-from enum import Enum
-from typing import Annotated, Optional
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from gpukit._text import table
-from gpukit.cli._options import choice_metavar, parse_choice
-from gpukit.errors import InputError, ManifestError
+from gpukit.cli._options import (
+    FailFastOpt,
+    FleetOpt,
+    Format,
+    input_paths,
+    is_live,
+    out_option,
+    output_option,
+    parse_output,
+    resolve_fleet,
+)
+from gpukit.cli.core import plan_batch, report_failures
+from gpukit.errors import GpukitError, InputError
+from gpukit.fleet import Fleet
+from gpukit.platform import (
+    NodeClassRef,
+    PlatformOptions,
+    platform_files,
+    platform_plan,
+    write_platform,
+)
+from gpukit.workload import load_workloads
 
 __all__ = ["register"]
 
+platform_app = typer.Typer(
+    name="platform",
+    help="Cluster-side configuration for a fleet: GPU Operator, sharing configs, queues, node pools.",
+    no_args_is_help=True,
+)
 
-class ValidateOutput(str, Enum):
-    table = "table"
-    json = "json"
+
+def _node_class(value: str) -> NodeClassRef:
+    parts = value.split("/")
+    if len(parts) != 3 or not all(parts):
+        raise InputError(
+            f"--node-class {value!r}: write GROUP/KIND/NAME, e.g. karpenter.k8s.aws/EC2NodeClass/default"
+        )
+    return NodeClassRef(group=parts[0], kind=parts[1], name=parts[2])
+
+
+def _platform_fleet(value: str | None) -> Fleet:
+    """--fleet, with a pointer to the right format when a pool list was given."""
+    try:
+        return resolve_fleet(value)
+    except GpukitError as error:
+        if value is None or value == "default" or is_live(value) or not _is_pool_list(Path(value)):
+            raise
+        raise InputError(
+            f"--fleet {value}: platform render needs a full Fleet file (name, node_pools, "
+            "installed, queues), not the MIG packer's list of GPUs; see examples/fleets/"
+        ) from error
+
+
+def _is_pool_list(path: Path) -> bool:
+    import yaml
+
+    try:
+        return isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), list)
+    except (OSError, yaml.YAMLError):
+        return False
+
+
+PlatformOutputOpt = output_option(Format.table, Format.json)
+PlatformOutOpt = out_option("folder to write the bundle into (required)")
+WorkloadsOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--workloads", "-w", help="workload YAML files or folders, read recursively (repeatable)"
+    ),
+]
+
+
+@platform_app.command("render")
+def render_command(
+    workloads: WorkloadsOpt,
+    out: PlatformOutOpt = None,
+    fleet: FleetOpt = None,
+    node_class: Annotated[
+        str,
+        typer.Option(help="Karpenter node class of the NodePools, GROUP/KIND/NAME"),
+    ] = "karpenter.k8s.aws/EC2NodeClass/default",
+    spot: Annotated[bool, typer.Option(help="Karpenter NodePools launch spot capacity")] = False,
+    output: PlatformOutputOpt = None,
+    fail_fast: FailFastOpt = False,
+) -> None:
+    """Render the platform bundle: Helm values, ConfigMaps, queues, node labels, NodePools.
+
+    Every file starts with a comment saying what it is for and how to apply it; the table
+    printed at the end lists them in the order to apply. A workload that cannot be planned
+    is listed with its reason and left out of the bundle (exit 1), unless --fail-fast.
+    """
+    chosen, out = parse_output(output, (Format.table, Format.json), out=out, takes_out=True)
+    if out is None:
+        raise InputError("platform render: give --out DIR, the folder to write the bundle into")
+    options = PlatformOptions(
+        node_class=_node_class(node_class), capacity_type="spot" if spot else "on-demand"
+    )
+    the_fleet = _platform_fleet(fleet)
+    loaded = load_workloads(*input_paths(workloads))
+    plans, failures = plan_batch(loaded, the_fleet, fail_fast=fail_fast)
+    planned = {p.name for p in plans}
+    pp = platform_plan(the_fleet, [w for w in loaded if w.name in planned], options)
+    files = platform_files(pp)
+    write_platform(files, out)
+    for warning in pp.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if chosen is Format.json:
+        import json
+
+        document = {
+            "out": str(out),
+            "files": [
+                {"step": i, "path": f.path, "what": f.title.rstrip(".")}
+                for i, f in enumerate(files, 1)
+            ],
+            "failures": [f.to_dict() for f in failures],
+        }
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        rows = [(i, f.path, f.title.rstrip(".")) for i, f in enumerate(files, 1)]
+        typer.echo(table(["STEP", "FILE", "WHAT"], rows, max_width=80))
+        if failures:
+            rows = [(f.name, f.reason) for f in failures]
+            typer.echo(
+                "\n"
+                + table(
+                    ["WORKLOAD", "CANNOT BE PLANNED (left out of the bundle)"], rows, max_width=90
+                )
+            )
+        typer.echo(
+            f"\nwrote {len(files)} files under {out}/; each file's header says how to apply it"
+        )
+        # helm/ holds Helm values and scripts/ a shell script: not Kubernetes objects.
+        typer.echo(
+            f"check the Kubernetes objects with: gpukit validate {out}/manifests {out}/karpenter"
+        )
+    report_failures(failures, len(loaded))
+    if failures:
+        raise SystemExit(1)
 
 
 def register(app: typer.Typer) -> None:
-    _register_validate(app)
-
-
-# -- gpukit validate -----------------------------------------------------------------------
-
-
-def _register_validate(app: typer.Typer) -> None:
-    @app.command("validate")
-    def validate_command(
-        files: Annotated[
-            list[str],
-            typer.Argument(help="manifest YAML/JSON files or folders; '-' reads stdin"),
-        ],
-        output: Annotated[
-            str,
-            typer.Option(
-                "--output", "-o", help="table or json", metavar=choice_metavar(ValidateOutput)
-            ),
-        ] = ValidateOutput.table.value,
-        crd: Annotated[
-            Optional[list[str]],  # noqa: UP045  (typer needs Optional here)
-            typer.Option(
-                "--crd",
-                help="a CRD manifest to validate its kind too (repeatable); "
-                "replaces gpukit's copy of the same CRD",
-            ),
-        ] = None,
-    ) -> None:
-        """Check manifests as an API server would: schema defaults applied, unknown fields
-        rejected, every object's kind known. Exit 0 valid, 1 invalid, 2 unreadable."""
-        code = run_validate(files, parse_choice("--output", output, ValidateOutput), crd or [])
-        if code:
-            # SystemExit, not typer.Exit: click returns typer.Exit's code from app() in
-            # non-standalone mode, and cli.main() does not pass it on.
-            raise SystemExit(code)
-
-
-def run_validate(files: list[str], output: ValidateOutput, crds: list[str]) -> int:
-    """Print the report; return the exit code (0 valid, 1 invalid, 2 unreadable).
-
-    Documents that are another gpukit input rather than a Kubernetes object are named:
-    a gpukit workload is an input error (render it first), Helm values are a note and
-    skipped. An empty file is a warning, unless no input held anything to check at all:
-    then nothing was validated, which is exit 2 rather than a 'valid' verdict.
-    """
-    from gpukit.validate import Validator, default_validator
-    from gpukit.validate._files import expand_paths
-
-    validator = Validator(crds=[_crd_file(crd) for crd in crds]) if crds else default_validator()
-    reports = []
-    unreadable: list[dict[str, str]] = []
-    notes: list[dict[str, str]] = []
-    nothing = False
-    paths = []
-    for name in files:
-        try:
-            paths.extend(expand_paths([name]))
-        except ManifestError as exc:
-            unreadable.append({"file": name, "message": str(exc)})
-    for path in paths:
-        try:
-            report, problems, found = _check_file(validator, path)
-        except ManifestError as exc:
-            unreadable.append({"file": str(path), "message": str(exc)})
-            continue
-        reports.append(report)
-        unreadable.extend(problems)
-        notes.extend(found)
-    issues = [issue for report in reports for issue in report.issues]
-    errors = sum(issue.severity == "error" for issue in issues)
-    warnings = len(issues) - errors
-    objects = sum(report.objects for report in reports)
-    if reports and not objects and not unreadable:
-        skipped = "; ".join(f"{note['file']}: {note['message']}" for note in notes)
-        unreadable.append(
-            {"file": ", ".join(files), "message": f"nothing to validate: {skipped}; "
-             "give files of Kubernetes objects (apiVersion, kind, metadata)"}
-        )
-        notes = []
-        nothing = True
-    code = 2 if unreadable else 1 if errors else 0
-    if output is ValidateOutput.json:
-        document = {
-            "files": len(reports),
-            "objects": objects,
-            "errors": errors,
-            "warnings": warnings,
-            "unreadable": unreadable,
-            "notes": notes,
-            "issues": [issue.model_dump(mode="json") for issue in issues],
-            "valid": code == 0,
-        }
-        typer.echo(json.dumps(document, indent=2, sort_keys=True))
-        return code
-    for entry in unreadable:
-        typer.echo(f"error: {entry['message']}", err=True)
-    for note in notes:
-        typer.echo(f"{note['level']}: {note['file']}: {note['message']}", err=True)
-    if issues:
-        rows = [
-            (
-                issue.location,
-                issue.object,
-                issue.path or "-",
-                ("warning: " if issue.severity == "warning" else "") + issue.message,
-            )
-            for issue in issues
-        ]
-        typer.echo(table(["FILE", "OBJECT", "PATH", "ISSUE"], rows, max_width=400))
-    verdict = "invalid" if errors else "valid"
-    if unreadable:
-        verdict = "nothing validated" if nothing else f"{len(unreadable)} unreadable"
-    typer.echo(
-        f"{verdict}: {objects} object{'s' * (objects != 1)} in {len(reports)} "
-        f"file{'s' * (len(reports) != 1)}, {errors} error{'s' * (errors != 1)}, "
-        f"{warnings} warning{'s' * (warnings != 1)}"
-    )
-    return code
-
-
-def _check_file(validator, path):  # type: ignore[no-untyped-def]
-    """(FileReport of its Kubernetes objects, input errors, notes) for one file.
-
-    The file is read once (it may be standard input); documents that are gpukit workloads
-    or Helm values are set aside before the validator sees them.
-    """
-    from gpukit.validate import FileReport, Issue
-    from gpukit.validate._files import foreign_shape, load_manifests
-
-    label, docs = load_manifests(path)
-    problems: list[dict[str, str]] = []
-    notes: list[dict[str, str]] = []
-    if not docs:
-        notes.append({"level": "warning", "file": label, "message": "no documents (empty file)"})
-    issues = []
-    objects = 0
-    for doc in docs:
-        where = f"{label}#{doc.index}" if len(docs) > 1 else label
-        shape = foreign_shape(doc.data, label)
-        if shape == "workload":
-            command = f"gpukit render {label if label != '<stdin>' else '-'}"
-            problems.append(
-                {
-                    "file": label,
-                    "message": f"{where}: this is a gpukit workload, not a Kubernetes object: "
-                    f"run `{command}` first, then validate the output",
-                }
-            )
-            continue
-        if shape == "helm-values":
-            notes.append(
-                {"level": "note", "file": where, "message": "not a Kubernetes object (Helm values?), skipped"}
-            )
-            continue
-        found, _ = validator.check(doc.data, file=label, doc=doc.index)
-        issues.extend(found)
-        objects += _objects(doc.data)
-        ident = _ident(doc.data)
-        issues.extend(
-            Issue(
-                code="duplicate",
-                message=f"key {key!r} appears twice in one mapping (line {line}); "
-                "the API server rejects duplicate fields; keep one",
-                file=label,
-                doc=doc.index,
-                **ident,
-            )
-            for key, line in doc.duplicates
-        )
-    return FileReport(file=label, objects=objects, issues=issues), problems, notes
-
-
-def _crd_file(name: str) -> str:
-    """--crd FILE, checked to hold something: an empty one would silently add no kind."""
-    from gpukit.validate._files import load_manifests
-
-    if name == "-":
-        return name  # standard input can be read once only: the Validator reads it
-    label, docs = load_manifests(name)
-    if not docs:
-        raise InputError(
-            f"--crd {label}: no documents (empty file); give a CustomResourceDefinition manifest"
-        )
-    return name
-
-
-def _objects(data: object) -> int:
-    if isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list):
-        return len(data["items"])
-    return 1
-
-
-def _ident(data: object) -> dict[str, str | None]:
-    if not isinstance(data, dict):
-        return {}
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-
-    def text(value: object) -> str | None:
-        return value if isinstance(value, str) else None
-
-    return {
-        "api_version": text(data.get("apiVersion")),
-        "kind": text(data.get("kind")),
-        "name": text(meta.get("name")),  # type: ignore[union-attr]
-        "namespace": text(meta.get("namespace")),  # type: ignore[union-attr]
-    }
+    app.add_typer(platform_app, name="platform")

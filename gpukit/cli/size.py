@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from typing import Annotated
 
 import typer
 
-from gpukit.cli._options import choice_metavar, parse_choice
+from gpukit.cli._options import FleetOpt, Format, output_option, parse_output
 
-
-class SizeOutput(str, Enum):
-    table = "table"
-    json = "json"
+SIZE_FORMATS = (Format.table, Format.json)
+SizeOutputOpt = output_option(*SIZE_FORMATS)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,20 +21,11 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--workloads",
                 "-w",
-                help="workload files or folders (repeatable); '-' reads stdin",
+                help="workload files or folders, read recursively (repeatable); '-' reads stdin",
             ),
         ],
-        fleet: Annotated[
-            str | None,
-            typer.Option(
-                "--fleet",
-                "-f",
-                help="fleet YAML file, or 'live'; default: the embedded default fleet",
-            ),
-        ] = None,
-        output: Annotated[
-            str, typer.Option("--output", help="table or json", metavar=choice_metavar(SizeOutput))
-        ] = SizeOutput.table.value,
+        fleet: FleetOpt = None,
+        output: SizeOutputOpt = None,
     ) -> None:
         """GPUs per GPU model for a workload mix: gpukit's plans vs whole GPUs for every pod.
 
@@ -45,13 +33,13 @@ def register(app: typer.Typer) -> None:
         replicas onto GPUs by the pool's replica count. Exit code 1 when a workload cannot
         be planned on the fleet (it is listed as unplaced).
         """
-        from gpukit.cli.core import resolve_fleet
+        from gpukit.cli._options import input_paths, resolve_fleet
         from gpukit.sizing import size
         from gpukit.workload import load_workloads
 
-        chosen = parse_choice("--output", output, SizeOutput)
-        report = size(load_workloads(*workloads), resolve_fleet(fleet))
-        if chosen is SizeOutput.json:
+        chosen = parse_output(output, SIZE_FORMATS)[0] or Format.table
+        report = size(load_workloads(*input_paths(workloads)), resolve_fleet(fleet))
+        if chosen is Format.json:
             typer.echo(json.dumps(report.to_dict(), indent=2))
         else:
             typer.echo(report.table())

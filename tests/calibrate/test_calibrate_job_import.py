@@ -79,7 +79,7 @@ def fake_log(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "log.txt"
     proc = subprocess.run(
         [sys.executable, "-m", "gpukit.calibrate", "--fake", "--window", "0.05", "--warmup", "0",
-         "--replicas", "1,2", "--output", str(out.with_suffix(".yaml")), "--log-json"],
+         "--replicas", "1,2", "--out", str(out.with_suffix(".yaml")), "--log-json"],
         capture_output=True, text=True, cwd=ROOT, timeout=120, check=True,
     )
     out.write_text(proc.stderr + proc.stdout)

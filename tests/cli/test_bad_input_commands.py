@@ -62,7 +62,7 @@ CASES = [
     _case("mig-place-bad-term", ("mig", "place", "H100-80GB", "1g.10gb@-1"), 2, "'1g.10gb@-1'", "PROFILE@START"),
     _case("mig-layouts-no-profile", ("mig", "layouts", "H100-80GB", "--profiles", ","), 2, "--profiles ','", "1g.10gb", "leave --profiles out"),
     _case("mig-layouts-unknown-gpu", "mig layouts FOO", 2, "unknown GPU 'FOO'", "H100-80GB"),
-    _case("mig-plan-output", ("mig", "plan", "-f", "default", "-d", DEMAND, "-o", "xml"), 2, "--output 'xml' is not allowed", "use text, yaml or configmap"),
+    _case("mig-plan-output", ("mig", "plan", "-f", "default", "-d", DEMAND, "-o", "xml"), 2, "--output 'xml' is not allowed", "use table, yaml or configmap"),
     _case("mig-plan-empty-demand", "mig plan -f default -d {empty.yaml}", 2, "empty.yaml", "found 0"),
     _case("mig-validate-empty", "mig validate {empty.yaml}", 2, "empty.yaml", "no mig-parted config found"),
     _case("mig-validate-broken", "mig validate {broken.yaml}", 2, "broken.yaml", "not valid YAML at line 3"),
@@ -94,7 +94,7 @@ CASES = [
     _case("calibrate-replicas-zero", "calibrate run --fake --replicas 0,2", 2, "--replicas", ">= 1", "'0,2'"),
     _case("calibrate-unknown-mode", "calibrate run --fake --modes bogus", 2, "bogus", "time-slicing"),
     _case("calibrate-job-unknown-pool", "calibrate job --pool nope", 2, "no node pool 'nope'", "pools:"),
-    _case("calibrate-import-empty", "calibrate import {empty.yaml} --into out", 2, "empty.yaml", "not a calibration"),
+    _case("calibrate-import-empty", "calibrate import {empty.yaml} --out out", 2, "empty.yaml", "not a calibration"),
 ]
 
 

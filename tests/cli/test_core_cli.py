@@ -24,6 +24,7 @@ def gpukit_cli(*args: str, stdin: str | None = None, cwd: Path | None = None) ->
         text=True,
         cwd=cwd or ROOT,
         timeout=120,
+        check=False,
     )
 
 
@@ -70,7 +71,7 @@ def test_plan_yaml_output_parses():
 
 def test_render_writes_each_workload_folder_ready_for_kubectl(tmp_path):
     out = tmp_path / "out"
-    result = gpukit_cli("render", str(EXAMPLES), "-o", str(out))
+    result = gpukit_cli("render", str(EXAMPLES), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert {p.name for p in out.iterdir()} == {p.stem for p in EXAMPLES.glob("*.yaml")}
     for folder in out.iterdir():
@@ -118,7 +119,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, text, field)
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
     out = tmp_path / "out"
-    result = gpukit_cli("render", str(good), str(bad), "-o", str(out))
+    result = gpukit_cli("render", str(good), str(bad), "--out", str(out))
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -154,5 +155,6 @@ def test_debug_variable_shows_the_traceback():
     result = subprocess.run(
         [sys.executable, "-m", "gpukit", "plan", "missing.yaml"],
         capture_output=True, text=True, env={"GPUKIT_DEBUG": "1", "PATH": "/usr/bin:/bin"}, timeout=60,
+        check=False,
     )
     assert "Traceback" in result.stderr

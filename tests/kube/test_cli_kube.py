@@ -37,7 +37,7 @@ JOB = {
 
 def test_discover_writes_a_fleet_file(kubeconfig, tmp_path, capsys):
     out_file = tmp_path / "fleet.yaml"
-    code, out, err = run(capsys, "discover", "-o", str(out_file))
+    code, out, err = run(capsys, "discover", "--out", str(out_file))
     assert code == 0 and out == ""
     assert err.startswith(f"wrote {out_file}: discovered from context 'lab'")
     text = out_file.read_text()
@@ -46,6 +46,16 @@ def test_discover_writes_a_fleet_file(kubeconfig, tmp_path, capsys):
     assert len(fleet.node_pools) == 4
     code, again, _ = run(capsys, "discover")
     assert again == text
+
+
+def test_discover_old_dash_o_for_the_file_still_works_with_a_notice(kubeconfig, tmp_path, capsys):
+    out_file = tmp_path / "fleet.yaml"
+    code, out, err = run(capsys, "discover", "-o", str(out_file))
+    assert code == 0 and out == ""
+    assert err.splitlines()[0] == (
+        f"gpukit: -o {out_file} for the destination is deprecated; use --out {out_file}"
+    )
+    assert len(load_fleet(out_file).node_pools) == 4
 
 
 def test_discover_table(kubeconfig, capsys):

@@ -37,7 +37,7 @@ def test_render_writes_a_bundle_that_validates(capsys, tmp_path, fleet):
         str(FLEETS / f"{fleet}.yaml"),
         "--workloads",
         str(WORKLOADS),
-        "-o",
+        "--out",
         str(out),
     )
     assert code == 0, err
@@ -58,7 +58,7 @@ def test_render_writes_a_bundle_that_validates(capsys, tmp_path, fleet):
 
 def test_render_twice_gives_the_same_bytes_and_keeps_other_files(capsys, tmp_path):
     out = tmp_path / "p"
-    args = ("platform", "render", "-f", MIXED, "-w", str(WORKLOADS), "-o", str(out))
+    args = ("platform", "render", "-f", MIXED, "-w", str(WORKLOADS), "--out", str(out))
     assert _cli(capsys, *args)[0] == 0
     first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     (out / "notes.txt").write_text("mine")
@@ -79,7 +79,7 @@ def test_render_twice_gives_the_same_bytes_and_keeps_other_files(capsys, tmp_pat
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, extra, message):
     out = tmp_path / "p"
-    code, _, err = _cli(capsys, "platform", "render", "-w", str(WORKLOADS), "-o", str(out), *extra)
+    code, _, err = _cli(capsys, "platform", "render", "-w", str(WORKLOADS), "--out", str(out), *extra)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
@@ -94,7 +94,7 @@ def test_a_fleet_the_operator_cannot_take_is_exit_2_and_nothing_written(capsys, 
     )
     out = tmp_path / "p"
     code, _, err = _cli(
-        capsys, "platform", "render", "-f", str(fleet), "-w", str(WORKLOADS), "-o", str(out)
+        capsys, "platform", "render", "-f", str(fleet), "-w", str(WORKLOADS), "--out", str(out)
     )
     assert code == 2
     assert "one MIG strategy" in err
@@ -105,7 +105,7 @@ def test_out_must_be_a_folder(capsys, tmp_path):
     out = tmp_path / "file"
     out.write_text("x")
     code, _, err = _cli(
-        capsys, "platform", "render", "-f", MIXED, "-w", str(WORKLOADS), "-o", str(out)
+        capsys, "platform", "render", "-f", MIXED, "-w", str(WORKLOADS), "--out", str(out)
     )
     assert code == 2 and "not a folder" in err
 
@@ -116,7 +116,7 @@ def test_overbooked_pools_are_warned_on_stderr(capsys, tmp_path):
         "\n---\n".join(f"name: t{i}\nkind: training\ngpus: 8\nteam: team-nlp" for i in range(5))
     )
     code, _, err = _cli(
-        capsys, "platform", "render", "-f", MIXED, "-w", str(workloads), "-o", str(tmp_path / "p")
+        capsys, "platform", "render", "-f", MIXED, "-w", str(workloads), "--out", str(tmp_path / "p")
     )
     assert code == 0
     assert err.startswith("warning: pool a100-train: the workloads ask for 40 nvidia.com/gpu")
@@ -126,7 +126,7 @@ def test_a_list_of_gpus_is_pointed_to_the_fleet_format(capsys, tmp_path):
     out = tmp_path / "p"
     packer_fleet = str(ROOT / "examples" / "mig" / "fleet.yaml")
     code, _, err = _cli(
-        capsys, "platform", "render", "-f", packer_fleet, "-w", str(WORKLOADS), "-o", str(out)
+        capsys, "platform", "render", "-f", packer_fleet, "-w", str(WORKLOADS), "--out", str(out)
     )
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "needs a full Fleet file" in err and "examples/fleets/" in err
@@ -138,7 +138,7 @@ def test_the_whole_bundle_folder_is_not_what_validate_takes(capsys, tmp_path):
     manifests/ and karpenter/, and its values file says so in its header."""
     out = tmp_path / "p"
     assert (
-        _cli(capsys, "platform", "render", "-f", MIXED, "-w", str(WORKLOADS), "-o", str(out))[0]
+        _cli(capsys, "platform", "render", "-f", MIXED, "-w", str(WORKLOADS), "--out", str(out))[0]
         == 0
     )
     values = (out / "helm" / "gpu-operator-values.yaml").read_text()
@@ -148,7 +148,7 @@ def test_the_whole_bundle_folder_is_not_what_validate_takes(capsys, tmp_path):
 def test_default_fleet_renders_the_standalone_plugin_between_operator_and_labels(capsys, tmp_path):
     out = tmp_path / "platform"
     code, stdout, err = _cli(
-        capsys, "platform", "render", "--workloads", str(WORKLOADS), "-o", str(out)
+        capsys, "platform", "render", "--workloads", str(WORKLOADS), "--out", str(out)
     )
     assert code == 0, err
     files = [line.split()[1] for line in stdout.splitlines()[1:] if line[:1].isdigit()]
