@@ -59,6 +59,7 @@ class Format(str, Enum):
     json = "json"
     sarif = "sarif"
     configmap = "configmap"
+    junit = "junit"
 
 
 #: Old format names, accepted for one release: (old, new).

@@ -5,21 +5,26 @@ from __future__ import annotations
 import json
 import re
 from enum import Enum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gpukit.cli._options import choice_metavar, parse_choice
-from gpukit.cli.core import FleetOpt, resolve_fleet
+from gpukit.cli._options import (
+    ClusterFleetOpt,
+    Format,
+    choice_metavar,
+    out_option,
+    output_option,
+    parse_choice,
+    parse_output,
+    resolve_fleet,
+)
 from gpukit.cli.kube import ContextOpt, KubeconfigOpt, NamespaceOpt
 from gpukit.errors import InputError
 
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    junit = "junit"
+FORMATS = (Format.table, Format.json, Format.junit)
+OutputOpt = output_option(*FORMATS)
+OutOpt = out_option("write the report to this file as well", metavar="FILE")
 
 
 class UntilStep(str, Enum):
@@ -49,7 +54,7 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Argument(help="workload YAML/JSON files or folders (not with --probe)"),
         ] = None,
-        fleet: FleetOpt = None,
+        fleet: ClusterFleetOpt = None,
         until: Annotated[
             str,
             typer.Option(
@@ -84,15 +89,8 @@ def register(app: typer.Typer) -> None:
                 help="'nvidia-smi' (lists the GPUs), 'pause' (only starts), or an image",
             ),
         ] = "nvidia-smi",
-        output: Annotated[
-            str,
-            typer.Option(
-                "-o", "--output", metavar=choice_metavar(Format), help="table, json or junit"
-            ),
-        ] = "table",
-        out: Annotated[
-            Path | None, typer.Option("--out", help="write the report to this file as well")
-        ] = None,
+        output: OutputOpt = None,
+        out: OutOpt = None,
         namespace: NamespaceOpt = None,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
@@ -108,7 +106,7 @@ def register(app: typer.Typer) -> None:
         from gpukit.verify import verify
         from gpukit.workload import load_workloads
 
-        fmt = parse_choice("--output", output, Format)
+        fmt = parse_output(output, FORMATS)[0] or Format.table
         step = parse_choice("--until", until, UntilStep)
         seconds = parse_duration("--timeout", timeout)
         if probe and files:
@@ -117,13 +115,14 @@ def register(app: typer.Typer) -> None:
             )
         if not probe and not files:
             raise InputError("gpukit verify needs workload files or folders (or --probe)")
-        chosen = resolve_fleet(fleet)
+        given = None if fleet in (None, "live") else resolve_fleet(fleet)
 
         def progress(row) -> None:
             if fmt is Format.table:
                 typer.echo(f"  {row.name}: {row.verdict}", err=True)
 
         with kube.connect(context, kubeconfig=kubeconfig, namespace=namespace) as cluster:
+            chosen = given if given is not None else kube.discover(cluster=cluster)
             if probe:
                 report = run_probe(
                     chosen, cluster=cluster, namespace=namespace, image=probe_image, timeout=seconds

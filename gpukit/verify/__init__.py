@@ -133,24 +133,24 @@ def verify(
     on_progress: Callable[[WorkloadVerdict], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> VerifyReport:
-    """Plan each workload on ``fleet`` (default: the embedded default fleet), then follow it
-    on the cluster and compare admission, scheduling and running with the plan.
+    """Plan each workload on ``fleet`` (default: the cluster's own, discovered), then follow
+    it on the cluster and compare admission, scheduling and running with the plan.
 
     ``submit=True`` applies each workload first: a server-side dry run, then the real apply,
     namespaced objects only. ``namespace`` overrides the workloads' namespaces.
     """
     from gpukit import kube
-    from gpukit.fleet import default_fleet
 
     step = _check_until(until)
     items = [workloads] if isinstance(workloads, Workload) else list(workloads)
     if not items:
         raise InputError("verify needs at least one workload")
-    fleet = fleet if fleet is not None else default_fleet()
     owned = cluster is None
     if owned:
         cluster = kube.connect(context, kubeconfig=kubeconfig, namespace=namespace)
     try:
+        if fleet is None:
+            fleet = kube.discover(cluster=cluster)
         expectations: list[Expectation] = []
         failed: list[WorkloadVerdict] = []
         for w in items:

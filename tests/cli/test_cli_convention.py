@@ -20,7 +20,7 @@ from gpukit.cli._options import CLUSTER_FLEET_HELP, FLEET_HELP, Format
 ROOT = Path(__file__).resolve().parents[2]
 
 # Commands whose --fleet defaults to the cluster they connect to.
-CLUSTER_COMMANDS = {"gpukit submit", "gpukit status", "gpukit wait"}
+CLUSTER_COMMANDS = {"gpukit submit", "gpukit status", "gpukit verify", "gpukit wait"}
 # lint's --fleet default is set by issue 19's "lint agrees with the planner" part, which
 # another change owns; until it lands lint keeps its own option (no fleet: no fleet rules).
 OWN_FLEET = {"gpukit lint"}
