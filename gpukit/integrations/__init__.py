@@ -91,9 +91,7 @@ def detect(groups: Collection[str], serves: Callable[[str, str], bool]) -> dict[
     }
 
 
-def installed_flags(
-    groups: Collection[str], serves: Callable[[str, str], bool]
-) -> dict[str, bool]:
+def installed_flags(groups: Collection[str], serves: Callable[[str, str], bool]) -> dict[str, bool]:
     """``Installed`` field -> value for every integration that sets one and is detected from
     the API alone (``Installed(**installed_flags(groups, serves), ...)`` in discovery)."""
     found = detect(groups, serves)

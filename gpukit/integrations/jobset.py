@@ -11,7 +11,7 @@ from gpukit.manifests import meta
 from gpukit.manifests.pods import pod_spec, torchrun_env
 from gpukit.manifests.scheduling import scheduling
 
-__all__ = ['API', 'INTEGRATION', 'render_jobset']
+__all__ = ["API", "INTEGRATION", "render_jobset"]
 
 Obj = dict[str, Any]
 

@@ -12,7 +12,7 @@ from gpukit.manifests.pods import SERVING_PORT, nccl_env, pod_spec
 from gpukit.manifests.scheduling import scheduling
 from gpukit.vocab import LWS_NAME_LABEL, VOLCANO_QUEUE_ANNOTATION
 
-__all__ = ['API', 'INTEGRATION', 'render_leaderworkerset']
+__all__ = ["API", "INTEGRATION", "render_leaderworkerset"]
 
 Obj = dict[str, Any]
 

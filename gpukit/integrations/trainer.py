@@ -10,7 +10,16 @@ from gpukit.manifests import meta
 from gpukit.manifests.pods import container, nccl_env, node_selector, resources, tolerations
 from gpukit.manifests.scheduling import scheduling
 
-__all__ = ['API', 'INTEGRATION', 'PATCH_MANAGER', 'TRAINER_CONTAINER', 'TRAINER_JOB', 'TRAINING_RUNTIME', 'render_trainjob', 'trainjob_blocker']
+__all__ = [
+    "API",
+    "INTEGRATION",
+    "PATCH_MANAGER",
+    "TRAINER_CONTAINER",
+    "TRAINER_JOB",
+    "TRAINING_RUNTIME",
+    "render_trainjob",
+    "trainjob_blocker",
+]
 
 Obj = dict[str, Any]
 
@@ -111,7 +120,8 @@ INTEGRATION = Integration(
     installed="kubeflow_trainer",
     detection=Detection(resources=((GROUP, "trainjobs"),)),
     crds=tuple(
-        f"{plural}.{GROUP}" for plural in ("clustertrainingruntimes", "trainingruntimes", "trainjobs")
+        f"{plural}.{GROUP}"
+        for plural in ("clustertrainingruntimes", "trainingruntimes", "trainjobs")
     ),
     kinds=(WireKind(API, "TrainJob"),),
     renderers={"TrainJob": render_trainjob},

@@ -11,7 +11,7 @@ from gpukit.manifests import meta
 from gpukit.manifests.pods import nccl_env, pod_spec
 from gpukit.manifests.scheduling import scheduling
 
-__all__ = ['API', 'INTEGRATION', 'render_pytorchjob']
+__all__ = ["API", "INTEGRATION", "render_pytorchjob"]
 
 Obj = dict[str, Any]
 

@@ -144,7 +144,11 @@ INTEGRATION = Integration(
     title="Volcano",
     installed="volcano",
     detection=Detection(groups=("batch.volcano.sh", "scheduling.volcano.sh")),
-    crds=("jobs.batch.volcano.sh", "podgroups.scheduling.volcano.sh", "queues.scheduling.volcano.sh"),
+    crds=(
+        "jobs.batch.volcano.sh",
+        "podgroups.scheduling.volcano.sh",
+        "queues.scheduling.volcano.sh",
+    ),
     kinds=(
         WireKind(BATCH_API, "Job"),
         WireKind(SCHEDULING_API, "PodGroup"),

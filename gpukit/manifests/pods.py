@@ -11,10 +11,10 @@ from gpukit.quantity import GIB, format_bytes
 from gpukit.vocab import GPU_PRODUCT_LABEL, GPU_SHARING_STRATEGY_LABEL, MIG_CONFIG_LABEL
 
 __all__ = [
+    "DRA_CLAIM",
     "NCCL_ENV",
     "RENDEZVOUS_PORT",
     "SERVING_PORT",
-    "DRA_CLAIM",
     "container",
     "dra_claim_name",
     "node_selector",

@@ -151,7 +151,11 @@ def render_job(plan: Plan) -> list[Obj]:
 
 
 #: The kinds every cluster runs without an integration.
-CORE_RENDERERS: dict[str, Renderer] = {"Pod": render_pod, "Deployment": render_deployment, "Job": render_job}
+CORE_RENDERERS: dict[str, Renderer] = {
+    "Pod": render_pod,
+    "Deployment": render_deployment,
+    "Job": render_job,
+}
 
 
 def renderer(kind: str) -> Renderer:
