@@ -306,3 +306,25 @@ def test_the_pod_level_never_imports_the_dra_claims():
     named |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not {m for m in named if m.endswith(("dra", "nvidia_dra"))}
     assert "gpukit.manifests.pods" in edges("gpukit.integrations.nvidia_dra")
+
+
+def test_every_module_of_the_lazy_packages_imports_first():
+    """The integrations and the dispatchers that iterate them import each other's packages;
+    whichever module a program imports first must load (one interpreter, gpukit purged from
+    sys.modules before each import)."""
+    import subprocess
+
+    names = sorted(m for m in MODULES if m.startswith(OWNED) and not m.startswith("gpukit.widgets"))
+    code = (
+        "import importlib, sys\n"
+        f"failed = []\nfor name in {names!r}:\n"
+        "    for loaded in [m for m in sys.modules if m == 'gpukit' or m.startswith('gpukit.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n        importlib.import_module(name)\n"
+        "    except Exception as exc:\n        failed.append(f'{name}: {exc!r}')\n"
+        "print('\\n'.join(failed))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == ""

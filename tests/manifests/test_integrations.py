@@ -228,3 +228,37 @@ def test_integration_objects_use_the_one_vocabulary(fleet):
     assert queue_labelled and all(
         o["metadata"]["labels"][vocab.MANAGED_BY_LABEL] == vocab.GPUKIT for o in queue_labelled
     )
+
+
+# Old module paths keep working for one release: (old module, name, new module).
+MOVED = [
+    ("gpukit.manifests.dra", "claim_objects", "gpukit.integrations.nvidia_dra"),
+    ("gpukit.manifests.dra", "shares_claim", "gpukit.manifests.pods"),
+    ("gpukit.manifests.kinds", "trainjob_blocker", "gpukit.integrations.trainer"),
+    ("gpukit.manifests.scheduling", "KUEUE_QUEUE_LABEL", "gpukit.vocab"),
+    ("gpukit.manifests.scheduling", "KAI_DEFAULT_QUEUE", "gpukit.vocab"),
+    ("gpukit.manifests.scheduling", "volcano_podgroup", "gpukit.integrations.volcano"),
+    ("gpukit.manifests.workloads", "render_volcano_job", "gpukit.integrations.volcano"),
+    ("gpukit.manifests.workloads", "render_pytorchjob", "gpukit.integrations.training_operator"),
+    ("gpukit.manifests.workloads", "render_trainjob", "gpukit.integrations.trainer"),
+    ("gpukit.manifests.workloads", "TRAINING_RUNTIME", "gpukit.integrations.trainer"),
+    ("gpukit.manifests.workloads", "render_jobset", "gpukit.integrations.jobset"),
+    ("gpukit.manifests.workloads", "render_leaderworkerset", "gpukit.integrations.lws"),
+    ("gpukit.manifests.workloads", "LWS_NAME_LABEL", "gpukit.vocab"),
+    ("gpukit.platform.queues", "cluster_queues", "gpukit.integrations.kueue"),
+    ("gpukit.platform.queues", "KUEUE_API", "gpukit.integrations.kueue"),
+    ("gpukit.platform.queues", "volcano_queues", "gpukit.integrations.volcano"),
+    ("gpukit.platform.queues", "kai_queues", "gpukit.integrations.kai"),
+    ("gpukit.platform.karpenter", "nodepools", "gpukit.integrations.karpenter"),
+    ("gpukit.platform.bundle", "PlatformFile", "gpukit.platform.files"),
+    ("gpukit.kfp", "QUEUE_LABEL", "gpukit.vocab:KUEUE_QUEUE_LABEL"),
+]
+
+
+@pytest.mark.parametrize(("old", "name", "new"), MOVED, ids=[f"{o}.{n}" for o, n, _ in MOVED])
+def test_old_paths_still_resolve_to_the_moved_names(old, name, new):
+    import importlib
+
+    new_module, _, new_name = new.partition(":")
+    moved = getattr(importlib.import_module(new_module), new_name or name)
+    assert getattr(importlib.import_module(old), name) is moved
