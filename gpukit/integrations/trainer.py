@@ -12,6 +12,7 @@ from gpukit.manifests.scheduling import scheduling
 
 __all__ = [
     "API",
+    "GROUP",
     "INTEGRATION",
     "PATCH_MANAGER",
     "TRAINER_CONTAINER",
