@@ -17,13 +17,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gpukit.errors import GpukitError, MissingExtraError
+from gpukit.vocab import (
+    GPU,
+    GPU_PRODUCT_LABEL,
+    GPU_TAINT,
+    KAI_SCHEDULER,
+    KUEUE_QUEUE_LABEL,
+    VOLCANO_SCHEDULER,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from gpukit.advisor import Plan
 
 __all__ = ["KfpCannotExpress", "apply_plan", "request_gpus", "request_mig"]
 
-QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+QUEUE_LABEL = KUEUE_QUEUE_LABEL  # kept for one release; gpukit.vocab names it
 LAUNCHER = "components/launch_gpu_workload.yaml"
 
 
@@ -47,7 +55,7 @@ def unsupported(plan: Plan) -> list[str]:
             f"{plan.workload.workers} workers must start together (gang), but a KFP task is one pod"
         )
     if plan.scheduler in ("volcano", "kai"):
-        name = "volcano" if plan.scheduler == "volcano" else "kai-scheduler"
+        name = VOLCANO_SCHEDULER if plan.scheduler == "volcano" else KAI_SCHEDULER
         problems.append(f"KFP cannot set schedulerName: {name} on a task")
     if plan.fleet.installed.dra:
         problems.append(
@@ -93,7 +101,9 @@ def apply_plan(task: Any, plan: Plan) -> Any:
         kubernetes.add_pod_label(task, label_key=QUEUE_LABEL, label_value=plan.queue)
     for mount in container.get("volumeMounts", []):
         if mount["mountPath"] == "/dev/shm":
-            kubernetes.empty_dir_mount(task, volume_name=mount["name"], mount_path="/dev/shm", medium="Memory")
+            kubernetes.empty_dir_mount(
+                task, volume_name=mount["name"], mount_path="/dev/shm", medium="Memory"
+            )
     for env in container.get("env", []):
         task.set_env_variable(env["name"], env["value"])
     return task
@@ -105,10 +115,10 @@ def request_gpus(task: Any, gpus: str) -> Any:
 
     spec = parse_gpu(gpus)
     kubernetes = _kubernetes()
-    task.set_accelerator_type("nvidia.com/gpu")
+    task.set_accelerator_type(GPU)
     task.set_accelerator_limit(spec.count)
-    kubernetes.add_node_selector(task, label_key="nvidia.com/gpu.product", label_value=spec.model.product)
-    kubernetes.add_toleration(task, key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")
+    kubernetes.add_node_selector(task, label_key=GPU_PRODUCT_LABEL, label_value=spec.model.product)
+    kubernetes.add_toleration(task, key=GPU_TAINT, operator="Exists", effect="NoSchedule")
     return task
 
 
@@ -121,8 +131,8 @@ def request_mig(task: Any, profile: str, gpu: str) -> Any:
     kubernetes = _kubernetes()
     task.set_accelerator_type(mig.resource_name)
     task.set_accelerator_limit(1)
-    kubernetes.add_node_selector(task, label_key="nvidia.com/gpu.product", label_value=model.product)
-    kubernetes.add_toleration(task, key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")
+    kubernetes.add_node_selector(task, label_key=GPU_PRODUCT_LABEL, label_value=model.product)
+    kubernetes.add_toleration(task, key=GPU_TAINT, operator="Exists", effect="NoSchedule")
     return task
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gpukit.vocab import GPUKIT, MANAGED_BY_LABEL
+
 __all__ = ["LAUNCHER_RULES", "launcher_rbac"]
 
 _SUBMIT = ["get", "list", "watch", "create", "patch"]  # server-side apply is a PATCH; never delete
@@ -30,7 +32,7 @@ def launcher_rbac(namespace: str, name: str = "gpukit-launcher") -> list[dict[st
     Run the KFP step with this service account (kfp.kubernetes.set_service_account... or the
     pipeline's default service account) so it can submit jobs in that namespace only.
     """
-    labels = {"app.kubernetes.io/managed-by": "gpukit", "app.kubernetes.io/component": "launcher"}
+    labels = {MANAGED_BY_LABEL: GPUKIT, "app.kubernetes.io/component": "launcher"}
     meta = {"name": name, "namespace": namespace, "labels": labels}
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": dict(meta)},

@@ -6,7 +6,7 @@ from typing import Literal
 
 from gpukit.advisor.plan import Plan
 from gpukit.errors import FleetError
-from gpukit.manifests.scheduling import scheduling
+from gpukit.integrations.trainer import trainjob_blocker
 
 __all__ = ["ObjectKind", "object_kind", "trainjob_blocker"]
 
@@ -20,23 +20,6 @@ ObjectKind = Literal[
     "JobSet",
     "LeaderWorkerSet",
 ]
-
-
-def trainjob_blocker(plan: Plan) -> str | None:
-    """What a Trainer v2 TrainJob cannot carry for this plan, or None when it can carry all.
-
-    A TrainJob reaches its pods only through ``runtimePatches``, which allow node selector,
-    tolerations, volumes and labels, but not ``schedulerName``, ``priorityClassName`` or
-    pod-level ``resourceClaims``.
-    """
-    sched = scheduling(plan)
-    if plan.fleet.installed.dra:
-        return "DRA resource claims (pod resourceClaims cannot be patched into a TrainJob)"
-    if sched.scheduler_name:
-        return f"schedulerName {sched.scheduler_name} (a TrainJob's runtime decides the scheduler)"
-    if sched.priority_class and not sched.kueue_queue:
-        return "a pod priority class (only Kueue's priority label reaches a TrainJob)"
-    return None
 
 
 def object_kind(plan: Plan) -> ObjectKind:

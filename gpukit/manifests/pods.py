@@ -8,8 +8,10 @@ from gpukit.advisor.plan import Plan
 from gpukit.fleet import NodePool
 from gpukit.manifests.scheduling import Scheduling, scheduling
 from gpukit.quantity import GIB, format_bytes
+from gpukit.vocab import GPU_PRODUCT_LABEL, GPU_SHARING_STRATEGY_LABEL, MIG_CONFIG_LABEL
 
 __all__ = [
+    "DRA_CLAIM",
     "NCCL_ENV",
     "RENDEZVOUS_PORT",
     "SERVING_PORT",
@@ -19,6 +21,7 @@ __all__ = [
     "pod_spec",
     "pool_node_selector",
     "resources",
+    "shares_claim",
     "tolerations",
     "torchrun_env",
     "uses_dra",
@@ -45,6 +48,12 @@ def uses_dra(plan: Plan) -> bool:
     return plan.fleet.installed.dra
 
 
+def shares_claim(plan: Plan) -> bool:
+    """With DRA, the plan's pods share one ResourceClaim (time-slicing, MPS) instead of each
+    getting its own from a ResourceClaimTemplate."""
+    return plan.sharing in ("time-slicing", "mps")
+
+
 def pool_node_selector(
     pool: NodePool, *, dra: bool = False, mig_profile: str | None = None
 ) -> dict[str, str]:
@@ -64,13 +73,13 @@ def pool_node_selector(
             if profile:
                 product = f"{product}-MIG-{profile}"
         if pool.mig.config_name:
-            selector["nvidia.com/mig.config"] = pool.mig.config_name
+            selector[MIG_CONFIG_LABEL] = pool.mig.config_name
     shared_labels = pool.sharing is not None and not dra
     if shared_labels and not (pool.mig is not None and pool.mig.strategy == "mixed"):
         if not pool.sharing.rename_by_default:  # type: ignore[union-attr]
             product += "-SHARED"
-        selector["nvidia.com/gpu.sharing-strategy"] = pool.sharing.mode  # type: ignore[union-attr]
-    selector["nvidia.com/gpu.product"] = product
+        selector[GPU_SHARING_STRATEGY_LABEL] = pool.sharing.mode  # type: ignore[union-attr]
+    selector[GPU_PRODUCT_LABEL] = product
     selector.update(pool.labels)
     return dict(sorted(selector.items()))
 
@@ -144,8 +153,6 @@ def dra_claim_name(plan: Plan) -> str:
 
 def pod_claims(plan: Plan) -> list[Obj]:
     """The pod's resourceClaims: a template per pod, or one claim the pods share."""
-    from gpukit.manifests.dra import shares_claim
-
     key = "resourceClaimName" if shares_claim(plan) else "resourceClaimTemplateName"
     return [{"name": DRA_CLAIM, key: dra_claim_name(plan)}]
 

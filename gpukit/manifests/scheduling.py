@@ -6,6 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpukit.advisor.plan import PREEMPTIBLE_PRIORITY_CLASS, Plan
+from gpukit.vocab import (
+    KAI_DEFAULT_QUEUE,
+    KAI_QUEUE_LABEL,
+    KAI_SCHEDULER,
+    KUEUE_PRIORITY_LABEL,
+    KUEUE_QUEUE_LABEL,
+    VOLCANO_GROUP_ANNOTATION,
+    VOLCANO_SCHEDULER,
+)
 
 __all__ = [
     "KAI_DEFAULT_QUEUE",
@@ -22,15 +31,8 @@ __all__ = [
     "scheduling",
 ]
 
-KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
-KUEUE_PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
-KAI_QUEUE_LABEL = "kai.scheduler/queue"
-KAI_SCHEDULER = "kai-scheduler"
-#: The queue KAI's quick start creates; used when a workload names no queue or team.
-KAI_DEFAULT_QUEUE = "default-queue"
-VOLCANO_SCHEDULER = "volcano"
-#: The annotation that puts a plain pod into a Volcano PodGroup.
-VOLCANO_GROUP_ANNOTATION = "scheduling.k8s.io/group-name"
+# The label, annotation and scheduler names in __all__ are defined in gpukit.vocab; they
+# stay importable from here for one release.
 
 
 @dataclass(frozen=True)
@@ -133,16 +135,11 @@ def scheduling(plan: Plan) -> Scheduling:
     )
 
 
-def volcano_podgroup(
-    plan: Plan, sched: Scheduling, members: int, labels: dict[str, str]
-) -> dict[str, Any]:
-    """A Volcano PodGroup for plain pods: all ``members`` pods are placed together or none."""
-    spec: dict[str, Any] = {"minMember": members, "queue": sched.volcano_queue}
-    if sched.priority_class:
-        spec["priorityClassName"] = sched.priority_class
-    return {
-        "apiVersion": "scheduling.volcano.sh/v1beta1",
-        "kind": "PodGroup",
-        "metadata": {"name": plan.name, "namespace": plan.namespace, "labels": labels},
-        "spec": spec,
-    }
+def __getattr__(name: str) -> Any:
+    # Moved to the Volcano integration; this path keeps working for one release. Resolved
+    # lazily: the integration imports this module.
+    if name == "volcano_podgroup":
+        from gpukit.integrations.volcano import volcano_podgroup
+
+        return volcano_podgroup
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,6 +7,7 @@ from typing import Any
 from gpukit.manifests.yaml import to_yaml
 from gpukit.platform.mig import mig_parted_configmap
 from gpukit.platform.model import PlatformPlan
+from gpukit.vocab import managed_by
 
 __all__ = [
     "DEFAULT_DEVICE_PLUGIN_CONFIG",
@@ -33,7 +34,7 @@ def device_plugin_configmap(pp: PlatformPlan) -> dict[str, Any] | None:
         "metadata": {
             "name": pp.options.device_plugin_configmap,
             "namespace": pp.options.operator_namespace,
-            "labels": {"app.kubernetes.io/managed-by": "gpukit"},
+            "labels": managed_by(),
         },
         "data": data,
     }
@@ -47,7 +48,7 @@ def operator_configmaps(pp: PlatformPlan) -> list[dict[str, Any]]:
         objects.append(device_plugin)
     mig = mig_parted_configmap(pp.fleet, pp.options.mig_configmap, pp.options.operator_namespace)
     if mig is not None:
-        mig["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "gpukit"}
+        mig["metadata"]["labels"] = managed_by()
         objects.append(mig)
     return objects
 

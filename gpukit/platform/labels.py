@@ -8,15 +8,22 @@ from dataclasses import dataclass
 from gpukit.fleet import NodePool
 from gpukit.manifests.pods import pool_node_selector
 from gpukit.platform.model import PlatformPlan, env_name
+from gpukit.vocab import (
+    DEPLOY_DEVICE_PLUGIN_LABEL,
+    DEPLOY_GFD_LABEL,
+    DEVICE_PLUGIN_CONFIG_LABEL,
+    GPU_PRODUCT_LABEL,
+    MIG_CONFIG_LABEL,
+)
 
 __all__ = ["OPERATOR_GATES_OFF", "PoolLabels", "label_plan", "label_script"]
 
-PRODUCT_LABEL = "nvidia.com/gpu.product"
+PRODUCT_LABEL = GPU_PRODUCT_LABEL  # kept for one release; gpukit.vocab names it
 #: The GPU Operator's per-operand gates that keep its device plugin and GFD off a node whose
 #: GPUs a standalone device plugin serves (its GFD would also run with the cluster's strategy).
 OPERATOR_GATES_OFF = (
-    ("nvidia.com/gpu.deploy.device-plugin", "false"),
-    ("nvidia.com/gpu.deploy.gpu-feature-discovery", "false"),
+    (DEPLOY_DEVICE_PLUGIN_LABEL, "false"),
+    (DEPLOY_GFD_LABEL, "false"),
 )
 
 
@@ -55,10 +62,10 @@ def label_plan(pp: PlatformPlan) -> list[PoolLabels]:
     for pool in pools:
         labels: list[tuple[str, str]] = []
         if pool.name in pp.mig_configs:
-            labels.append(("nvidia.com/mig.config", pp.mig_configs[pool.name]))
+            labels.append((MIG_CONFIG_LABEL, pp.mig_configs[pool.name]))
         config = pp.device_plugin_config(pool.name)
         if config:
-            labels.append(("nvidia.com/device-plugin.config", config))
+            labels.append((DEVICE_PLUGIN_CONFIG_LABEL, config))
         if pp.standalone_plugin(pool.name) is not None:
             labels += OPERATOR_GATES_OFF
         if labels:

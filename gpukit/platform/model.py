@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from gpukit.advisor import Plan, plan
 from gpukit.errors import FleetError
 from gpukit.fleet import Fleet, NodePool
-from gpukit.manifests.scheduling import KAI_DEFAULT_QUEUE, scheduling
+from gpukit.manifests.scheduling import scheduling
 from gpukit.quantity import GIB, parse_quantity
+from gpukit.vocab import DEVICE_PLUGIN_CONFIG_LABEL, GPU, GPU_SHARED, KAI_DEFAULT_QUEUE
 from gpukit.workload import Workload
 
 __all__ = [
@@ -91,7 +92,7 @@ class DevicePluginConfig:
 
 
 #: The label a standalone device plugin's config-manager reads (the same one the operator's does).
-CONFIG_LABEL = "nvidia.com/device-plugin.config"
+CONFIG_LABEL = DEVICE_PLUGIN_CONFIG_LABEL
 
 
 @dataclass(frozen=True)
@@ -209,14 +210,14 @@ def _gpu_resources(pool: NodePool) -> dict[str, int]:
     if pool.mig is not None:
         out: dict[str, int] = {}
         for profile, count in pool.mig_profiles:
-            name = profile.resource_name if pool.mig.strategy == "mixed" else "nvidia.com/gpu"
+            name = profile.resource_name if pool.mig.strategy == "mixed" else GPU
             if pool.sharing is not None and pool.sharing.rename_by_default:
                 name += ".shared"  # time-sliced MIG devices are renamed like whole GPUs
             out[name] = out.get(name, 0) + count * pool.total_gpus * replicas
         return out
     if pool.sharing is not None and pool.sharing.rename_by_default:
-        return {"nvidia.com/gpu.shared": pool.total_gpus * replicas}
-    return {"nvidia.com/gpu": pool.total_gpus * replicas}
+        return {GPU_SHARED: pool.total_gpus * replicas}
+    return {GPU: pool.total_gpus * replicas}
 
 
 def pool_resources(pool: NodePool) -> tuple[dict[str, int], bool]:
@@ -243,7 +244,7 @@ def _gpu_resource_names(pool: NodePool) -> tuple[str, ...]:
     """Names the sharing config lists: the resource every GPU (or MIG device) is advertised as."""
     if pool.mig is not None and pool.mig.strategy == "mixed":
         return tuple(p.resource_name for p, _ in pool.mig_profiles)
-    return ("nvidia.com/gpu",)
+    return (GPU,)
 
 
 def _config_name(pool: NodePool) -> str:

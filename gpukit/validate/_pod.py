@@ -14,6 +14,7 @@ from typing import Any
 from gpukit.quantity import parse_quantity
 from gpukit.validate import _names
 from gpukit.validate._check import QUANTITY, Checker, Path, show
+from gpukit.vocab import GPU
 
 __all__ = ["check_podspec"]
 
@@ -54,7 +55,7 @@ def _check_resource_name(checker: Checker, name: str, at: Path) -> None:
                 "pod",
                 at,
                 f"resource {name!r} is not a standard resource; use cpu, memory, "
-                "ephemeral-storage, hugepages-<size>, or a fully qualified name like nvidia.com/gpu",
+                f"ephemeral-storage, hugepages-<size>, or a fully qualified name like {GPU}",
             )
         return
     why = _names.check_qualified_name(name)

@@ -12,6 +12,7 @@ import ipywidgets as W
 from gpukit.errors import GpukitError, InputError
 from gpukit.hardware import GpuModel, catalog, get_gpu
 from gpukit.quantity import format_gib
+from gpukit.vocab import MIG_CONFIG_LABEL
 from gpukit.widgets._draw import code_block, notice, slot_grid_svg
 from gpukit.widgets._mig import LayoutCheck, check_layout, mig_parted_config
 
@@ -46,18 +47,25 @@ class MigDesigner(W.VBox):
         model = get_gpu(gpu)
         if model.mig is None:
             mig_models = ", ".join(g.key for g in catalog().mig_capable)
-            raise InputError(f"{model.key} is not MIG-capable; MigDesigner needs one of: {mig_models}")
+            raise InputError(
+                f"{model.key} is not MIG-capable; MigDesigner needs one of: {mig_models}"
+            )
         self._counts: dict[str, int] = {}
         self.check: LayoutCheck | None = None
         self.config_yaml = ""
         self.error: str | None = None
 
         self.gpu = W.Dropdown(
-            options=[g.key for g in catalog().mig_capable], value=model.key, description="GPU",
-            style=_DESC, layout=W.Layout(width="330px"),
+            options=[g.key for g in catalog().mig_capable],
+            value=model.key,
+            description="GPU",
+            style=_DESC,
+            layout=W.Layout(width="330px"),
         )
         self.gpu.add_class("gpukit-mig-gpu")
-        self.profile = W.Dropdown(description="profile", style=_DESC, layout=W.Layout(width="520px"))
+        self.profile = W.Dropdown(
+            description="profile", style=_DESC, layout=W.Layout(width="520px")
+        )
         self.profile.add_class("gpukit-mig-profile")
         self.add_button = W.Button(description="Add", icon="plus", button_style="primary")
         self.add_button.add_class("gpukit-mig-add")
@@ -71,8 +79,12 @@ class MigDesigner(W.VBox):
         self.nearest = W.VBox()
         self.nearest.add_class("gpukit-mig-nearest")
         self.config_name = W.Text(
-            value=config_name, description="config name", placeholder="(as the GPU Operator names it)",
-            style=_DESC, continuous_update=False, layout=W.Layout(width="330px"),
+            value=config_name,
+            description="config name",
+            placeholder="(as the GPU Operator names it)",
+            style=_DESC,
+            continuous_update=False,
+            layout=W.Layout(width="330px"),
         )
         self.export = W.HTML()
         self.export.add_class("gpukit-mig-config")
@@ -88,8 +100,13 @@ class MigDesigner(W.VBox):
                 self.gpu,
                 W.HBox([self.profile, self.add_button, self.clear_button]),
                 W.HTML("<small>click an instance to remove it</small>"),
-                self.instances, self.picture, self.status, self.nearest,
-                W.HTML("<b>mig-parted config</b>"), self.config_name, self.export,
+                self.instances,
+                self.picture,
+                self.status,
+                self.nearest,
+                W.HTML("<b>mig-parted config</b>"),
+                self.config_name,
+                self.export,
             ],
             layout=W.Layout(border="1px solid #ddd", padding="8px"),
         )
@@ -169,7 +186,9 @@ class MigDesigner(W.VBox):
         """Ask the MIG engine about the current layout and redraw everything."""
         model = self.model
         self.error = None
-        self.instances.children = [self._chip(name) for name, n in self._counts.items() for _ in range(n)]
+        self.instances.children = [
+            self._chip(name) for name, n in self._counts.items() for _ in range(n)
+        ]
         try:
             check = check_layout(model.key, self._counts)
         except GpukitError as exc:
@@ -179,22 +198,31 @@ class MigDesigner(W.VBox):
         self.check = check
         geo = model.mig
         assert geo is not None  # checked in __init__; the dropdown lists MIG models only
-        title = f"{model.key}: {geo.memory_slices} memory slots, {geo.compute_slices} compute slices"
+        title = (
+            f"{model.key}: {geo.memory_slices} memory slots, {geo.compute_slices} compute slices"
+        )
         rows = [("GPU", check.blocks)]
         self.picture.value = slot_grid_svg(geo.memory_slices, rows, title=title)
         if not self._counts:
-            self.status.value = notice("empty GPU: add profiles to design a layout", "info", "gpukit-mig-empty")
+            self.status.value = notice(
+                "empty GPU: add profiles to design a layout", "info", "gpukit-mig-empty"
+            )
         elif check.valid:
             used_c = sum(b.compute for b in check.blocks)
             used_m = sum(b.size for b in check.blocks)
             self.status.value = notice(
                 f"valid: {used_c}/{geo.compute_slices} compute and {used_m}/{geo.memory_slices} "
                 f"memory slices used; create with: {check.command}",
-                "ok", "gpukit-mig-valid",
+                "ok",
+                "gpukit-mig-valid",
             )
         else:
             left = ", ".join(f"{n} x{c}" if c > 1 else n for n, c in check.left_out.items())
-            drawn = f" The picture shows the largest part that fits; not placed: {left}." if left else ""
+            drawn = (
+                f" The picture shows the largest part that fits; not placed: {left}."
+                if left
+                else ""
+            )
             others = "".join(f"<li>{escape(r)}</li>" for r in check.reasons[1:])
             self.status.value = notice(
                 f"invalid on {model.key}: {check.reason}.{drawn}", "error", "gpukit-mig-invalid"
@@ -203,7 +231,9 @@ class MigDesigner(W.VBox):
         self._export(check)
 
     def _chip(self, name: str) -> W.Button:
-        chip = W.Button(description=f"✕ {name}", tooltip=f"remove one {name}", layout=W.Layout(width="auto"))
+        chip = W.Button(
+            description=f"✕ {name}", tooltip=f"remove one {name}", layout=W.Layout(width="auto")
+        )
         chip.add_class("gpukit-mig-chip")
         chip.on_click(lambda _b, name=name: self.remove(name))
         return chip
@@ -225,7 +255,9 @@ class MigDesigner(W.VBox):
             self.export.value = "<i>a valid, non-empty layout can be exported</i>"
             return
         try:
-            name, text = mig_parted_config(check.gpu, check.counts, self.config_name.value.strip() or None)
+            name, text = mig_parted_config(
+                check.gpu, check.counts, self.config_name.value.strip() or None
+            )
         except GpukitError as exc:
             self.config_yaml = ""
             self.export.value = notice(str(exc), "error", "gpukit-error")
@@ -237,6 +269,6 @@ class MigDesigner(W.VBox):
             f'href="data:application/x-yaml;base64,{payload}">⬇ Download mig-parted ConfigMap</a>'
             "<br><small>Apply it to the GPU Operator's namespace, point the MIG manager at it "
             "(ClusterPolicy <code>migManager.config.name</code>) and label the nodes "
-            f"<code>nvidia.com/mig.config={escape(name)}</code> (changing the label evicts the "
+            f"<code>{MIG_CONFIG_LABEL}={escape(name)}</code> (changing the label evicts the "
             "node's GPU pods).</small>"
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from gpukit.manifests import scheduling, workloads
+from gpukit import vocab
+from gpukit.integrations import trainer
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the CRDs are megabytes of YAML
 
@@ -31,32 +32,32 @@ def _has_path(schema, *keys):
 def test_kai_label_and_scheduler_name_match_kai_examples(reference_dir):
     (job,) = _docs(reference_dir / "examples" / "kai-scheduler" / "batch-job.yaml")
     pod = job["spec"]["template"]
-    assert scheduling.KAI_QUEUE_LABEL in pod["metadata"]["labels"]
-    assert pod["spec"]["schedulerName"] == scheduling.KAI_SCHEDULER
+    assert vocab.KAI_QUEUE_LABEL in pod["metadata"]["labels"]
+    assert pod["spec"]["schedulerName"] == vocab.KAI_SCHEDULER
     (pytorch,) = _docs(reference_dir / "examples" / "kai-scheduler" / "batch-pytorch-job.yaml")
-    assert scheduling.KAI_QUEUE_LABEL in pytorch["metadata"]["labels"]
+    assert vocab.KAI_QUEUE_LABEL in pytorch["metadata"]["labels"]
 
 
 def test_kueue_queue_label_matches_kueue_examples(reference_dir):
     (job,) = _docs(reference_dir / "examples" / "kueue" / "jobs-sample-pytorchjob.yaml")
-    assert scheduling.KUEUE_QUEUE_LABEL in job["metadata"]["labels"]
+    assert vocab.KUEUE_QUEUE_LABEL in job["metadata"]["labels"]
 
 
 def test_trainer_runtime_names_match_the_torch_distributed_runtime(reference_dir):
     (runtime,) = _docs(
         reference_dir / "examples" / "kubeflow-trainer" / "runtime-torch_distributed.yaml"
     )
-    assert runtime["metadata"]["name"] == workloads.TRAINING_RUNTIME
+    assert runtime["metadata"]["name"] == trainer.TRAINING_RUNTIME
     (replicated,) = runtime["spec"]["template"]["spec"]["replicatedJobs"]
-    assert replicated["name"] == workloads.TRAINER_JOB
+    assert replicated["name"] == trainer.TRAINER_JOB
     (container,) = replicated["template"]["spec"]["template"]["spec"]["containers"]
-    assert container["name"] == workloads.TRAINER_CONTAINER
+    assert container["name"] == trainer.TRAINER_CONTAINER
 
 
 def test_lws_leader_service_selects_like_the_lws_examples(reference_dir):
     docs = _docs(reference_dir / "examples" / "lws" / "vllm-gpu-lws.yaml")
     (service,) = [d for d in docs if d["kind"] == "Service"]
-    assert workloads.LWS_NAME_LABEL in service["spec"]["selector"]
+    assert vocab.LWS_NAME_LABEL in service["spec"]["selector"]
     assert service["spec"]["selector"]["role"] == "leader"
 
 
