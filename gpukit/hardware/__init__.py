@@ -1,9 +1,11 @@
 """Hardware facts: the GPU catalog, MIG geometry (placement, layouts), mig-parted configs, packing."""
 
 from gpukit.hardware.catalog import (
+    PRECISIONS,
     Catalog,
     GpuModel,
     GpuSpec,
+    MemorySource,
     MigGeometry,
     MigProfile,
     UnmodelledMig,
@@ -26,9 +28,11 @@ from gpukit.hardware.mig import (
 )
 
 __all__ = [
+    "PRECISIONS",
     "Catalog",
     "GpuModel",
     "GpuSpec",
+    "MemorySource",
     "MigGeometry",
     "MigInstance",
     "MigLayout",
