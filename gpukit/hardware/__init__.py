@@ -26,6 +26,7 @@ from gpukit.hardware.mig import (
     smallest_profile,
     valid_multisets,
 )
+from gpukit.hardware.precision import models_supporting, precision_gap
 
 __all__ = [
     "PRECISIONS",
@@ -45,9 +46,11 @@ __all__ = [
     "get_gpu",
     "maximal_layouts",
     "maximal_multisets",
+    "models_supporting",
     "parse_gpu",
     "parse_product",
     "place_counts",
+    "precision_gap",
     "smallest_profile",
     "valid_multisets",
 ]

@@ -333,3 +333,42 @@ def test_fp32_runs_everywhere_and_every_model_names_its_precision_source():
 def test_an_unknown_precision_is_one_clear_error():
     with pytest.raises(InputError, match=r"precision 'bf61' is not one gpukit knows.*did you mean 'bf16'"):
         get_gpu("H100").supports("bf61")
+
+
+GAPS = [
+    ("T4", "bf16", ["T4 has no native bf16", "runs as fp16", "Ampere or newer"]),
+    ("V100", "bf16", ["V100-16GB has no native bf16", "its Tensor Cores run fp16)"]),
+    ("A100", "fp8", ["A100-80GB has no native fp8", "weight-only kernels", "memory stays at FP8 size",
+                     "Ada, Hopper or Blackwell", "L4"]),
+    ("H100", "int4", ["weight-only kernels", "memory stays at int4 size"]),
+    ("H200", "fp4", ["H200-141GB has no native fp4", "Blackwell (B200"]),
+]
+
+
+@pytest.mark.parametrize(("model", "precision", "says"), GAPS, ids=[f"{m}-{p}" for m, p, _ in GAPS])
+def test_a_precision_gap_says_what_happens_instead(model, precision, says):
+    from gpukit.hardware.precision import precision_gap
+
+    text = precision_gap(get_gpu(model), precision)
+    for part in says:
+        assert part in text, text
+
+
+def test_no_gap_where_the_precision_is_native():
+    from gpukit.hardware.precision import models_supporting, precision_gap
+
+    for gpu in catalog():
+        for precision in PRECISIONS:
+            assert (precision_gap(gpu, precision) is None) == gpu.supports(precision)
+    assert {g.key for g in models_supporting("fp4")} == {"B200", "GB200", "B300", "GB300"}
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    # By name: the package's function `catalog` hides the submodule of that name.
+    for name in ("gpukit.hardware.catalog", "gpukit.hardware.precision"):
+        module = importlib.import_module(name)
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0 and result.attempted, module.__name__
