@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel
 
+from gpukit._yaml import load_reporting
 from gpukit.errors import ManifestError, did_you_mean
 from gpukit.hardware.catalog import Catalog, GpuModel, catalog
 from gpukit.hardware.mig import MigLayout, Unplaceable
@@ -44,37 +43,14 @@ class Finding(BaseModel):
         return f"{self.source}: {self.severity}: {where}{device}: {self.reason}"
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that remembers repeated mapping keys instead of silently keeping the last."""
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self.repeated: list[tuple[str, int]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
-            if isinstance(key, str | int | float | bool) and key in seen:
-                self.repeated.append((str(key), key_node.start_mark.line + 1))
-            seen.add(key) if isinstance(key, str | int | float | bool) else None
-        return super().construct_mapping(node, deep=deep)
-
-
 def _load_all(text: str, label: str) -> tuple[list[Any], list[tuple[str, int]]]:
-    loader = _Loader(io.StringIO(text))
-    docs: list[Any] = []
-    try:
-        while loader.check_data():
-            docs.append(loader.get_data())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestError(f"{label}: not valid YAML{where}: {problem}") from None
-    finally:
-        loader.dispose()
-    return docs, loader.repeated
+    """Every document, and the keys repeated anywhere in the text (compared as YAML values).
+
+    Read by the bounded reader (:func:`gpukit._yaml.load_reporting`), so a config has the
+    same size, depth and alias limits as every other file gpukit reads.
+    """
+    docs = load_reporting(label, text, keys="value")
+    return [d.value for d in docs], [repeat for d in docs for repeat in d.duplicates]
 
 
 def _is_spec(doc: Any) -> bool:
