@@ -267,6 +267,17 @@ class Catalog:
         # Longest first, so that L40S wins over L40 and L40 over L4.
         self._names = dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
 
+    @classmethod
+    def from_data(cls, raw: dict[str, Any]) -> Catalog:
+        """A catalog from data shaped like ``data/gpus.yaml``; ValueError when a fact is
+        inconsistent (a derived memory figure that does not match its formula, ...)."""
+        by_key = {e["key"]: e for e in raw["gpus"]}
+        sources = raw.get("memory_sources", {})
+        return cls(
+            [_build_gpu(e, raw.get("grids", {}), by_key, sources) for e in raw["gpus"]],
+            [UnmodelledMig(**e) for e in raw.get("unmodelled_mig", [])],
+        )
+
     def __iter__(self):
         return iter(self.gpus.values())
 
@@ -391,36 +402,46 @@ def _memory_source(
                 f"known: {', '.join(sorted(sources))}"
             )
         return MemorySource(**sources[own["source"]])
-    (rule, arg), = own["derived"].items()
+    where = f"gpus.yaml: {key} {name}"
+    if not isinstance(own["derived"], dict) or len(own["derived"]) != 1:
+        raise ValueError(f"{where}: 'derived' names one rule: scale, name_factor or same_as")
+    ((rule, arg),) = own["derived"].items()
     shapes = grids[raw[key]["mig"]["grid"]]["shapes"]
     if rule == "scale":
-        base_shape, base = next(
-            (s, p) for s, p in raw[key]["mig"]["profiles"].items() if p["name"] == arg
-        )
-        slices = shapes[_shape_of(key, name, raw)]["memory_slices"]
+        base_shape, base = _profile_entry(raw, key, arg, where)
+        slices = shapes[_profile_entry(raw, key, name, where)[0]]["memory_slices"]
         base_slices = shapes[base_shape]["memory_slices"]
         value = float(base["memory_gib"]) * slices / base_slices
-        formula = f"{arg}'s {float(base['memory_gib']):.2f} GiB x {slices}/{base_slices} memory slices"
+        formula = (
+            f"{arg}'s {float(base['memory_gib']):.2f} GiB x {slices}/{base_slices} memory slices"
+        )
     elif rule == "name_factor":
         nominal = _nominal_gb(name)
         value = _round_down(float(arg) * nominal * 1e9 / GIB)
         formula = f"{arg} x the {nominal} GB in the name, in GiB, rounded down to 0.25"
     elif rule == "same_as":
-        other = next(p for p in raw[arg]["mig"]["profiles"].values() if p["name"] == name)
-        value = float(other["memory_gib"])
+        if arg not in raw:
+            raise ValueError(f"{where}: derived from unknown model {arg!r}")
+        value = float(_profile_entry(raw, arg, name, where)[1]["memory_gib"])
         formula = f"{arg}'s {name} figure (same memory and profile table)"
     else:
-        raise ValueError(f"gpus.yaml: {key} {name}: unknown derivation {rule!r}")
+        raise ValueError(f"{where}: unknown derivation {rule!r}; use scale, name_factor or same_as")
     if abs(value - gib) > 0.005:
         raise ValueError(
-            f"gpus.yaml: {key} {name}: memory_gib {gib} does not match its formula "
+            f"{where}: memory_gib {gib} does not match its formula "
             f"({formula} = {value:.2f}); fix one of them"
         )
     return MemorySource(kind="derived", where=f"{formula} = {value:.2f} GiB")
 
 
-def _shape_of(key: str, name: str, raw: dict[str, dict[str, Any]]) -> str:
-    return next(s for s, p in raw[key]["mig"]["profiles"].items() if p["name"] == name)
+def _profile_entry(
+    raw: dict[str, dict[str, Any]], key: str, name: str, where: str
+) -> tuple[str, dict[str, Any]]:
+    """(shape, raw entry) of the profile called ``name`` on model ``key``."""
+    for shape, entry in raw[key]["mig"]["profiles"].items():
+        if entry["name"] == name:
+            return shape, entry
+    raise ValueError(f"{where}: {key} has no profile {name!r} to derive from")
 
 
 def _build_gpu(
@@ -472,13 +493,7 @@ def _build_gpu(
 def catalog() -> Catalog:
     """The shipped catalog (read once)."""
     text = resources.files("gpukit.hardware").joinpath("data/gpus.yaml").read_text()
-    raw = yaml.safe_load(text)
-    by_key = {e["key"]: e for e in raw["gpus"]}
-    sources = raw.get("memory_sources", {})
-    return Catalog(
-        [_build_gpu(e, raw.get("grids", {}), by_key, sources) for e in raw["gpus"]],
-        [UnmodelledMig(**e) for e in raw.get("unmodelled_mig", [])],
-    )
+    return Catalog.from_data(yaml.safe_load(text))
 
 
 @functools.lru_cache(maxsize=1024)

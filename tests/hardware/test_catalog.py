@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import get_args
@@ -11,7 +10,7 @@ import pytest
 import yaml
 
 from gpukit.errors import InputError, UnknownGpuError
-from gpukit.hardware import PRECISIONS, catalog, get_gpu, parse_gpu, parse_product
+from gpukit.hardware import PRECISIONS, Catalog, catalog, get_gpu, parse_gpu, parse_product
 from gpukit.quantity import GIB
 from gpukit.workload import Precision
 
@@ -269,18 +268,33 @@ def _catalog_data() -> dict:
     return yaml.safe_load(resources.files("gpukit.hardware").joinpath("data/gpus.yaml").read_text())
 
 
-def test_a_derived_figure_that_breaks_its_formula_is_refused():
-    from gpukit.hardware.catalog import _build_gpu
+BROKEN_DERIVATIONS = [
+    pytest.param({"memory_gib": 180.0}, r"B200 7g.180gb: memory_gib 180.0 does not match", id="figure"),
+    pytest.param({"derived": None}, "exactly one of 'source' or 'derived'", id="no-source"),
+    pytest.param({"source": "lgip-b200"}, "exactly one of 'source' or 'derived'", id="both"),
+    pytest.param({"derived": {"guess": 1}}, "unknown derivation 'guess'", id="rule"),
+    pytest.param({"derived": {"scale": "1g.99gb"}}, "B200 has no profile '1g.99gb'", id="base"),
+    pytest.param({"derived": {"same_as": "H999"}}, "unknown model 'H999'", id="model"),
+    pytest.param({"derived": {"scale": "1g.45gb", "name_factor": 0.89}}, "names one rule", id="two"),
+    pytest.param({"derived": None, "source": "lgip-b900"}, "unknown memory source 'lgip-b900'", id="key"),
+]
 
+
+@pytest.mark.parametrize(("change", "says"), BROKEN_DERIVATIONS)
+def test_a_memory_figure_that_breaks_its_source_is_refused(change, says):
     raw = _catalog_data()
-    by_key = {e["key"]: e for e in raw["gpus"]}
-    entry = copy.deepcopy(by_key["B200"])
-    entry["mig"]["profiles"]["7g"]["memory_gib"] = 180.0
-    with pytest.raises(ValueError, match=r"B200 7g.180gb: memory_gib 180.0 does not match"):
-        _build_gpu(entry, raw["grids"], {**by_key, "B200": entry}, raw["memory_sources"])
-    entry["mig"]["profiles"]["7g"].pop("derived")
-    with pytest.raises(ValueError, match="exactly one of 'source' or 'derived'"):
-        _build_gpu(entry, raw["grids"], {**by_key, "B200": entry}, raw["memory_sources"])
+    row = next(e for e in raw["gpus"] if e["key"] == "B200")["mig"]["profiles"]["7g"]
+    for field, value in change.items():
+        if value is None:
+            row.pop(field)
+        else:
+            row[field] = value
+    with pytest.raises(ValueError, match=says):
+        Catalog.from_data(raw)
+
+
+def test_the_shipped_data_builds_the_shipped_catalog():
+    assert [g.key for g in Catalog.from_data(_catalog_data())] == [g.key for g in catalog()]
 
 
 def test_a_60gib_strict_workload_fits_an_h200_3g_slice(examples_dir):
