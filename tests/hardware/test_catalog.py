@@ -323,7 +323,8 @@ PRECISION_TABLE = [
     ("L4", "fp8", True), ("L40S", "fp8", True), ("RTX-6000-Ada", "int4", True), ("L4", "fp4", False),
     ("H100", "fp8", True), ("H200", "fp8", True), ("GH200", "bf16", True),
     ("H100", "int4", False), ("H200", "fp4", False),
-    ("B200", "fp4", True), ("GB200", "fp8", True), ("B300", "fp4", True),
+    ("B200", "fp4", True), ("B200", "int8", True), ("GB200", "fp8", True),
+    ("B300", "fp4", True), ("B300", "int8", False), ("GB300", "int8", False),
 ]
 
 
