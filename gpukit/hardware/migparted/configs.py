@@ -205,6 +205,3 @@ def mig_parted_configmap(
         "metadata": {"name": name, "namespace": namespace},
         "data": {"config.yaml": text},
     }
-
-
-# ----------------------------------------------------------------------------- validation

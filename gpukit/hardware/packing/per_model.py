@@ -1,4 +1,4 @@
-"""One GPU model's share of a packing: where demands may go, its layout patterns, fewest-pattern covers."""
+"""One GPU model's share of a packing: where demands may go, layout patterns, fewest covers."""
 
 from __future__ import annotations
 
