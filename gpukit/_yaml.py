@@ -55,7 +55,9 @@ __all__ = [
     "MAX_NODES",
     "YAML_SUFFIXES",
     "Loaded",
+    "Reported",
     "expand_paths",
+    "load_reporting",
     "load_text",
     "read_source",
 ]
@@ -227,6 +229,106 @@ def load_text(label: str, text: str, *, duplicate_keys: bool = True) -> list[Loa
         raise ManifestError(f"{label}: not valid YAML or JSON{where}: {problem}") from None
     except (RecursionError, MemoryError, OverflowError, ValueError, TypeError) as exc:
         # Constructors raise these on pathological scalars (huge timestamps, odd tags).
+        raise ManifestError(f"{label}: cannot be loaded: {type(exc).__name__}: {exc}") from None
+    finally:
+        loader.dispose()
+    return docs
+
+
+@dataclass
+class Reported:
+    """One document read by :func:`load_reporting`: its value and the keys it repeats.
+
+    ``duplicates`` is (key, 1-based line) for every mapping key given again in the same
+    mapping, in the order the loader met them.
+    """
+
+    index: int
+    value: Any
+    duplicates: list[tuple[str, int]] = field(default_factory=list)
+
+
+class _Reporting(_Loader):
+    """The bounded loader, remembering repeated mapping keys instead of silently keeping the last.
+
+    ``by_value``: keys are compared once constructed ('1' and '0x1', 'yes' and 'true' are
+    the same key), as YAML's own mapping would; otherwise by their text, as the Kubernetes
+    API server's strict JSON decoding does (merge keys '<<' are not keys). Without
+    ``timestamps`` unquoted dates stay strings, as kubectl's decoder hands them on.
+    """
+
+    def __init__(self, text: str, *, by_value: bool, timestamps: bool) -> None:
+        super().__init__(text)
+        self.by_value = by_value
+        self.duplicates: list[tuple[str, int]] = []
+        if not timestamps:
+            self.yaml_implicit_resolvers = _NO_TIMESTAMPS
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if self.by_value:
+                key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+                if not isinstance(key, str | int | float | bool):
+                    continue
+            elif isinstance(key_node, ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = key_node.value
+            else:
+                continue
+            if key in seen:
+                self.duplicates.append((str(key), key_node.start_mark.line + 1))
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+_NO_TIMESTAMPS = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+}
+
+
+def load_reporting(
+    label: str, text: str, *, keys: str = "text", timestamps: bool = True, what: str = "YAML"
+) -> list[Reported]:
+    """Every document in ``text`` (empty ones included, value None), within the same limits as
+    :func:`load_text`, with the keys each repeats reported instead of refused.
+
+    For files whose checks report findings with line numbers (manifests under validation,
+    mig-parted configs) rather than stop at the first repeat. ``keys`` is 'text' or 'value'
+    (see :class:`_Reporting`); ``timestamps=False`` keeps unquoted dates as strings;
+    ``what`` names the format in the syntax-error message ('not valid YAML ...').
+    """
+    if "\x00" in text:
+        raise ManifestError(f"{label}: binary data (NUL bytes), not YAML or JSON; give a text file")
+    if keys not in ("text", "value"):
+        raise ValueError(f"keys must be 'text' or 'value', not {keys!r}")
+    loader = _Reporting(text, by_value=keys == "value", timestamps=timestamps)
+    docs: list[Reported] = []
+    total = 0
+    try:
+        while loader.check_node():
+            if len(docs) >= MAX_DOCUMENTS:
+                raise _LimitError(f"more than {MAX_DOCUMENTS} documents; split the file")
+            node = loader.get_node()
+            if node is None:
+                docs.append(Reported(len(docs), None))
+                continue
+            total += _check_graph(node)
+            if total > MAX_NODES:
+                raise _LimitError(
+                    f"more than {MAX_NODES} values once aliases are expanded; split the file"
+                )
+            loader.duplicates = []
+            value = loader.construct_document(node)
+            docs.append(Reported(len(docs), value, loader.duplicates))
+    except _LimitError as exc:
+        raise ManifestError(f"{label}: refused: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ManifestError(f"{label}: not valid {what}{where}: {problem}") from None
+    except (RecursionError, MemoryError, OverflowError, ValueError, TypeError) as exc:
         raise ManifestError(f"{label}: cannot be loaded: {type(exc).__name__}: {exc}") from None
     finally:
         loader.dispose()

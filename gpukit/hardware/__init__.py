@@ -1,9 +1,11 @@
 """Hardware facts: the GPU catalog, MIG geometry (placement, layouts), mig-parted configs, packing."""
 
 from gpukit.hardware.catalog import (
+    PRECISIONS,
     Catalog,
     GpuModel,
     GpuSpec,
+    MemorySource,
     MigGeometry,
     MigProfile,
     UnmodelledMig,
@@ -24,11 +26,14 @@ from gpukit.hardware.mig import (
     smallest_profile,
     valid_multisets,
 )
+from gpukit.hardware.precision import models_supporting, precision_gap
 
 __all__ = [
+    "PRECISIONS",
     "Catalog",
     "GpuModel",
     "GpuSpec",
+    "MemorySource",
     "MigGeometry",
     "MigInstance",
     "MigLayout",
@@ -41,9 +46,11 @@ __all__ = [
     "get_gpu",
     "maximal_layouts",
     "maximal_multisets",
+    "models_supporting",
     "parse_gpu",
     "parse_product",
     "place_counts",
+    "precision_gap",
     "smallest_profile",
     "valid_multisets",
 ]

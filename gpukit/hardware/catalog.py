@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import re
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,9 +16,11 @@ from gpukit.errors import InputError, UnknownGpuError, did_you_mean
 from gpukit.quantity import GIB, MIB
 
 __all__ = [
+    "PRECISIONS",
     "Catalog",
     "GpuModel",
     "GpuSpec",
+    "MemorySource",
     "MigGeometry",
     "MigProfile",
     "UnmodelledMig",
@@ -28,6 +31,32 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+# Numeric formats a workload may compute in. fp32 runs on every GPU's CUDA cores; the
+# others are Tensor Core formats a GPU model has natively or not (``GpuModel.precisions``).
+PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
+
+
+class MemorySource(BaseModel):
+    """Where one MIG profile's memory figure comes from.
+
+    ``measured``: printed by ``command`` on a real GPU (``date`` where the capture gives
+    one; ``where`` says whose capture). ``nvidia``: NVIDIA's MIG User Guide (``where``).
+    ``derived``: computed from other figures; ``where`` is the formula with its numbers.
+    """
+
+    model_config = _FROZEN
+
+    kind: Literal["measured", "nvidia", "derived"]
+    where: str
+    command: str | None = None
+    date: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "measured":
+            when = f", {self.date}" if self.date else ""
+            return f"measured with `{self.command}`{when}: {self.where}"
+        return f"{self.kind}: {self.where}"
 
 
 class MigProfile(BaseModel):
@@ -43,8 +72,13 @@ class MigProfile(BaseModel):
     starts: tuple[int, ...]
     max_instances: int
     memory_bytes: int
+    memory_source: MemorySource
     media_extensions: bool = False
-    memory_estimated: bool = False
+
+    @property
+    def memory_estimated(self) -> bool:
+        """True when the memory figure is derived by a formula rather than read off a GPU."""
+        return self.memory_source.kind == "derived"
 
     @property
     def size(self) -> int:
@@ -97,7 +131,23 @@ class GpuModel(BaseModel):
     mig: MigGeometry | None = None
     memory_type: str | None = None
     capabilities: tuple[str, ...] = ()
+    precisions: tuple[str, ...] = ()
+    precisions_source: str | None = None
     notes: tuple[str, ...] = ()
+
+    def supports(self, precision: str) -> bool:
+        """Whether this model computes in ``precision`` natively (Tensor Cores; fp32 always).
+
+        >>> get_gpu("T4").supports("bf16"), get_gpu("H100").supports("fp8")
+        (False, True)
+        """
+        wanted = str(precision).strip().lower()
+        if wanted not in PRECISIONS:
+            raise InputError(
+                f"precision {precision!r} is not one gpukit knows{did_you_mean(wanted, PRECISIONS)}; "
+                f"use one of {', '.join(PRECISIONS)}"
+            )
+        return wanted == "fp32" or wanted in self.precisions
 
     @property
     def mig_capable(self) -> bool:
@@ -217,6 +267,17 @@ class Catalog:
         # Longest first, so that L40S wins over L40 and L40 over L4.
         self._names = dict(sorted(names.items(), key=lambda kv: -len(kv[0])))
 
+    @classmethod
+    def from_data(cls, raw: dict[str, Any]) -> Catalog:
+        """A catalog from data shaped like ``data/gpus.yaml``; ValueError when a fact is
+        inconsistent (a derived memory figure that does not match its formula, ...)."""
+        by_key = {e["key"]: e for e in raw["gpus"]}
+        sources = raw.get("memory_sources", {})
+        return cls(
+            [_build_gpu(e, raw.get("grids", {}), by_key, sources) for e in raw["gpus"]],
+            [UnmodelledMig(**e) for e in raw.get("unmodelled_mig", [])],
+        )
+
     def __iter__(self):
         return iter(self.gpus.values())
 
@@ -315,7 +376,78 @@ def _split_mig_suffix(label: str) -> tuple[str, str, str]:
     return label[:index], "-MIG-", label[index + len("-MIG-") :]
 
 
-def _build_gpu(entry: dict[str, Any], grids: dict[str, Any]) -> GpuModel:
+def _round_down(gib: float, step: float = 0.25) -> float:
+    return math.floor(gib / step + 1e-9) * step
+
+
+def _nominal_gb(name: str) -> int:
+    match = re.search(r"\.(\d+)gb", name)
+    if match is None:
+        raise ValueError(f"profile name {name!r} states no size in GB")
+    return int(match.group(1))
+
+
+def _memory_source(
+    key: str, own: dict[str, Any], raw: dict[str, dict[str, Any]], grids: dict[str, Any],
+    sources: dict[str, Any],
+) -> MemorySource:
+    """The source of one profile's memory figure; a derived figure is checked against its formula."""
+    name, gib = own["name"], float(own["memory_gib"])
+    if ("source" in own) == ("derived" in own):
+        raise ValueError(f"gpus.yaml: {key} {name}: give exactly one of 'source' or 'derived'")
+    if "source" in own:
+        if own["source"] not in sources:
+            raise ValueError(
+                f"gpus.yaml: {key} {name}: unknown memory source {own['source']!r}; "
+                f"known: {', '.join(sorted(sources))}"
+            )
+        return MemorySource(**sources[own["source"]])
+    where = f"gpus.yaml: {key} {name}"
+    if not isinstance(own["derived"], dict) or len(own["derived"]) != 1:
+        raise ValueError(f"{where}: 'derived' names one rule: scale, name_factor or same_as")
+    ((rule, arg),) = own["derived"].items()
+    shapes = grids[raw[key]["mig"]["grid"]]["shapes"]
+    if rule == "scale":
+        base_shape, base = _profile_entry(raw, key, arg, where)
+        slices = shapes[_profile_entry(raw, key, name, where)[0]]["memory_slices"]
+        base_slices = shapes[base_shape]["memory_slices"]
+        value = float(base["memory_gib"]) * slices / base_slices
+        formula = (
+            f"{arg}'s {float(base['memory_gib']):.2f} GiB x {slices}/{base_slices} memory slices"
+        )
+    elif rule == "name_factor":
+        nominal = _nominal_gb(name)
+        value = _round_down(float(arg) * nominal * 1e9 / GIB)
+        formula = f"{arg} x the {nominal} GB in the name, in GiB, rounded down to 0.25"
+    elif rule == "same_as":
+        if arg not in raw:
+            raise ValueError(f"{where}: derived from unknown model {arg!r}")
+        value = float(_profile_entry(raw, arg, name, where)[1]["memory_gib"])
+        formula = f"{arg}'s {name} figure (same memory and profile table)"
+    else:
+        raise ValueError(f"{where}: unknown derivation {rule!r}; use scale, name_factor or same_as")
+    if abs(value - gib) > 0.005:
+        raise ValueError(
+            f"{where}: memory_gib {gib} does not match its formula "
+            f"({formula} = {value:.2f}); fix one of them"
+        )
+    return MemorySource(kind="derived", where=f"{formula} = {value:.2f} GiB")
+
+
+def _profile_entry(
+    raw: dict[str, dict[str, Any]], key: str, name: str, where: str
+) -> tuple[str, dict[str, Any]]:
+    """(shape, raw entry) of the profile called ``name`` on model ``key``."""
+    for shape, entry in raw[key]["mig"]["profiles"].items():
+        if entry["name"] == name:
+            return shape, entry
+    raise ValueError(f"{where}: {key} has no profile {name!r} to derive from")
+
+
+def _build_gpu(
+    entry: dict[str, Any], grids: dict[str, Any],
+    raw: dict[str, dict[str, Any]] | None = None, sources: dict[str, Any] | None = None,
+) -> GpuModel:
     data = dict(entry)
     data["memory_bytes"] = int(data.pop("memory_mib")) * MIB
     mig = data.pop("mig", None)
@@ -325,13 +457,18 @@ def _build_gpu(entry: dict[str, Any], grids: dict[str, Any]) -> GpuModel:
         names_by_shape: dict[str, str] = {}
         for shape, own in mig["profiles"].items():
             facts = dict(grid["shapes"][shape])
-            facts.update({k: v for k, v in own.items() if k not in ("name", "memory_gib")})
+            facts.update(
+                {k: v for k, v in own.items() if k not in ("name", "memory_gib", "source", "derived")}
+            )
             names_by_shape[shape] = own["name"]
             profiles.append(
                 MigProfile(
                     name=own["name"],
                     shape=shape,
                     memory_bytes=int(own["memory_gib"] * GIB),
+                    memory_source=_memory_source(
+                        entry["key"], own, raw or {entry["key"]: entry}, grids, sources or {}
+                    ),
                     **facts,
                 )
             )
@@ -356,11 +493,7 @@ def _build_gpu(entry: dict[str, Any], grids: dict[str, Any]) -> GpuModel:
 def catalog() -> Catalog:
     """The shipped catalog (read once)."""
     text = resources.files("gpukit.hardware").joinpath("data/gpus.yaml").read_text()
-    raw = yaml.safe_load(text)
-    return Catalog(
-        [_build_gpu(e, raw.get("grids", {})) for e in raw["gpus"]],
-        [UnmodelledMig(**e) for e in raw.get("unmodelled_mig", [])],
-    )
+    return Catalog.from_data(yaml.safe_load(text))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,4 +1,8 @@
-"""Reading manifest files the way kubectl does: YAML 1.1 scalars, no timestamps, no duplicate keys."""
+"""Reading manifest files the way kubectl does: YAML 1.1 scalars, no timestamps, no duplicate keys.
+
+YAML goes through the bounded reader (:func:`gpukit._yaml.load_reporting`): the same size,
+depth, alias and document limits as every other file gpukit reads.
+"""
 
 from __future__ import annotations
 
@@ -7,45 +11,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gpukit._loading import read_text
+from gpukit._yaml import load_reporting
 from gpukit.errors import ManifestError
 
 __all__ = ["Document", "expand_paths", "foreign_shape", "load_manifests"]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
-
-
-# libyaml's parser when present: an order of magnitude faster on large CRD files.
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_Base):  # type: ignore[misc,valid-type]
-    """SafeLoader that keeps timestamps as strings and records duplicate keys.
-
-    kubectl's YAML decoder hands unquoted dates to the API server as strings, so a
-    label value ``2026-01-31`` is a string there; PyYAML would make it a date.
-    Duplicate keys are an error for the API server's strict decoding; PyYAML keeps
-    the last silently.
-    """
-
-    duplicates: list[tuple[str, int]]
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                if key_node.value in seen:
-                    self.duplicates.append((key_node.value, key_node.start_mark.line + 1))
-                seen.add(key_node.value)
-        return super().construct_mapping(node, deep=deep)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 class Document:
@@ -74,27 +46,19 @@ def parse_manifests(label: str, text: str) -> list[Document]:
             raise ManifestError(
                 f"{label}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise ManifestError(
+                f"{label}: refused: nested too deep to read; flatten the document"
+            ) from None
         items = data if isinstance(data, list) else [data]
         return [Document(i, d, []) for i, d in enumerate(items) if d is not None]
-    docs: list[Document] = []
-    loader = _Loader(text)
-    loader.duplicates = []
-    try:
-        index = 0
-        while loader.check_data():
-            data = loader.get_data()
-            if data is not None:
-                docs.append(Document(index, data, loader.duplicates))
-            loader.duplicates = []
-            index += 1
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestError(f"{label}: not valid YAML{where}: {problem}") from None
-    finally:
-        loader.dispose()
-    return docs
+    # The bounded reader: kubectl's scalars (dates stay strings) and repeated keys reported
+    # with their lines, as the API server's strict decoding would refuse them.
+    return [
+        Document(loaded.index, loaded.value, loaded.duplicates)
+        for loaded in load_reporting(label, text, keys="text", timestamps=False)
+        if loaded.value is not None
+    ]
 
 
 # Top-level keys of the Helm charts gpukit's platform bundle installs (NVIDIA GPU Operator

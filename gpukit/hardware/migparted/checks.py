@@ -1,236 +1,26 @@
-"""mig-parted configs: generate the ConfigMap the GPU Operator's MIG manager reads, and validate one.
-
-A mig-parted config (``version: v1``) holds named configs under ``mig-configs``; each is a
-list of entries ``{device-filter, devices, mig-enabled, mig-devices}``. The MIG manager
-applies the config a node's ``nvidia.com/mig.config`` label names. Names follow the
-operator's own: ``all-disabled``, ``all-<profile>`` (one profile at its maximum, ``+``
-written ``.``), ``all-balanced``; other layouts get ``custom-...`` names.
-
-Validation checks every entry against the catalog for every device it can apply to: the
-PCI ids of its ``device-filter``, or, without a filter, every catalog model that has all of
-its profiles. Problems are :class:`Finding` objects naming the config, the entry, the device
-and the reason. ``error`` findings make a config invalid; ``warning`` findings are entries
-gpukit cannot check, or unfiltered entries that would fail on some GPU models.
-"""
+"""Checking mig-parted configs against the catalog: every entry, for every device it can apply to."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from gpukit._yaml import load_reporting
 from gpukit.errors import ManifestError, did_you_mean
 from gpukit.hardware.catalog import Catalog, GpuModel, catalog
-from gpukit.hardware.mig import MigLayout, Unplaceable, canonical_counts
+from gpukit.hardware.mig import MigLayout, Unplaceable
+from gpukit.hardware.migparted.configs import _FROZEN, _LABEL_VALUE
 
-__all__ = [
-    "DEFAULT_CONFIGMAP",
-    "MIG_CONFIG_LABEL",
-    "Finding",
-    "MigPartedEntry",
-    "config_name",
-    "mig_parted_configmap",
-    "mig_parted_spec",
-    "node_configs",
-    "validate_mig_parted",
-    "validate_mig_parted_text",
-]
+__all__ = ["Finding", "validate_mig_parted", "validate_mig_parted_text"]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
-
-#: The node label the MIG manager watches.
-MIG_CONFIG_LABEL = "nvidia.com/mig.config"
-#: Name gpukit gives its ConfigMap; point ClusterPolicy spec.migManager.config.name at it.
-DEFAULT_CONFIGMAP = "gpukit-mig-parted-config"
-
-_LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
 _PROFILE = re.compile(r"^(?:(?P<ci>\d+)c\.)?(?P<gi>\d+g\.\d+gb(?:[+-][a-z]+(?:\.[a-z]+)*)?)$")
 _FILTER = re.compile(r"^0x[0-9A-Fa-f]{8}$")
 _ENTRY_KEYS = ("device-filter", "devices", "mig-enabled", "mig-devices")
 _HOOKS = ("apply-start", "pre-apply-mode", "pre-apply-config", "apply-exit")
 _HOOK_KEYS = ("workdir", "command", "args", "envs")
-
-
-# ----------------------------------------------------------------------------- generation
-
-
-class MigPartedEntry(BaseModel):
-    """One entry of a named mig-parted config."""
-
-    model_config = _FROZEN
-
-    device_filter: tuple[str, ...] = ()
-    devices: Literal["all"] | tuple[int, ...] = "all"
-    mig_enabled: bool
-    mig_devices: tuple[tuple[str, int], ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.device_filter:
-            out["device-filter"] = list(self.device_filter)
-        out["devices"] = self.devices if self.devices == "all" else list(self.devices)
-        out["mig-enabled"] = self.mig_enabled
-        if self.mig_enabled:
-            out["mig-devices"] = dict(self.mig_devices)
-        return out
-
-
-def _layout_key(model: GpuModel, layout: Mapping[str, int] | None) -> tuple[tuple[str, int], ...] | None:
-    if layout is None:
-        return None
-    return tuple(canonical_counts(model, layout).items())
-
-
-def config_name(gpus: Sequence[tuple[GpuModel, Mapping[str, int] | None]]) -> str:
-    """The ``nvidia.com/mig.config`` name for a node whose GPU i has ``gpus[i]`` (None: MIG off).
-
-    Uniform nodes get the operator's names (``all-disabled``, ``all-enabled``,
-    ``all-1g.10gb``, ``all-balanced``) or a readable ``custom-`` name; nodes whose GPUs
-    differ get ``custom-`` and a digest of the per-GPU layouts.
-    """
-    keys = [(m.key, _layout_key(m, layout)) for m, layout in gpus]
-    if not keys:
-        return "all-disabled"
-    layouts = {k for _, k in keys}
-    if len(layouts) == 1:
-        (only,) = layouts
-        if only is None:
-            return "all-disabled"
-        if not only:
-            return "all-enabled"
-        models = [m for m, _ in gpus]
-        if len(only) == 1:
-            name, count = only[0]
-            if all(count == m.find_profile(name).max_instances for m in models):  # type: ignore[union-attr]
-                return "all-" + name.replace("+", ".")
-        if all(dict(only) == dict(m.mig.balanced) for m in models if m.mig):  # type: ignore[union-attr]
-            return "all-balanced"
-        readable = "custom-" + _short(only)
-        if _LABEL_VALUE.match(readable):
-            return readable
-    else:
-        # Runs of GPUs with one layout, in index order: 'custom-4x3g.40gbx2_4xoff'.
-        runs: list[list[Any]] = []
-        for _, key in keys:
-            if runs and runs[-1][1] == key:
-                runs[-1][0] += 1
-            else:
-                runs.append([1, key])
-        readable = "custom-" + "_".join(f"{n}x{_short(key)}" for n, key in runs)
-        if _LABEL_VALUE.match(readable) and len({m for m, _ in keys}) == 1:
-            return readable
-    digest = hashlib.sha256(repr(keys).encode()).hexdigest()[:10]
-    return f"custom-{digest}"
-
-
-def _short(key: tuple[tuple[str, int], ...] | None) -> str:
-    if key is None:
-        return "off"
-    if not key:
-        return "on"
-    return "-".join(n.replace("+", ".") + (f"x{c}" if c > 1 else "") for n, c in key)
-
-
-def _entries(gpus: Sequence[tuple[GpuModel, Mapping[str, int] | None]]) -> list[MigPartedEntry]:
-    keys = [(m, _layout_key(m, layout)) for m, layout in gpus]
-    uniform = len({(m.key, k) for m, k in keys}) == 1
-    groups: dict[tuple[str, Any], list[int]] = {}
-    models: dict[str, GpuModel] = {}
-    for index, (model, key) in enumerate(keys):
-        groups.setdefault((model.key, key), []).append(index)
-        models[model.key] = model
-    out = []
-    for (model_key, key), indexes in groups.items():
-        model = models[model_key]
-        out.append(
-            MigPartedEntry(
-                device_filter=model.device_filter_ids,
-                devices="all" if uniform else tuple(indexes),
-                mig_enabled=key is not None,
-                mig_devices=key or (),
-            )
-        )
-    return out
-
-
-def node_configs(
-    nodes: Mapping[str, Sequence[tuple[GpuModel, Mapping[str, int] | None]]],
-) -> tuple[dict[str, str], dict[str, list[MigPartedEntry]]]:
-    """Per node, the config name to label it with; and the named configs they need.
-
-    ``nodes`` maps a node name to its GPUs by index: (model, layout counts or None for MIG
-    disabled). Entries with identical content for different models share one entry with
-    both device filters, as mig-parted's own default config does.
-    """
-    labels: dict[str, str] = {}
-    configs: dict[str, dict[tuple[Any, ...], MigPartedEntry]] = {"all-disabled": {}}
-    for node in sorted(nodes):
-        gpus = nodes[node]
-        name = config_name(gpus)
-        labels[node] = name
-        bucket = configs.setdefault(name, {})
-        for entry in _entries(gpus):
-            content = (entry.devices, entry.mig_enabled, entry.mig_devices)
-            known = bucket.get(content)
-            filters = entry.device_filter if known is None else tuple(
-                dict.fromkeys(known.device_filter + entry.device_filter)
-            )
-            bucket[content] = entry.model_copy(update={"device_filter": filters})
-    out: dict[str, list[MigPartedEntry]] = {}
-    for name in sorted(configs, key=lambda n: (n != "all-disabled", n)):
-        entries = list(configs[name].values())
-        if name == "all-disabled":
-            entries = [MigPartedEntry(devices="all", mig_enabled=False)]
-        out[name] = sorted(entries, key=lambda e: (e.device_filter, str(e.devices)))
-    return labels, out
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block YAML, with short lists of scalars inline as the operator's own configs write them."""
-
-
-def _list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flow = all(isinstance(v, str | int) for v in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-_Dumper.add_representer(list, _list)
-
-
-def mig_parted_spec(configs: Mapping[str, Sequence[MigPartedEntry]]) -> dict[str, Any]:
-    """The mig-parted config document: ``{version: v1, mig-configs: {...}}``."""
-    return {
-        "version": "v1",
-        "mig-configs": {name: [e.to_dict() for e in entries] for name, entries in configs.items()},
-    }
-
-
-def mig_parted_configmap(
-    configs: Mapping[str, Sequence[MigPartedEntry]],
-    *,
-    name: str = DEFAULT_CONFIGMAP,
-    namespace: str = "gpu-operator",
-) -> dict[str, Any]:
-    """The ConfigMap (key ``config.yaml``) the GPU Operator's MIG manager reads.
-
-    Set ClusterPolicy ``spec.migManager.config.name`` (Helm ``migManager.config.name``) to
-    its name, then label each node ``nvidia.com/mig.config=<config name>``.
-    """
-    text = yaml.dump(mig_parted_spec(configs), Dumper=_Dumper, sort_keys=False, default_flow_style=False)
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": namespace},
-        "data": {"config.yaml": text},
-    }
-
-
-# ----------------------------------------------------------------------------- validation
 
 
 class Finding(BaseModel):
@@ -253,37 +43,14 @@ class Finding(BaseModel):
         return f"{self.source}: {self.severity}: {where}{device}: {self.reason}"
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that remembers repeated mapping keys instead of silently keeping the last."""
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self.repeated: list[tuple[str, int]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
-            if isinstance(key, str | int | float | bool) and key in seen:
-                self.repeated.append((str(key), key_node.start_mark.line + 1))
-            seen.add(key) if isinstance(key, str | int | float | bool) else None
-        return super().construct_mapping(node, deep=deep)
-
-
 def _load_all(text: str, label: str) -> tuple[list[Any], list[tuple[str, int]]]:
-    loader = _Loader(io.StringIO(text))
-    docs: list[Any] = []
-    try:
-        while loader.check_data():
-            docs.append(loader.get_data())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestError(f"{label}: not valid YAML{where}: {problem}") from None
-    finally:
-        loader.dispose()
-    return docs, loader.repeated
+    """Every document, and the keys repeated anywhere in the text (compared as YAML values).
+
+    Read by the bounded reader (:func:`gpukit._yaml.load_reporting`), so a config has the
+    same size, depth and alias limits as every other file gpukit reads.
+    """
+    docs = load_reporting(label, text, keys="value")
+    return [d.value for d in docs], [repeat for d in docs for repeat in d.duplicates]
 
 
 def _is_spec(doc: Any) -> bool:
