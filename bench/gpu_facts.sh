@@ -2,7 +2,8 @@
 # Read-only GPU facts from a lent GPU machine: MIG GPU-instance profiles (-lgip), their
 # placements (-lgipp), driver/product, and the library versions the measurement scripts use.
 # Changes no GPU setting: listing profiles works with MIG mode off.
-# Usage (on the GPU machine): bash bench/gpu_facts.sh > bench/data/<gpu>-nvidia-smi-mig.txt
+# Usage (on the GPU machine): bash bench/gpu_facts.sh > OUT.txt; the H200 capture the catalog
+# checks against lies in tests/hardware/data/h200-nvidia-smi-mig.txt.
 set -u
 echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "# command: nvidia-smi --query-gpu=name,driver_version,memory.total,mig.mode.current --format=csv"

@@ -36,9 +36,6 @@ ALLOWED_CIRCLES: set[frozenset[str]] = set()
 ALLOWED_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
 ALLOWED_LONG_FILES: set[str] = {
     "gpukit/advisor/rules.py",
-    "gpukit/hardware/mig.py",
-    "gpukit/hardware/migparted.py",
-    "gpukit/hardware/packing.py",
     "gpukit/kube/_client.py",
     "gpukit/kube/_status.py",
     "gpukit/testing/_server.py",
