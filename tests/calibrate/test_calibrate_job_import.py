@@ -19,6 +19,7 @@ from gpukit.errors import FleetError, ManifestError
 from gpukit.fleet import default_fleet
 from gpukit.manifests.yaml import to_yaml
 from gpukit.sharing import read_calibration
+from tests._reference import VENDORED
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden") / "calibrate-job-a100-train.yaml"
@@ -92,11 +93,9 @@ def test_import_reads_job_logs_and_merges(fake_log, tmp_path):
     assert target == into / "H200-141GB.yaml" and cal.fitted
     assert {w.name for w in cal.workloads} == {"w1-eager-b1", "w1-graph-b1", "w2-matmul"}
     # Folding in the reference keeps the run's workloads and adds the others.
-    reference = ROOT.parent / "shared" / "reference" / "gpu-sharing-measurements.md"
-    if reference.is_file():
-        merged, _ = import_calibration(reference, into=into, gpu="H200")
-        assert len(merged.workloads) == 5
-        assert read_calibration(target) == merged
+    merged, _ = import_calibration(VENDORED / "gpu-sharing-measurements.md", into=into, gpu="H200")
+    assert len(merged.workloads) == 5
+    assert read_calibration(target) == merged
 
 
 def test_import_of_a_cut_log_says_so(fake_log, tmp_path):
