@@ -1,77 +1,31 @@
-"""lint(): gather documents from paths or objects, run every rule, return sorted Findings."""
+"""lint(): gather documents from paths or objects, run every rule, return sorted Findings.
+
+Imports flow one way: _model and _objects (what a finding and a document are) <- _context
+(what rules may look at) <- rules (the registry) <- this engine <- _fix and the package.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from gpukit._yaml import Loaded, expand_paths, load_text, read_source
 from gpukit.errors import ManifestError
-from gpukit.fleet import Fleet, NodePool, load_fleet
+from gpukit.fleet import Fleet, load_fleet
+from gpukit.lint._context import Context
 from gpukit.lint._model import SEVERITIES, Edit, Finding, Hit, Rule, format_loc
-from gpukit.lint._objects import QUEUE_LABEL, Doc, as_map, as_str
+from gpukit.lint._objects import Doc, as_map
+from gpukit.lint.rules import RULES
 from gpukit.workload import Workload, load_workloads
 
-__all__ = ["Basis", "Context", "collect", "docs_of_object", "docs_of_text", "lint", "run_rules"]
+__all__ = ["Basis", "collect", "docs_of_object", "docs_of_text", "lint", "run_rules"]
 
 Loc = tuple[Any, ...]
 
 # Strings in a ConfigMap worth parsing as nested device-plugin or mig-parted configs.
 _EMBED_MARKERS = ("mig-configs", "sharing", "flags", "timeSlicing")
-
-
-@dataclass
-class Context:
-    """Everything rules may look at besides the document at hand."""
-
-    docs: list[Doc]
-    fleet: Fleet | None = None
-    workloads: tuple[Workload, ...] = ()
-    fleet_label: str = "<fleet>"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @cached_property
-    def local_queues(self) -> list[tuple[str | None, str]]:
-        """(namespace, name) of every LocalQueue in the files and Kueue queue in the fleet."""
-        out: list[tuple[str | None, str]] = []
-        for doc in self.docs:
-            if doc.kind == "LocalQueue" and doc.group == "kueue.x-k8s.io" and doc.name:
-                out.append((doc.namespace, doc.name))
-        if self.fleet is not None:
-            for queue in self.fleet.queues:
-                if queue.scheduler == "kueue":
-                    out.append((queue.namespace, queue.name))
-        return out
-
-    @cached_property
-    def kueue_present(self) -> bool:
-        if self.fleet is not None and self.fleet.installed.kueue:
-            return True
-        return any(d.group == "kueue.x-k8s.io" for d in self.docs)
-
-    @cached_property
-    def volcano_present(self) -> bool:
-        if self.fleet is not None and self.fleet.installed.volcano:
-            return True
-        return any(d.group.endswith("volcano.sh") for d in self.docs)
-
-    def queues_for(self, namespace: str | None) -> list[str]:
-        """LocalQueue names usable from ``namespace`` (a queue with no namespace fits all)."""
-        names = {n for ns, n in self.local_queues if ns is None or namespace is None or ns == namespace}
-        return sorted(names)
-
-    def workload_for(self, doc: Doc) -> Workload | None:
-        return next((w for w in self.workloads if w.name == doc.name), None)
-
-    def find(self, kind: str, name: str | None) -> Doc | None:
-        return next((d for d in self.docs if d.kind == kind and d.name == name), None)
-
-    @property
-    def pools(self) -> tuple[NodePool, ...]:
-        return self.fleet.node_pools if self.fleet is not None else ()
 
 
 def _is_list(value: Any) -> bool:
@@ -255,8 +209,6 @@ class Basis:
 def run_rules(ctx: Context, only: Iterable[str] | None = None,
               skip: Iterable[str] = (), *, targets: set[tuple[str, int]] | None = None) -> list[Finding]:
     """Every rule over ``ctx.docs``; with ``targets``, only findings in those documents."""
-    from gpukit.lint.rules import RULES
-
     wanted = {r.upper() for r in only} if only is not None else None
     unwanted = {r.upper() for r in skip}
     _check_ids((wanted or set()) | unwanted, RULES)
@@ -336,15 +288,3 @@ def at_or_above(findings: Iterable[Finding], severity: str) -> list[Finding]:
     """Findings as severe as ``severity`` or more."""
     limit = SEVERITIES.index(severity)  # type: ignore[arg-type]
     return [f for f in findings if SEVERITIES.index(f.severity) <= limit]
-
-
-def queue_label(doc: Doc) -> str | None:
-    """The Kueue queue a batch object names (CronJobs carry it on their job template)."""
-    value = doc.labels.get(QUEUE_LABEL)
-    if value is None and doc.kind == "CronJob":
-        template = as_map(doc.spec.get("jobTemplate"))
-        value = as_map(as_map(template.get("metadata")).get("labels")).get(QUEUE_LABEL)
-    if value is None:
-        # Older Kueue versions read the annotation.
-        value = doc.annotations.get(QUEUE_LABEL)
-    return as_str(value)

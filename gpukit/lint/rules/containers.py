@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gpukit.errors import GpukitError, did_you_mean
-from gpukit.lint._engine import Context
+from gpukit.lint._context import Context
 from gpukit.lint._model import Edit, Hit
 from gpukit.lint._objects import (
     GPU,

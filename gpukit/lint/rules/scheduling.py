@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from gpukit.errors import did_you_mean
-from gpukit.lint._engine import Context, queue_label
+from gpukit.lint._context import Context
 from gpukit.lint._model import Edit, Hit
-from gpukit.lint._objects import BATCH_KINDS, QUEUE_LABEL, Doc, as_int, as_list, as_map
+from gpukit.lint._objects import BATCH_KINDS, QUEUE_LABEL, Doc, as_int, as_list, as_map, queue_label
 from gpukit.lint.rules._facts import closest
 from gpukit.lint.rules._registry import rule, set_rule
 
