@@ -22,6 +22,9 @@ class Context:
     workloads: tuple[Workload, ...] = ()
     fleet_label: str = "<fleet>"
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The fleet is gpukit's default, standing in for a cluster nobody described: its facts
+    #: inform the checks, as they do the planner's, but no fix is built from them.
+    fleet_assumed: bool = False
 
     @cached_property
     def local_queues(self) -> list[tuple[str | None, str]]:

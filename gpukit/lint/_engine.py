@@ -20,7 +20,7 @@ from gpukit.lint._objects import Doc, as_map
 from gpukit.lint.rules import RULES
 from gpukit.workload import Workload, load_workloads
 
-__all__ = ["Basis", "collect", "docs_of_object", "docs_of_text", "lint", "run_rules"]
+__all__ = ["DEFAULT_FLEET", "Basis", "collect", "docs_of_object", "docs_of_text", "lint", "run_rules"]
 
 Loc = tuple[Any, ...]
 
@@ -117,10 +117,19 @@ def collect(objects_or_paths: Any, texts: dict[str, str] | None = None) -> list[
     return docs
 
 
-def _fleet(fleet: Fleet | str | Path | None) -> tuple[Fleet | None, str]:
+#: ``lint(..., fleet=DEFAULT_FLEET)``: check against the fleet ``plan()`` uses by default.
+DEFAULT_FLEET = "default"
+
+
+def _fleet(fleet: Fleet | str | Path | None) -> tuple[Fleet | None, str, bool]:
+    """(fleet, label, assumed): assumed when it is gpukit's default fleet standing in."""
     if fleet is None or isinstance(fleet, Fleet):
-        return fleet, "<fleet>" if fleet is None else f"<fleet {fleet.name}>"
-    return load_fleet(fleet), str(fleet)
+        return fleet, "<fleet>" if fleet is None else f"<fleet {fleet.name}>", False
+    if isinstance(fleet, str) and fleet == DEFAULT_FLEET:
+        from gpukit.fleet import default_fleet
+
+        return default_fleet(), "<default fleet>", True
+    return load_fleet(fleet), str(fleet), False
 
 
 def _workloads(workloads: Any) -> tuple[Workload, ...]:
@@ -150,13 +159,16 @@ def lint(
     ``objects_or_paths``: a path (file, folder, '-' for stdin), a Kubernetes object (dict),
     or a list of either. ``fleet`` (a Fleet or a fleet file) and ``workloads`` (Workloads,
     a workload file or folder) give the rules context; rules that need them stay silent
-    without them. ``rules`` limits the run to some rule ids, ``skip`` leaves some out; an
+    without them. ``fleet="default"`` checks against the fleet ``plan()`` uses when given
+    none (the CLI's default, so lint and plan agree), and offers no fix that needs fleet
+    facts: such a finding says so, and which fleet it was judged on. ``rules`` limits the run to some rule ids, ``skip`` leaves some out; an
     object annotated ``gpukit.io/lint-skip: "GPU010,GPU012"`` (or ``all``) silences those
     rules on itself. Unreadable input raises
     ManifestError (an InputError). ``texts``, when given, receives each file's text.
     """
-    the_fleet, label = _fleet(fleet)
-    ctx = Context(collect(objects_or_paths, texts), the_fleet, _workloads(workloads), label)
+    the_fleet, label, assumed = _fleet(fleet)
+    ctx = Context(collect(objects_or_paths, texts), the_fleet, _workloads(workloads), label,
+                  fleet_assumed=assumed)
     return run_rules(ctx, rules, skip)
 
 
@@ -199,10 +211,12 @@ class Basis:
     only: frozenset[str] | None
     skip: frozenset[str]
     docs: tuple[Doc, ...] = field(default=(), compare=False, repr=False)
+    fleet_assumed: bool = False
 
     def relint(self, docs: list[Doc], targets: set[tuple[str, int]]) -> list[Finding]:
         """Findings for the documents in ``targets`` ((file, document index) pairs)."""
-        ctx = Context(docs, self.fleet, self.workloads, self.fleet_label)
+        ctx = Context(docs, self.fleet, self.workloads, self.fleet_label,
+                      fleet_assumed=self.fleet_assumed)
         return run_rules(ctx, self.only, self.skip, targets=targets)
 
 
@@ -214,7 +228,7 @@ def run_rules(ctx: Context, only: Iterable[str] | None = None,
     _check_ids((wanted or set()) | unwanted, RULES)
     basis = Basis(ctx.fleet, ctx.workloads, ctx.fleet_label,
                   frozenset(wanted) if wanted is not None else None, frozenset(unwanted),
-                  tuple(ctx.docs))
+                  tuple(ctx.docs), ctx.fleet_assumed)
     order = {id(d): i for i, d in enumerate(ctx.docs)}
     mine = ctx.docs if targets is None else [d for d in ctx.docs if (d.file, d.index) in targets]
     findings: list[tuple[tuple[Any, ...], Finding]] = []
@@ -244,7 +258,34 @@ def run_rules(ctx: Context, only: Iterable[str] | None = None,
             )
             findings.append((key, finding))
     findings.sort(key=lambda kf: kf[0])
-    return [f for _, f in findings]
+    out = [f for _, f in findings]
+    if ctx.fleet_assumed and any(f.fixable for f in out):
+        out = _without_fleet_fixes(ctx, out, only, skip, targets)
+    return out
+
+
+def _without_fleet_fixes(ctx: Context, findings: list[Finding], only: Iterable[str] | None,
+                         skip: Iterable[str], targets: set[tuple[str, int]] | None) -> list[Finding]:
+    """Drop the fixes that only the assumed fleet's facts made: a fix must be the same
+    without any fleet, or it would rewrite files for pools the user's cluster may not have."""
+    bare = Context(ctx.docs, None, ctx.workloads, ctx.fleet_label)
+    same: dict[tuple[str, str, int, str], list[tuple[Edit, ...]]] = {}
+    for f in run_rules(bare, only, skip, targets=targets):
+        if f.fixable:
+            same.setdefault((f.rule, f.file, f.document, f.path), []).append(f.edits)
+    out = []
+    for f in findings:
+        if f.fixable and f.edits not in same.get((f.rule, f.file, f.document, f.path), []):
+            kept = f.model_copy(update={
+                "fixable": False,
+                "edits": (),
+                "message": f"{f.message} (judged on gpukit's default fleet, not your cluster: "
+                           "no fix is offered; lint with --fleet FLEET.yaml for one)",
+            })
+            kept._basis = f._basis
+            f = kept
+        out.append(f)
+    return out
 
 
 def _finding(rule: Rule, doc: Doc, hit: Hit) -> Finding:
