@@ -34,6 +34,7 @@ pytestmark = [
 ]
 
 
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[kube.Cluster]:
     with kube.connect() as connected:
