@@ -25,10 +25,10 @@ import gpukit as gk
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 TEXT = README.read_text()
-PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.S)
-YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", TEXT, re.S)
-OUTPUT_BLOCKS = re.findall(r"<!-- output: (gpukit [^\n]*?) -->\n```text\n(.*?)```", TEXT, re.S)
-SH_BLOCKS = re.findall(r"```sh\n(.*?)```", TEXT, re.S)
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.DOTALL)
+YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", TEXT, re.DOTALL)
+OUTPUT_BLOCKS = re.findall(r"<!-- output: (gpukit [^\n]*?) -->\n```text\n(.*?)```", TEXT, re.DOTALL)
+SH_BLOCKS = re.findall(r"```sh\n(.*?)```", TEXT, re.DOTALL)
 
 
 def _section(title: str) -> str:
@@ -91,7 +91,7 @@ def test_quick_start_says_how_to_run_the_command():
     assert ".venv/bin/gpukit --version" in quick and "source .venv/bin/activate" in quick
     # The path it names is where make puts the console script.
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^VENV \?= \.venv$", makefile, re.M)
+    assert re.search(r"^VENV \?= \.venv$", makefile, re.MULTILINE)
     assert 'gpukit = "gpukit.cli:main"' in (ROOT / "pyproject.toml").read_text()
 
 
@@ -136,7 +136,7 @@ def test_e2e_command_without_a_kubeconfig_skips_in_one_line(tmp_path):
     assert "Traceback" not in proc.stdout + proc.stderr and "error" not in proc.stdout.lower()
     skipped = [ln for ln in proc.stdout.splitlines() if ln.startswith("SKIPPED")]
     assert len(skipped) == 1 and "no kubeconfig file at" in skipped[0], proc.stdout
-    assert re.search(r"^\d+ skipped in ", proc.stdout, re.M), proc.stdout
+    assert re.search(r"^\d+ skipped in ", proc.stdout, re.MULTILINE), proc.stdout
 
 
 def test_calibrate_job_section_names_the_image_to_build():

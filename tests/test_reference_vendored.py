@@ -61,9 +61,13 @@ def test_vendored_copy_equals_the_shared_reference_where_present():
     if not SHARED.is_dir():
         return
     shared = sorted(
-        str(p.relative_to(SHARED)) for p in SHARED.rglob("*") if p.is_file() and not re.search(r"/\.", str(p))
+        str(p.relative_to(SHARED))
+        for p in SHARED.rglob("*")
+        if p.is_file() and not re.search(r"/\.", str(p))
     )
     vendored = _vendored_files()
     assert sorted(set(shared) - {"SOURCES.md"}) == vendored
     for relative in vendored:
-        assert read_bytes(relative) == (SHARED / relative).read_bytes(), f"{relative} differs from the shared set"
+        assert read_bytes(relative) == (SHARED / relative).read_bytes(), (
+            f"{relative} differs from the shared set"
+        )

@@ -53,7 +53,9 @@ class Context:
 
     def queues_for(self, namespace: str | None) -> list[str]:
         """LocalQueue names usable from ``namespace`` (a queue with no namespace fits all)."""
-        names = {n for ns, n in self.local_queues if ns is None or namespace is None or ns == namespace}
+        names = {
+            n for ns, n in self.local_queues if ns is None or namespace is None or ns == namespace
+        }
         return sorted(names)
 
     def workload_for(self, doc: Doc) -> Workload | None:

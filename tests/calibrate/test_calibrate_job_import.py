@@ -13,8 +13,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from gpukit.calibrate import LOG_MARKER, calibration_job, import_calibration
 from gpukit import __version__
+from gpukit.calibrate import LOG_MARKER, calibration_job, import_calibration
 from gpukit.calibrate.job import IMAGE_HOWTO, job_name
 from gpukit.cli import app
 from gpukit.errors import FleetError, InputError, ManifestError
@@ -87,11 +87,11 @@ def test_job_runs_as_rendered_installing_nothing():
 
 def test_containerfile_builds_gpukit_from_the_repository():
     text = (ROOT / "Containerfile").read_text()
-    (base,) = re.findall(r"^FROM (\S+)$", text, re.M)
+    (base,) = re.findall(r"^FROM (\S+)$", text, re.MULTILINE)
     assert base == DEFAULT_IMAGE, "Containerfile's base and gpukit's default image differ"
-    copied = re.findall(r"^COPY (.+) \S+$", text, re.M)
+    copied = re.findall(r"^COPY (.+) \S+$", text, re.MULTILINE)
     assert {w for line in copied for w in line.split()} == {"pyproject.toml", "README.md", "gpukit"}
-    assert re.search(r"pip install --no-cache-dir \.( |$)", text, re.M)
+    assert re.search(r"pip install --no-cache-dir \.( |$)", text, re.MULTILINE)
     assert "gpukit==" not in text and "-e ." not in text
     # One build-and-push recipe: the Containerfile's, the error's and the README's.
     for command in (f"podman build -f Containerfile -t REGISTRY/gpukit:{__version__} .",

@@ -24,7 +24,9 @@ def missing_requirement(environ: Mapping[str, str] = os.environ) -> str | None:
             "point KUBECONFIG at the kubeconfig of the cluster to test"
         )
     if importlib.util.find_spec("kubernetes") is None:
-        return "end-to-end suite: the kubernetes client is not installed: pip install 'gpukit[kube]'"
+        return (
+            "end-to-end suite: the kubernetes client is not installed: pip install 'gpukit[kube]'"
+        )
     return None
 
 

@@ -34,7 +34,6 @@ pytestmark = [
 ]
 
 
-
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[kube.Cluster]:
     with kube.connect() as connected:

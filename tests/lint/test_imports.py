@@ -97,7 +97,7 @@ def test_lint_modules_import_without_a_circle():
     def walk(node: str, trail: list[str]) -> None:
         for nxt in sorted(graph.get(node, ())):
             if nxt in trail:
-                circles.append([*trail[trail.index(nxt):], nxt])
+                circles.append([*trail[trail.index(nxt) :], nxt])
             elif len(trail) < len(graph):
                 walk(nxt, [*trail, nxt])
 
@@ -115,7 +115,9 @@ def _private_crossings(into_or_from: str) -> list[str]:
                 continue
             touches = _inside(module, LINT) if into_or_from == "into" else _inside(imported, LINT)
             if touches:
-                out.append(f"{module} imports {imported}{'.' + name if name else ''} (private to {owner})")
+                out.append(
+                    f"{module} imports {imported}{'.' + name if name else ''} (private to {owner})"
+                )
     return out
 
 
@@ -131,12 +133,15 @@ def test_the_checker_sees_the_circle_that_was_here(tmp_path):
     source.write_text("def run():\n    from gpukit.lint.rules import RULES\n")
     assert ("gpukit.lint.rules", "RULES") in _imports(source, "gpukit.lint")
     guarded = tmp_path / "guarded.py"
-    guarded.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from gpukit.lint._engine import X\n")
+    guarded.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from gpukit.lint._engine import X\n"
+    )
     assert _imports(guarded, "gpukit.lint") == [("typing", "TYPE_CHECKING")]
     relative = tmp_path / "relative.py"
     relative.write_text("from ._model import Hit\nfrom .. import errors\n")
     assert _imports(relative, "gpukit.lint.rules") == [
-        ("gpukit.lint.rules._model", "Hit"), ("gpukit.lint", "errors"),
+        ("gpukit.lint.rules._model", "Hit"),
+        ("gpukit.lint", "errors"),
     ]
 
 

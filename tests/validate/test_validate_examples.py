@@ -34,9 +34,7 @@ def _documents() -> list[tuple[str, Any]]:
 
 
 DOCUMENTS = _documents()
-needs_reference = pytest.mark.skipif(
-    not DOCUMENTS, reason="tests/reference/examples not found"
-)
+needs_reference = pytest.mark.skipif(not DOCUMENTS, reason="tests/reference/examples not found")
 
 # Real examples that are not valid objects, with what the validator must say about them.
 KNOWN_INVALID = {
