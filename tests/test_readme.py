@@ -154,3 +154,12 @@ def test_plan_json_keys_in_the_readme_table_are_what_plan_writes():
             keys.update(re.findall(r"`([a-z_]+)`", line.split("|")[1]))
     plan = json.loads(json.dumps(gk.plan(gk.Workload(name="x", kind="inference", gpu_memory="6Gi")).to_dict()))
     assert keys <= set(plan), sorted(keys - set(plan))
+
+
+def test_e2e_suite_not_enabled_skips_in_one_line():
+    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "GPUKIT_E2E")}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/e2e", "-q", "-rs", "-p", "no:cacheprovider"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    skipped = [ln for ln in proc.stdout.splitlines() if ln.startswith("SKIPPED")]
+    assert len(skipped) == 1 and "set KUBECONFIG and GPUKIT_E2E=1" in skipped[0], proc.stdout
