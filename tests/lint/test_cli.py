@@ -188,7 +188,7 @@ spec:
       tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
       containers:
       - name: c
-        image: nvcr.io/nvidia/cuda:12.4.1-base
+        image: nvidia/cuda:12.4.1-base
         resources:
           limits: {nvidia.com/gpu: 1}
           requests: {cpu: "1", memory: 4Gi}
