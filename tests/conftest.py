@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository root, the reference facts beside it, the examples."""
+"""Shared fixtures: the repository root, the vendored reference facts, the examples."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import gpukit as gk
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference"
+REFERENCE = ROOT / "tests" / "reference"
 EXAMPLES = ROOT / "examples"
 
 
@@ -21,9 +21,10 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    """../shared/reference: the facts tests check against (never copied into the project)."""
-    if not REFERENCE.is_dir():
-        pytest.skip(f"reference facts not found beside the repository ({REFERENCE.name})")
+    """tests/reference: the upstream facts tests check against, vendored (SOURCES.md names each).
+
+    CRDs are stored gzipped: read them with tests._reference.crd_text.
+    """
     return REFERENCE
 
 

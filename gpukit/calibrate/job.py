@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any
 
 from gpukit import __version__
-from gpukit.errors import FleetError
+from gpukit.errors import FleetError, InputError
 from gpukit.fleet import Fleet, NodePool
-from gpukit.workload import DEFAULT_IMAGE
 
-__all__ = ["calibration_job", "job_name"]
+__all__ = ["IMAGE_HOWTO", "calibration_job", "job_name"]
+
+#: What to do when no image is given: gpukit is not on a package index, so the Job cannot
+#: install it at start; the repository's Containerfile builds an image that has it.
+IMAGE_HOWTO = (
+    "the calibration Job needs an image with gpukit and PyTorch, and gpukit is not on a "
+    "package index to install at start: build one from the repository "
+    f"(podman build -f Containerfile -t REGISTRY/gpukit:{__version__} . && "
+    f"podman push REGISTRY/gpukit:{__version__}) and give --image REGISTRY/gpukit:{__version__}"
+)
 
 #: CPU cores the Job asks for beyond one per replica (the orchestrator and MPS server).
 _EXTRA_CORES = 1
@@ -49,14 +56,16 @@ def calibration_job(
 ) -> dict[str, Any]:
     """A batch/v1 Job on one whole GPU of ``pool_name``; its log ends with the result as JSON.
 
-    With no ``image`` it uses gpukit's default PyTorch image and installs this gpukit version
-    at start (the node must reach a package index); give an image with gpukit and PyTorch
-    installed to avoid that. Read the result with
+    ``image`` must hold gpukit and PyTorch (the repository's ``Containerfile`` builds one);
+    the Job runs ``python -m gpukit.calibrate run`` in it as rendered, installing nothing.
+    With no image it raises InputError saying how to build one. Read the result with
     ``kubectl logs job/NAME | gpukit calibrate import - --into calibration/``.
     """
     from gpukit.manifests.pods import pool_node_selector, tolerations
 
     pool = _whole_gpu_pool(fleet, pool_name)
+    if not image:
+        raise InputError(IMAGE_HOWTO)
     cores = max(replicas) + _EXTRA_CORES
     if pool.cpu_per_node is not None and cores > pool.cpu_per_node:
         cores = pool.cpu_per_node
@@ -68,12 +77,7 @@ def calibration_job(
         "--window", f"{window:g}", "--warmup", f"{warmup:g}",
         "--output", "/tmp/calibration.yaml", "--log-json",
     ]
-    if image is None:
-        script = f"pip install --quiet 'gpukit=={__version__}' && exec {shlex.join(run)}"
-        command = ["sh", "-c", script]
-        image = DEFAULT_IMAGE
-    else:
-        command = run
+    command = run
     name = job_name(pool_name)
     labels = {"app.kubernetes.io/name": "gpukit-calibrate", "app.kubernetes.io/instance": name}
     return {

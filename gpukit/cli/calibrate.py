@@ -123,7 +123,7 @@ def job_command(
     pool: Annotated[str, typer.Option("--pool", help="node pool of whole GPUs to calibrate")],
     fleet: FleetOpt = None,
     namespace: Annotated[str, typer.Option("--namespace", "-n")] = "default",
-    image: Annotated[str | None, typer.Option(help="image with gpukit and PyTorch; default installs gpukit at start")] = None,
+    image: Annotated[str | None, typer.Option(help="image with gpukit and PyTorch, built from the repository's Containerfile (required)")] = None,
     replicas: Annotated[str, typer.Option(help="replica counts N to measure")] = "1,2,4,8,16",
     window: Annotated[float, typer.Option(min=0.01)] = 5.0,
 ) -> None:

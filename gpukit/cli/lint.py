@@ -23,7 +23,10 @@ class FailOn(str, Enum):
 
 
 def _fleet(value: str | None):
+    # No --fleet: the fleet `gpukit plan` uses by default, so lint agrees with the planner.
     if value is None:
+        return "default"
+    if value == "none":
         return None
     if value == "live":
         from gpukit.cli.core import resolve_fleet
@@ -63,7 +66,7 @@ def register(app: typer.Typer) -> None:
         ] = FailOn.error.value,
         fleet: Annotated[
             str | None,
-            typer.Option("--fleet", "-f", help="fleet YAML file (or 'live'): enables fleet rules"),
+            typer.Option("--fleet", "-f", help="fleet YAML file, 'live', or 'none' (default: the fleet plan uses; fixes that need fleet facts only with a fleet file)"),
         ] = None,
         workloads: Annotated[
             str | None,
@@ -115,7 +118,9 @@ def register(app: typer.Typer) -> None:
             written = write_fixes(findings, None if in_place else out, texts)
             fixed = sum(1 for f in findings if f.fixable and f.file in written)
             where = "in place" if in_place else f"to {out}/"
-            typer.echo(f"fixed {fixed} finding(s) in {len(written)} file(s), written {where}", err=True)
+            on = {None: "gpukit's default fleet (give --fleet for fixes that need your pools)",
+                  "none": "no fleet"}.get(fleet, fleet)
+            typer.echo(f"fixed {fixed} finding(s) in {len(written)} file(s), written {where}; fleet: {on}", err=True)
             if written:
                 again = [str(written.get(label, label)) for label in texts if label != "<stdin>" or label in written]
                 kept = [f for f in findings if f.file == "<stdin>" and "<stdin>" not in written]

@@ -1,77 +1,31 @@
-"""lint(): gather documents from paths or objects, run every rule, return sorted Findings."""
+"""lint(): gather documents from paths or objects, run every rule, return sorted Findings.
+
+Imports flow one way: _model and _objects (what a finding and a document are) <- _context
+(what rules may look at) <- rules (the registry) <- this engine <- _fix and the package.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from gpukit._yaml import Loaded, expand_paths, load_text, read_source
 from gpukit.errors import ManifestError
-from gpukit.fleet import Fleet, NodePool, load_fleet
+from gpukit.fleet import Fleet, load_fleet
+from gpukit.lint._context import Context
 from gpukit.lint._model import SEVERITIES, Edit, Finding, Hit, Rule, format_loc
-from gpukit.lint._objects import QUEUE_LABEL, Doc, as_map, as_str
+from gpukit.lint._objects import Doc, as_map
+from gpukit.lint.rules import RULES
 from gpukit.workload import Workload, load_workloads
 
-__all__ = ["Basis", "Context", "collect", "docs_of_object", "docs_of_text", "lint", "run_rules"]
+__all__ = ["DEFAULT_FLEET", "Basis", "collect", "docs_of_object", "docs_of_text", "lint", "run_rules"]
 
 Loc = tuple[Any, ...]
 
 # Strings in a ConfigMap worth parsing as nested device-plugin or mig-parted configs.
 _EMBED_MARKERS = ("mig-configs", "sharing", "flags", "timeSlicing")
-
-
-@dataclass
-class Context:
-    """Everything rules may look at besides the document at hand."""
-
-    docs: list[Doc]
-    fleet: Fleet | None = None
-    workloads: tuple[Workload, ...] = ()
-    fleet_label: str = "<fleet>"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @cached_property
-    def local_queues(self) -> list[tuple[str | None, str]]:
-        """(namespace, name) of every LocalQueue in the files and Kueue queue in the fleet."""
-        out: list[tuple[str | None, str]] = []
-        for doc in self.docs:
-            if doc.kind == "LocalQueue" and doc.group == "kueue.x-k8s.io" and doc.name:
-                out.append((doc.namespace, doc.name))
-        if self.fleet is not None:
-            for queue in self.fleet.queues:
-                if queue.scheduler == "kueue":
-                    out.append((queue.namespace, queue.name))
-        return out
-
-    @cached_property
-    def kueue_present(self) -> bool:
-        if self.fleet is not None and self.fleet.installed.kueue:
-            return True
-        return any(d.group == "kueue.x-k8s.io" for d in self.docs)
-
-    @cached_property
-    def volcano_present(self) -> bool:
-        if self.fleet is not None and self.fleet.installed.volcano:
-            return True
-        return any(d.group.endswith("volcano.sh") for d in self.docs)
-
-    def queues_for(self, namespace: str | None) -> list[str]:
-        """LocalQueue names usable from ``namespace`` (a queue with no namespace fits all)."""
-        names = {n for ns, n in self.local_queues if ns is None or namespace is None or ns == namespace}
-        return sorted(names)
-
-    def workload_for(self, doc: Doc) -> Workload | None:
-        return next((w for w in self.workloads if w.name == doc.name), None)
-
-    def find(self, kind: str, name: str | None) -> Doc | None:
-        return next((d for d in self.docs if d.kind == kind and d.name == name), None)
-
-    @property
-    def pools(self) -> tuple[NodePool, ...]:
-        return self.fleet.node_pools if self.fleet is not None else ()
 
 
 def _is_list(value: Any) -> bool:
@@ -163,10 +117,19 @@ def collect(objects_or_paths: Any, texts: dict[str, str] | None = None) -> list[
     return docs
 
 
-def _fleet(fleet: Fleet | str | Path | None) -> tuple[Fleet | None, str]:
+#: ``lint(..., fleet=DEFAULT_FLEET)``: check against the fleet ``plan()`` uses by default.
+DEFAULT_FLEET = "default"
+
+
+def _fleet(fleet: Fleet | str | Path | None) -> tuple[Fleet | None, str, bool]:
+    """(fleet, label, assumed): assumed when it is gpukit's default fleet standing in."""
     if fleet is None or isinstance(fleet, Fleet):
-        return fleet, "<fleet>" if fleet is None else f"<fleet {fleet.name}>"
-    return load_fleet(fleet), str(fleet)
+        return fleet, "<fleet>" if fleet is None else f"<fleet {fleet.name}>", False
+    if isinstance(fleet, str) and fleet == DEFAULT_FLEET:
+        from gpukit.fleet import default_fleet
+
+        return default_fleet(), "<default fleet>", True
+    return load_fleet(fleet), str(fleet), False
 
 
 def _workloads(workloads: Any) -> tuple[Workload, ...]:
@@ -196,13 +159,16 @@ def lint(
     ``objects_or_paths``: a path (file, folder, '-' for stdin), a Kubernetes object (dict),
     or a list of either. ``fleet`` (a Fleet or a fleet file) and ``workloads`` (Workloads,
     a workload file or folder) give the rules context; rules that need them stay silent
-    without them. ``rules`` limits the run to some rule ids, ``skip`` leaves some out; an
+    without them. ``fleet="default"`` checks against the fleet ``plan()`` uses when given
+    none (the CLI's default, so lint and plan agree), and offers no fix that needs fleet
+    facts: such a finding says so, and which fleet it was judged on. ``rules`` limits the run to some rule ids, ``skip`` leaves some out; an
     object annotated ``gpukit.io/lint-skip: "GPU010,GPU012"`` (or ``all``) silences those
     rules on itself. Unreadable input raises
     ManifestError (an InputError). ``texts``, when given, receives each file's text.
     """
-    the_fleet, label = _fleet(fleet)
-    ctx = Context(collect(objects_or_paths, texts), the_fleet, _workloads(workloads), label)
+    the_fleet, label, assumed = _fleet(fleet)
+    ctx = Context(collect(objects_or_paths, texts), the_fleet, _workloads(workloads), label,
+                  fleet_assumed=assumed)
     return run_rules(ctx, rules, skip)
 
 
@@ -245,24 +211,24 @@ class Basis:
     only: frozenset[str] | None
     skip: frozenset[str]
     docs: tuple[Doc, ...] = field(default=(), compare=False, repr=False)
+    fleet_assumed: bool = False
 
     def relint(self, docs: list[Doc], targets: set[tuple[str, int]]) -> list[Finding]:
         """Findings for the documents in ``targets`` ((file, document index) pairs)."""
-        ctx = Context(docs, self.fleet, self.workloads, self.fleet_label)
+        ctx = Context(docs, self.fleet, self.workloads, self.fleet_label,
+                      fleet_assumed=self.fleet_assumed)
         return run_rules(ctx, self.only, self.skip, targets=targets)
 
 
 def run_rules(ctx: Context, only: Iterable[str] | None = None,
               skip: Iterable[str] = (), *, targets: set[tuple[str, int]] | None = None) -> list[Finding]:
     """Every rule over ``ctx.docs``; with ``targets``, only findings in those documents."""
-    from gpukit.lint.rules import RULES
-
     wanted = {r.upper() for r in only} if only is not None else None
     unwanted = {r.upper() for r in skip}
     _check_ids((wanted or set()) | unwanted, RULES)
     basis = Basis(ctx.fleet, ctx.workloads, ctx.fleet_label,
                   frozenset(wanted) if wanted is not None else None, frozenset(unwanted),
-                  tuple(ctx.docs))
+                  tuple(ctx.docs), ctx.fleet_assumed)
     order = {id(d): i for i, d in enumerate(ctx.docs)}
     mine = ctx.docs if targets is None else [d for d in ctx.docs if (d.file, d.index) in targets]
     findings: list[tuple[tuple[Any, ...], Finding]] = []
@@ -292,7 +258,34 @@ def run_rules(ctx: Context, only: Iterable[str] | None = None,
             )
             findings.append((key, finding))
     findings.sort(key=lambda kf: kf[0])
-    return [f for _, f in findings]
+    out = [f for _, f in findings]
+    if ctx.fleet_assumed and any(f.fixable for f in out):
+        out = _without_fleet_fixes(ctx, out, only, skip, targets)
+    return out
+
+
+def _without_fleet_fixes(ctx: Context, findings: list[Finding], only: Iterable[str] | None,
+                         skip: Iterable[str], targets: set[tuple[str, int]] | None) -> list[Finding]:
+    """Drop the fixes that only the assumed fleet's facts made: a fix must be the same
+    without any fleet, or it would rewrite files for pools the user's cluster may not have."""
+    bare = Context(ctx.docs, None, ctx.workloads, ctx.fleet_label)
+    same: dict[tuple[str, str, int, str], list[tuple[Edit, ...]]] = {}
+    for f in run_rules(bare, only, skip, targets=targets):
+        if f.fixable:
+            same.setdefault((f.rule, f.file, f.document, f.path), []).append(f.edits)
+    out = []
+    for f in findings:
+        if f.fixable and f.edits not in same.get((f.rule, f.file, f.document, f.path), []):
+            kept = f.model_copy(update={
+                "fixable": False,
+                "edits": (),
+                "message": f"{f.message} (judged on gpukit's default fleet, not your cluster: "
+                           "no fix is offered; lint with --fleet FLEET.yaml for one)",
+            })
+            kept._basis = f._basis
+            f = kept
+        out.append(f)
+    return out
 
 
 def _finding(rule: Rule, doc: Doc, hit: Hit) -> Finding:
@@ -336,15 +329,3 @@ def at_or_above(findings: Iterable[Finding], severity: str) -> list[Finding]:
     """Findings as severe as ``severity`` or more."""
     limit = SEVERITIES.index(severity)  # type: ignore[arg-type]
     return [f for f in findings if SEVERITIES.index(f.severity) <= limit]
-
-
-def queue_label(doc: Doc) -> str | None:
-    """The Kueue queue a batch object names (CronJobs carry it on their job template)."""
-    value = doc.labels.get(QUEUE_LABEL)
-    if value is None and doc.kind == "CronJob":
-        template = as_map(doc.spec.get("jobTemplate"))
-        value = as_map(as_map(template.get("metadata")).get("labels")).get(QUEUE_LABEL)
-    if value is None:
-        # Older Kueue versions read the annotation.
-        value = doc.annotations.get(QUEUE_LABEL)
-    return as_str(value)

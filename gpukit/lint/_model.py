@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 if TYPE_CHECKING:
-    from gpukit.lint._engine import Context
+    from gpukit.lint._context import Context
     from gpukit.lint._objects import Doc
 
 __all__ = ["SEVERITIES", "Edit", "Finding", "Hit", "Rule", "Severity", "format_loc"]

@@ -31,6 +31,7 @@ __all__ = [
     "gpu_resource_kind",
     "mig_profile_of",
     "quantity",
+    "queue_label",
 ]
 
 GPU = "nvidia.com/gpu"
@@ -514,3 +515,15 @@ def _replicated_jobs(base: Loc, spec: dict[Any, Any], nodes: int | None):
                      job.get("template"), replicas * per_job)
         if site:
             yield site
+
+
+def queue_label(doc: Doc) -> str | None:
+    """The Kueue queue a batch object names (CronJobs carry it on their job template)."""
+    value = doc.labels.get(QUEUE_LABEL)
+    if value is None and doc.kind == "CronJob":
+        template = as_map(doc.spec.get("jobTemplate"))
+        value = as_map(as_map(template.get("metadata")).get("labels")).get(QUEUE_LABEL)
+    if value is None:
+        # Older Kueue versions read the annotation.
+        value = doc.annotations.get(QUEUE_LABEL)
+    return as_str(value)

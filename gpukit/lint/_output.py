@@ -10,6 +10,7 @@ from typing import Any
 
 from gpukit._text import table
 from gpukit.lint._model import SEVERITIES, Finding
+from gpukit.lint.rules import RULES
 
 __all__ = ["SARIF_SCHEMA", "summary", "to_json", "to_sarif", "to_table"]
 
@@ -66,8 +67,6 @@ def _uri(file: str) -> str:
 
 def to_sarif(findings: Sequence[Finding], tool_version: str | None = None) -> str:
     """A SARIF 2.1.0 log with one run: every rule gpukit has, and one result per finding."""
-    from gpukit.lint.rules import RULES
-
     if tool_version is None:
         import gpukit
 

@@ -12,6 +12,7 @@ from kubernetes.client.exceptions import ApiException
 
 import gpukit.testing
 from gpukit.testing import FakeApiServer, component_crds, crd, event, gpu_node, namespace, pod
+from tests._reference import crd_text
 
 JOB = {
     "apiVersion": "batch/v1",
@@ -111,10 +112,10 @@ def test_builtin_list_items_have_no_kind_but_custom_ones_do(server, api_client):
     assert [i["metadata"]["name"] for i in listed["items"]] == ["cq"]
 
 
-def test_real_crds_from_the_reference_are_served(reference_dir, api_client, server):
+def test_real_crds_from_the_reference_are_served(api_client, server):
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     docs = [
-        yaml.load((reference_dir / "crds" / name).read_text(), Loader=loader)
+        yaml.load(crd_text(name), Loader=loader)
         for name in ("trainer.kubeflow.org_trainjobs.yaml", "batch.volcano.sh_jobs.yaml")
     ]
     server.add(*docs)

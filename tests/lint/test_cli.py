@@ -76,11 +76,11 @@ def test_unreadable_input_exits_2(tmp_path: Path, capsys) -> None:
 
 
 def test_json_and_sarif_outputs(files, capsys) -> None:
-    code, out, _ = run([str(files["error"]), "--output", "json"], capsys)
+    code, out, _ = run([str(files["error"]), "--fleet", "none", "--output", "json"], capsys)
     doc = json.loads(out)
     assert code == 1 and doc["summary"]["error"] == 1
     assert {f["rule"] for f in doc["findings"]} == {"GPU002"}
-    code, out, _ = run([str(files["error"]), "-o", "sarif"], capsys)
+    code, out, _ = run([str(files["error"]), "--fleet", "none", "-o", "sarif"], capsys)
     log = json.loads(out)
     assert log["version"] == "2.1.0"
     assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 10
@@ -109,7 +109,7 @@ def test_fix_writes_copies_and_reports_what_is_left(files, tmp_path: Path, capsy
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     original = files["error"].read_text()
-    code, out, err = run(["error.yaml", "--fix", "--out", "fixed"], capsys)
+    code, out, err = run(["error.yaml", "--fleet", "none", "--fix", "--out", "fixed"], capsys)
     assert code == 0 and "fixed 1 finding(s) in 1 file(s)" in err
     assert out.strip() == "no findings"
     assert files["error"].read_text() == original
@@ -172,3 +172,49 @@ def test_fix_examples_end_to_end(repo_root: Path, tmp_path: Path, capsys,
         assert all(c in copy.read_text() for c in comments), copy.name
     _, out, _ = run([str(out_dir), "examples/lint/mig-parted-config.yaml", *context, "-o", "json"], capsys)
     assert not any(f["fixable"] for f in json.loads(out)["findings"])
+
+
+SMALL_SERVING = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: bert
+  annotations: {gpukit.io/gpu-memory: 4Gi}
+spec:
+  selector: {matchLabels: {app: bert}}
+  template:
+    metadata: {labels: {app: bert}}
+    spec:
+      tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
+      containers:
+      - name: c
+        image: nvidia/cuda:12.4.1-base
+        resources:
+          limits: {nvidia.com/gpu: 1}
+          requests: {cpu: "1", memory: 4Gi}
+"""
+
+
+@pytest.mark.parametrize(
+    ("fleet", "rewritten", "says"),
+    [
+        ([], False, "fleet: gpukit's default fleet (give --fleet for fixes that need your pools)"),
+        (["--fleet", "none"], False, "fleet: no fleet"),
+        (["--fleet", "gpukit/data/default-fleet.yaml"], True, "fleet: gpukit/data/default-fleet.yaml"),
+    ],
+    ids=["default-fleet-assumed", "no-fleet", "fleet-file"],
+)
+def test_fix_that_needs_fleet_facts_only_with_a_fleet_file(
+    repo_root: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch,
+    fleet: list[str], rewritten: bool, says: str,
+) -> None:
+    monkeypatch.chdir(repo_root)
+    src = tmp_path / "serving.yaml"
+    src.write_text(SMALL_SERVING)
+    _, out, err = run([str(src), *fleet, "--fix", "--out", str(tmp_path / "fixed"), "-o", "json"], capsys)
+    assert says in err
+    copy = tmp_path / "fixed" / "serving.yaml"  # an absolute path's copy keeps its name
+    text = copy.read_text() if copy.exists() else src.read_text()
+    assert ("nvidia.com/mig-1g.10gb" in text) is rewritten
+    left = [f for f in json.loads(out)["findings"] if f["rule"] == "GPU007"]
+    assert bool(left) is not rewritten

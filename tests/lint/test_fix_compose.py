@@ -57,7 +57,6 @@ COMBINED = [
     ("request-2-limit-1", {GPU: 2}, {GPU: 1}, "4Gi", {"fleet": FLEET}, {MIG: 1}, {MIG: 1}),
     ("request-1-limit-2-stays-whole", {GPU: 1}, {GPU: 2}, "4Gi", {"fleet": FLEET}, {GPU: 2}, {GPU: 2}),
     ("half-gpu-requests-only", {GPU: "0.5"}, None, "4Gi", {"fleet": FLEET}, {MIG: "1"}, {MIG: "1"}),
-    ("no-fleet-default-plan", {GPU: 1}, None, "4Gi", {}, {MIG: 1}, {MIG: 1}),
 ]
 
 
@@ -73,6 +72,27 @@ def test_gpu001_and_gpu007_fixed_together(requests, limits, hint, context, want_
     after = {f.rule for f in lint([fixed], **context)}
     assert not after & {"GPU001", "GPU002", "GPU003", "GPU007"}, after
     assert obj == small_deployment(requests, limits, hint), "fix_objects changed its input"
+
+
+@pytest.mark.parametrize(("context", "says"), [
+    ({}, "lint with the cluster's fleet (--fleet FLEET.yaml)"),
+    ({"fleet": "default"}, "judged on gpukit's default fleet, not your cluster: no fix is offered"),
+], ids=["no-fleet", "default-fleet-assumed"])
+def test_gpu007_needs_a_fleet_for_its_fix(context, says) -> None:
+    # Once, lint with no fleet rewrote nvidia.com/gpu to the default fleet's MIG slice and
+    # pinned its H100 pool: a fix made of facts about a cluster the user never described.
+    obj = small_deployment({GPU: 1}, {GPU: 1}, "4Gi")
+    (finding,) = [f for f in lint([obj], **context) if f.rule == "GPU007"]
+    assert not finding.fixable and says in finding.message
+    fixed = fix_objects([obj], lint([obj], **context))[0]
+    assert gpu_part(resources_of(fixed)["limits"]) == {GPU: 1}
+    assert "nodeSelector" not in fixed["spec"]["template"]["spec"]
+
+
+def test_gpu007_fix_with_a_fleet_names_it() -> None:
+    obj = small_deployment({GPU: 1}, {GPU: 1}, "4Gi")
+    (finding,) = [f for f in lint([obj], fleet=FLEET) if f.rule == "GPU007"]
+    assert finding.fixable and f"on fleet {FLEET.name!r} gpukit plans MIG 1g.10gb" in finding.message
 
 
 def test_gpu001_and_gpu007_fixed_together_in_a_file(tmp_path) -> None:

@@ -168,11 +168,23 @@ CASES: list[tuple[str, str, list[Any], dict[str, Any], bool]] = [
     ("two-whole-gpus", "GPU006", [pod(ctr({GPU: 2}))], {}, False),
     ("one-shared-replica", "GPU006", [pod(ctr({"nvidia.com/gpu.shared": 1}))], {}, False),
     ("small-workload-file", "GPU007", [deployment(ctr({GPU: 1}), name="small")],
-     {"workloads": [Workload(name="small", kind="inference", gpu_memory="4Gi")]}, True),
+     {"fleet": default_fleet(), "workloads": [Workload(name="small", kind="inference", gpu_memory="4Gi")]},
+     True),
     ("small-annotation", "GPU007",
+     [deployment(ctr({GPU: 1}), name="bert", annotations={"gpukit.io/gpu-memory": "4Gi"})],
+     {"fleet": default_fleet()}, True),
+    ("small-annotation-no-fleet", "GPU007",
      [deployment(ctr({GPU: 1}), name="bert", annotations={"gpukit.io/gpu-memory": "4Gi"})], {}, True),
+    ("small-annotation-default-fleet-assumed", "GPU007",
+     [deployment(ctr({GPU: 1}), name="bert", annotations={"gpukit.io/gpu-memory": "4Gi"})],
+     {"fleet": "default"}, True),
     ("small-batch-to-shared-gpu", "GPU007", [job(ctr({GPU: 1}), name="embed")],
-     {"workloads": [Workload(name="embed", kind="batch-inference", gpu_memory="4Gi")]}, True),
+     {"fleet": default_fleet(),
+      "workloads": [Workload(name="embed", kind="batch-inference", gpu_memory="4Gi")]}, True),
+    ("small-on-a-single-strategy-mig-slice", "GPU007",
+     [deployment(ctr({GPU: 1}), name="bert", annotations={"gpukit.io/gpu-memory": "4Gi"},
+                 nodeSelector={"nvidia.com/gpu.product": "NVIDIA-H200-MIG-3g.71gb"})],
+     {"fleet": default_fleet()}, False),
     ("large-workload", "GPU007", [deployment(ctr({GPU: 1}), name="big")],
      {"workloads": [Workload(name="big", kind="inference", gpu_memory="70Gi")]}, False),
     ("no-memory-hint", "GPU007", [deployment(ctr({GPU: 1}), name="small")], {}, False),
@@ -309,6 +321,9 @@ NO_FIX = {
     "not-a-quantity", "nonexistent-profile", "ddp-no-gang", "gpu-job-kueue-fleet",
     "queue-undefined", "queue-other-namespace", "unknown-flag", "replicas-one", "mps-too-many",
     "empty-resources", "dcgm-off-in-fleet",
+    # A MIG slice or share and its node selector are fleet facts: with no fleet, or with the
+    # default fleet standing in for one, the finding says to give the cluster's fleet.
+    "small-annotation-no-fleet", "small-annotation-default-fleet-assumed",
 }
 FIXABLE = [c for c in CASES if c[4] and RULES[c[1]].fixable and c[0] not in NO_FIX]
 UNFIXED = [c for c in CASES if c[0] in NO_FIX]
@@ -346,3 +361,18 @@ def test_fix_text_round_trip_relints_clean(tmp_path, rule: str, objects: list[An
 def test_no_fix_when_the_answer_is_unknown(rule: str, objects: list[Any], kwargs: dict[str, Any]) -> None:
     mine = [f for f in lint(objects, **kwargs) if f.rule == rule]
     assert mine and not any(f.fixable for f in mine)
+
+
+@pytest.mark.parametrize(("namespace", "severity", "fixable"), [
+    ("team-nlp", "warning", True),   # a LocalQueue of the fleet serves it: bypassing it is a problem
+    ("default", "info", False),      # none does: the planner sends work of no team here too
+], ids=["queue-in-namespace", "no-queue-in-namespace"])
+def test_queue_missing_agrees_with_the_planner(namespace: str, severity: str, fixable: bool) -> None:
+    obj = job()
+    obj["metadata"]["namespace"] = namespace
+    (finding,) = [f for f in lint([obj], fleet=default_fleet()) if f.rule == "GPU016"]
+    assert (finding.severity, finding.fixable) == (severity, fixable)
+    if fixable:
+        assert finding.message.endswith("label it kueue.x-k8s.io/queue-name: team-nlp")
+    else:
+        assert f"no LocalQueue serves namespace {namespace!r}" in finding.message

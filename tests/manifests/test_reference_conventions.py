@@ -6,6 +6,7 @@ import yaml
 
 from gpukit import vocab
 from gpukit.integrations import trainer
+from tests._reference import crd_text
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the CRDs are megabytes of YAML
 
@@ -15,7 +16,7 @@ def _docs(path):
 
 
 def _crd_schema(reference_dir, stem, version):
-    (crd,) = _docs(reference_dir / "crds" / f"{stem}.yaml")
+    (crd,) = [d for d in yaml.load_all(crd_text(stem), Loader=_LOADER) if d]
     (v,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     return v["schema"]["openAPIV3Schema"]
 

@@ -21,7 +21,6 @@ How the eager W1 rows (CPU-launch-bound, documented as +-30 %) are handled:
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -29,8 +28,9 @@ from gpukit.calibrate.importer import parse_measurements_markdown
 from gpukit.sharing import load_calibration
 from gpukit.sharing.calibration import Calibration
 from gpukit.sharing.fit import row_errors
+from tests._reference import VENDORED
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "gpu-sharing-measurements.md"
+REFERENCE = VENDORED / "gpu-sharing-measurements.md"
 TOLERANCE = 0.20
 EAGER_NOISE = 0.30
 NOISE_LOW, NOISE_HIGH = (1 - TOLERANCE) / (1 + EAGER_NOISE), (1 + TOLERANCE) * (1 + EAGER_NOISE)
@@ -96,11 +96,6 @@ def _key(workload: str, index: int) -> tuple[str, str, int, str | None]:
     assert MEASURED is not None
     row = MEASURED.workload(workload).rows[index]
     return (workload, row.mode, row.replicas, row.run)
-
-
-@pytest.fixture(autouse=True)
-def _need_reference(reference_dir):
-    """Skips (through the shared fixture) when the reference facts are not beside the repo."""
 
 
 def test_the_document_is_read_completely():

@@ -1,4 +1,4 @@
-"""Every real example under ../shared/reference/examples against the validator.
+"""Every real example under tests/reference/examples against the validator.
 
 Each example whose kind gpukit knows must pass; a broken copy of each (wrong type,
 unknown field, missing required field) must fail at the right path. The two real examples
@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import copy
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gpukit.validate import Validator, default_validator
 from gpukit.validate._files import load_manifests
+from tests._reference import EXAMPLES, crd_names, crd_text
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
-EXAMPLES = REFERENCE / "examples"
-CRDS = REFERENCE / "crds"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # 12 MB of CRD YAML
 
 
 def _documents() -> list[tuple[str, Any]]:
@@ -35,9 +34,7 @@ def _documents() -> list[tuple[str, Any]]:
 
 
 DOCUMENTS = _documents()
-needs_reference = pytest.mark.skipif(
-    not DOCUMENTS, reason="../shared/reference/examples not found beside the repository"
-)
+needs_reference = pytest.mark.skipif(not DOCUMENTS, reason="tests/reference/examples not found")
 
 # Real examples that are not valid objects, with what the validator must say about them.
 KNOWN_INVALID = {
@@ -80,7 +77,12 @@ def _errors(issues):
 @pytest.fixture(scope="module")
 def reference_crds() -> list[tuple[str, dict[str, Any]]]:
     """(file name, CRD) for every reference CRD, parsed once (12 MB of YAML)."""
-    return [(p.name, d.data) for p in sorted(CRDS.glob("*.yaml")) for d in load_manifests(p)[1]]
+    return [
+        (name, doc)
+        for name in crd_names()
+        for doc in yaml.load_all(crd_text(name), Loader=_LOADER)
+        if doc is not None
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +93,7 @@ def full_validator(reference_crds) -> Validator:
 
 def test_the_examples_are_many_and_mostly_known():
     if not DOCUMENTS:
-        pytest.skip("../shared/reference/examples not found beside the repository")
+        pytest.skip("tests/reference/examples not found")
     known = [d for d in DOCUMENTS if _key(d[1]) not in NOT_VENDORED]
     assert len(DOCUMENTS) >= 150
     assert len(known) >= 120

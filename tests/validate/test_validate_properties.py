@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,8 +14,9 @@ from gpukit.validate import Issue, validate, with_defaults
 from gpukit.validate._check import QUANTITY
 from gpukit.validate._files import load_manifests
 from gpukit.validate._names import check_label_value, check_name, check_qualified_name
+from tests._reference import EXAMPLES as REFERENCE_EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "examples"
+EXAMPLES = REFERENCE_EXAMPLES
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -69,7 +69,7 @@ def _known_examples():
 VALID_EXAMPLES = _known_examples()
 
 
-@pytest.mark.skipif(not VALID_EXAMPLES, reason="../shared/reference/examples not found")
+@pytest.mark.skipif(not VALID_EXAMPLES, reason="tests/reference/examples not found")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(obj=st.sampled_from(VALID_EXAMPLES or [POD]))
 def test_defaulting_is_idempotent_and_keeps_objects_valid(obj):

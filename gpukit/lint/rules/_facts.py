@@ -153,5 +153,12 @@ def selects_shared(site: PodSite) -> bool:
     return bool(products) and all(p.endswith("-SHARED") for p in products)  # type: ignore[union-attr]
 
 
+def selects_mig_slice(site: PodSite) -> bool:
+    """The pod's node selection names single-strategy MIG devices (GFD's ``<GPU>-MIG-<profile>``
+    product label): there ``nvidia.com/gpu`` is a MIG slice, not a whole GPU."""
+    products = site.selected_labels().get(PRODUCT_LABEL)
+    return bool(products) and all("-MIG-" in p for p in products)  # type: ignore[union-attr]
+
+
 def gpu_count(site: PodSite, resource: str = GPU) -> Fraction:
     return site.gpus(resource)

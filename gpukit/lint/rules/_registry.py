@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from gpukit.lint._model import Hit, Rule, Severity
 
 if TYPE_CHECKING:
-    from gpukit.lint._engine import Context
+    from gpukit.lint._context import Context
     from gpukit.lint._objects import Doc
 
 __all__ = ["RULES", "rule", "set_rule"]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gpukit.errors import did_you_mean
-from gpukit.lint._engine import Context
+from gpukit.lint._context import Context
 from gpukit.lint._model import Edit, Hit
 from gpukit.lint._objects import Doc, as_list, as_map, as_str
 from gpukit.lint.rules._facts import closest

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gpukit.errors import GpukitError, did_you_mean
-from gpukit.lint._engine import Context
+from gpukit.lint._context import Context
 from gpukit.lint._model import Edit, Hit
 from gpukit.lint._objects import (
     GPU,
@@ -25,6 +25,7 @@ from gpukit.lint.rules._facts import (
     mig_profile_exists,
     pool_units,
     pools_for,
+    selects_mig_slice,
     selects_shared,
     whole_value,
 )
@@ -232,8 +233,10 @@ def _workload(doc: Doc, site: PodSite, ctx: Context) -> tuple[Any, str] | None:
       "a whole GPU for a workload whose memory need (workload file or gpukit.io/gpu-memory "
       "annotation) fits a MIG slice or a shared GPU", fixable=True, needs="workloads")
 def whole_gpu_small(doc: Doc, ctx: Context) -> Iterator[Hit]:
+    """The fix (resource and node selector) is the plan on the lint run's fleet, so it is
+    offered only with a fleet and names it; without one the finding says to give one."""
     for site in doc.pods:
-        if site.spec_loc is None or selects_shared(site):
+        if site.spec_loc is None or selects_shared(site) or selects_mig_slice(site):
             continue
         whole = [c for c in site.app_containers if c.gpu_names == [GPU] and c.gpu_amount(GPU) == 1]
         if len(whole) != 1 or len(site.gpu_containers) != 1:
@@ -248,6 +251,7 @@ def whole_gpu_small(doc: Doc, ctx: Context) -> Iterator[Hit]:
         from gpukit.fleet import default_fleet
         from gpukit.manifests.workloads import node_selector
 
+        # Without a fleet, gpukit's default fleet only decides whether the need is small.
         fleet = ctx.fleet or default_fleet()
         try:
             chosen = plan(workload, fleet)
@@ -256,6 +260,16 @@ def whole_gpu_small(doc: Doc, ctx: Context) -> Iterator[Hit]:
         if chosen.sharing == "dedicated" or not chosen.memory.known:
             continue
         c = whole[0]
+        at = (*c.resources_loc, "limits" if GPU in c.limits else "requests", GPU)
+        need = format_gib(chosen.memory.bytes or 0)
+        if ctx.fleet is None:
+            yield Hit(
+                at,
+                f"a whole GPU for a workload that needs {need} ({source}), which fits a MIG slice "
+                "or a GPU share: lint with the cluster's fleet (--fleet FLEET.yaml) for the "
+                "resource and node selector to request there",
+            )
+            continue
         resource = chosen.choice.resource_name
         edits: list[Edit] = []
         if resource != GPU:
@@ -267,9 +281,8 @@ def whole_gpu_small(doc: Doc, ctx: Context) -> Iterator[Hit]:
         selector = node_selector(chosen)
         for key, value in selector.items():
             edits.append(Edit(op="set", loc=(*site.spec_loc, "nodeSelector", key), value=value))
-        need = format_gib(chosen.memory.bytes or 0)
         yield Hit(
-            (*c.resources_loc, "limits" if GPU in c.limits else "requests", GPU),
+            at,
             f"a whole GPU for a workload that needs {need} ({source}); on fleet {fleet.name!r} "
             f"gpukit plans {chosen.choice.label}: request {resource}: 1 on that pool instead",
             tuple(edits),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gpukit.fleet import Taint
-from gpukit.lint._engine import Context
+from gpukit.lint._context import Context
 from gpukit.lint._model import Edit, Hit
 from gpukit.lint._objects import GPU_TAINT, Doc, PodSite, as_list, as_map, as_str
 from gpukit.lint.rules._facts import pools_for

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from gpukit.errors import did_you_mean
-from gpukit.lint._engine import Context, queue_label
+from gpukit.lint._context import Context
 from gpukit.lint._model import Edit, Hit
-from gpukit.lint._objects import BATCH_KINDS, QUEUE_LABEL, Doc, as_int, as_list, as_map
+from gpukit.lint._objects import BATCH_KINDS, QUEUE_LABEL, Doc, as_int, as_list, as_map, queue_label
 from gpukit.lint.rules._facts import closest
 from gpukit.lint.rules._registry import rule, set_rule
 
@@ -105,17 +105,31 @@ def gang_missing(doc: Doc, ctx: Context) -> Iterator[Hit]:
 
 
 @rule("GPU016", "warning", "queue-missing",
-      "a GPU batch job with no queue in a cluster that has Kueue (no quota applies)", fixable=True)
+      "a GPU batch job with no queue in a namespace that has a Kueue LocalQueue (no quota "
+      "applies); info where no LocalQueue serves its namespace", fixable=True)
 def queue_missing(doc: Doc, ctx: Context) -> Iterator[Hit]:
+    """Agrees with the planner: work of no team (no LocalQueue where it runs) goes to the
+    default scheduler by design, so that is information; skipping a queue that is there is not."""
     if doc.kind not in BATCH_KINDS or not ctx.kueue_present or not doc.uses_gpu:
         return
     if doc.group.endswith("volcano.sh"):
         return  # Volcano jobs wait in their Volcano queue (spec.queue)
     if queue_label(doc) or _other_scheduler(doc):
         return
+    namespace = doc.namespace or "default"
+    if not ctx.queues_for(doc.namespace):
+        yield Hit(
+            ("metadata",) if "metadata" in doc.data else (),
+            f"this GPU {doc.kind} runs outside Kueue: no LocalQueue serves namespace "
+            f"{namespace!r}, so no quota applies (gpukit plans work of no team this way); to "
+            f"count it against a team's quota, create a LocalQueue in {namespace!r} or move it to "
+            f"the team's namespace and label it {QUEUE_LABEL}",
+            severity="info",
+        )
+        return
     queue, edits = _queue_edit(doc, ctx)
     fix = (f"label it {QUEUE_LABEL}: {queue}" if queue else
-           f"label it {QUEUE_LABEL}: <LocalQueue of namespace {doc.namespace or 'default'}>")
+           f"label it {QUEUE_LABEL}: <LocalQueue of namespace {namespace}>")
     yield Hit(
         ("metadata",) if "metadata" in doc.data else (),
         f"this GPU {doc.kind} bypasses Kueue: no quota, fair sharing or preemption applies and it "
