@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 import gpukit as gk
-from gpukit.sizing import check_plan, first_fit_gpus, mig_gpus_needed, size
+from gpukit.hardware.packing import GpuSlot, MigDemand, first_fit_decreasing
+from gpukit.sizing import check_plan, mig_gpus_needed, mig_packing, size
 
 W = gk.Workload
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,10 +47,14 @@ def test_mig_packing_counts_gpus_with_valid_placements(gpu, counts, gpus):
     ],
     ids=["mixed-small", "mixed-large", "many-small"],
 )
-def test_packer_is_between_the_slot_bound_and_first_fit(counts):
+def test_packer_is_between_its_lower_bound_and_first_fit(counts):
     model = gk.get_gpu("A100-80GB")
     slots = sum(model.profile(n).memory_slices * c for n, c in counts.items())
-    assert -(-slots // 8) <= mig_gpus_needed(model, counts) <= first_fit_gpus(model, counts)
+    demands = [MigDemand(profile=n, count=c, gpu=model.key) for n, c in counts.items()]
+    ffd, left = first_fit_decreasing(demands, [GpuSlot(node="n", index=0, model=model.key)], limits=False)
+    gpus, bound = mig_packing(model, counts)
+    assert left == 0 and gpus == mig_gpus_needed(model, counts)
+    assert -(-slots // 8) <= bound <= gpus <= ffd
 
 
 def test_examples_against_naive():
