@@ -22,8 +22,9 @@ from gpukit.sizing._core import (
     mig_packing,
     size,
 )
-
-
+from gpukit.sizing._load import stream_workloads
+from gpukit.sizing.pods import PodWorkloads, live_pods, load_pods, workloads_from_pods
+from gpukit.sizing.usage import PodUsage, parse_metrics, query_prometheus, read_usage
 
 __all__ = [
     "Driver",
@@ -43,5 +44,6 @@ __all__ = [
     "query_prometheus",
     "read_usage",
     "size",
+    "stream_workloads",
     "workloads_from_pods",
 ]
