@@ -384,6 +384,8 @@ def stream_documents(label: str, handle: Any, *, duplicate_keys: bool = True) ->
 
 
 def _json_depth_ok(value: Any) -> bool:
+    if isinstance(value, dict) and not any(isinstance(v, (dict, list)) for v in value.values()):
+        return True  # the common JSON Lines record: one flat object
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()

@@ -532,16 +532,20 @@ def size(
     measured = frozenset(measured)
 
     # 1. Group by decision shape: the advisor decides the same for every workload of a shape.
-    groups: dict[tuple[object, ...], list[Workload]] = {}
+    # Workloads equal in every field the shape derives from share it without computing it.
+    by_fields: dict[tuple[object, ...], list[Workload]] = {}
     count = 0
     for workload in workloads:
         count += 1
-        shape = Context(workload, planning_fleet, memory_need(workload)).shape
-        members = groups.get(shape)
+        members = by_fields.get(fields := _shape_fields(workload))
         if members is None:
-            groups[shape] = [workload]
+            by_fields[fields] = [workload]
         else:
             members.append(workload)
+    groups: dict[tuple[object, ...], list[Workload]] = {}
+    for members in by_fields.values():
+        shape = Context(members[0], planning_fleet, memory_need(members[0])).shape
+        groups.setdefault(shape, []).extend(members)
 
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     savings: dict[tuple[str, ...], _Saving] = {}
@@ -585,6 +589,14 @@ def size(
         savings=tuple(_saving(s) for s in top[:TOP_SAVINGS] if int(s.naive - s.gpukit) > 0),
         shapes=len(groups),
         notes=tuple(notes),
+    )
+
+
+def _shape_fields(w: Workload) -> tuple[object, ...]:
+    """The workload fields that the advisor's decision shape (Context.shape) is computed from."""
+    return (
+        w.kind, w.gpus, w.workers, w.replicas, w.gpu_memory, w.model, w.isolation, w.priority,
+        w.utilisation, w.gpu_boundness, w.gpu_fill, w.latency_target,
     )
 
 
