@@ -54,12 +54,36 @@ def _labels(text: str, where: str) -> dict[str, str]:
     return out
 
 
-def _pod_of(labels: Mapping[str, str]) -> tuple[str, str] | None:
-    pod = labels.get("exported_pod") or labels.get("pod")
-    namespace = labels.get("exported_namespace") or labels.get("namespace")
+def _target(labels: Mapping[str, str]) -> tuple[str | None, str | None]:
+    return labels.get("job"), labels.get("instance")
+
+
+def _pod_of(labels: Mapping[str, str], renamed: bool) -> tuple[str, str] | None:
+    """(namespace, pod) using the GPU; ``renamed``: this target's own labels took pod/namespace.
+
+    On such a target a series without ``exported_pod`` is a GPU no pod holds: its ``pod``
+    label is the exporter's own, added by Prometheus.
+    """
+    if renamed or "exported_pod" in labels:
+        pod, namespace = labels.get("exported_pod"), labels.get("exported_namespace")
+    else:
+        pod, namespace = labels.get("pod"), labels.get("namespace")
     if not pod or not namespace:
         return None
     return namespace, pod
+
+
+def _peaks(series: list[tuple[Mapping[str, str], float]]) -> tuple[dict[tuple[str, str], int], int]:
+    renamed = {_target(labels) for labels, _ in series if "exported_pod" in labels}
+    peaks: dict[tuple[str, str], int] = {}
+    unlabelled = 0
+    for labels, value in series:
+        key = _pod_of(labels, _target(labels) in renamed)
+        if key is None:
+            unlabelled += 1
+        elif math.isfinite(value) and value >= 0:
+            _record(peaks, key, value)
+    return peaks, unlabelled
 
 
 def _record(peaks: dict[tuple[str, str], int], key: tuple[str, str], mib: float) -> None:
@@ -71,8 +95,7 @@ def _record(peaks: dict[tuple[str, str], int], key: tuple[str, str], mib: float)
 def parse_metrics(lines: Iterable[str], source: str = "metrics") -> PodUsage:
     """Peaks from the Prometheus text exposition format (a dump of the exporter's /metrics,
     or of several scrapes concatenated: the largest sample per pod wins)."""
-    peaks: dict[tuple[str, str], int] = {}
-    series = unlabelled = 0
+    samples: list[tuple[Mapping[str, str], float]] = []
     for number, line in enumerate(lines, 1):
         line = line.strip()
         if not line or line.startswith("#") or not line.startswith(METRIC):
@@ -86,14 +109,9 @@ def parse_metrics(lines: Iterable[str], source: str = "metrics") -> PodUsage:
             value = float(m["value"])
         except ValueError:
             raise ManifestError(f"{source}: line {number}: value {m['value']!r} is not a number") from None
-        series += 1
-        key = _pod_of(_labels(m["labels"] or "", f"{source}: line {number}"))
-        if key is None:
-            unlabelled += 1
-            continue
-        if math.isfinite(value) and value >= 0:
-            _record(peaks, key, value)
-    return PodUsage(peaks=peaks, source=source, series=series, unlabelled=unlabelled)
+        samples.append((_labels(m["labels"] or "", f"{source}: line {number}"), value))
+    peaks, unlabelled = _peaks(samples)
+    return PodUsage(peaks=peaks, source=source, series=len(samples), unlabelled=unlabelled)
 
 
 def query_prometheus(url: str, *, window: str = "7d", timeout: float = 30.0) -> PodUsage:
@@ -127,20 +145,15 @@ def query_prometheus(url: str, *, window: str = "7d", timeout: float = 30.0) -> 
         raise ClusterError(f"Prometheus {url}: the answer is not JSON; is this a Prometheus server?") from None
     if doc.get("status") != "success":
         raise ClusterError(f"Prometheus {url}: {doc.get('errorType')}: {doc.get('error')}")
-    peaks: dict[tuple[str, str], int] = {}
-    unlabelled = 0
     result = (doc.get("data") or {}).get("result") or []
+    series: list[tuple[Mapping[str, str], float]] = []
     for entry in result:
-        key = _pod_of(entry.get("metric") or {})
-        if key is None:
-            unlabelled += 1
-            continue
         try:
             value = float((entry.get("value") or [0, "nan"])[1])
         except (TypeError, ValueError):
             continue
-        if math.isfinite(value) and value >= 0:
-            _record(peaks, key, value)
+        series.append((entry.get("metric") or {}, value))
+    peaks, unlabelled = _peaks(series)
     return PodUsage(peaks=peaks, source=f"Prometheus {url} ({query})", series=len(result), unlabelled=unlabelled)
 
 
