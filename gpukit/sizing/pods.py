@@ -44,9 +44,12 @@ MIG_PREFIX = "nvidia.com/mig-"
 KIND_LABEL = "gpukit.io/kind"
 MEMORY_ANNOTATION = "gpukit.io/gpu-memory"
 
-#: Labels that name a job of pods that run together (gang), checked in this order.
+#: Labels that name a job of pods that run together (gang), checked in this order. Each is
+#: the label the project's controller puts on the pods it creates: Kubeflow Training
+#: Operator's JobNameLabel (PyTorchJob, TFJob, MPIJob ...), Volcano's JobNameKey, JobSet's
+#: jobset-name label (also Kubeflow Trainer v2 TrainJobs, which run as JobSets), LWS's name.
 GANG_LABELS = (
-    ("training.kubeflow.org/job-name", "Kubeflow training job"),  # PyTorchJob, TFJob, MPIJob ...
+    ("training.kubeflow.org/job-name", "Kubeflow training job"),
     ("volcano.sh/job-name", "Volcano Job"),
     ("jobset.sigs.k8s.io/jobset-name", "JobSet"),
     ("leaderworkerset.sigs.k8s.io/name", "LeaderWorkerSet"),

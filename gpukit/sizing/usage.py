@@ -4,7 +4,12 @@ The NVIDIA DCGM exporter publishes ``DCGM_FI_DEV_FB_USED``: framebuffer memory u
 per GPU (or MIG instance), labelled with the ``pod``, ``namespace`` and ``container`` using
 it. When Prometheus scrapes the exporter as a Kubernetes target, the target's own ``pod`` /
 ``namespace`` labels win and the exporter's are kept as ``exported_pod`` /
-``exported_namespace``; both spellings are read, the exported ones first.
+``exported_namespace``; both spellings are read, the exported ones first, and so are the
+``pod_name`` / ``pod_namespace`` labels the exporter writes with its old-namespace option.
+A GPU no pod holds has no pod labels (the exporter adds them only for mapped devices).
+
+The metric is per device: pods that time-slice one GPU each see the whole GPU's memory in
+use, so their measured peak is an upper bound on their own.
 
 A pod's usage is its peak: the largest sample over the window (or in the file) of any GPU
 it holds. Sizing then plans the pod on that peak plus gpukit's headroom.
@@ -64,17 +69,18 @@ def _pod_of(labels: Mapping[str, str], renamed: bool) -> tuple[str, str] | None:
     On such a target a series without ``exported_pod`` is a GPU no pod holds: its ``pod``
     label is the exporter's own, added by Prometheus.
     """
-    if renamed or "exported_pod" in labels:
-        pod, namespace = labels.get("exported_pod"), labels.get("exported_namespace")
-    else:
-        pod, namespace = labels.get("pod"), labels.get("namespace")
+    prefix = "exported_" if renamed or "exported_pod" in labels or "exported_pod_name" in labels else ""
+    pod = labels.get(prefix + "pod") or labels.get(prefix + "pod_name")
+    namespace = labels.get(prefix + "namespace") or labels.get(prefix + "pod_namespace")
     if not pod or not namespace:
         return None
     return namespace, pod
 
 
 def _peaks(series: list[tuple[Mapping[str, str], float]]) -> tuple[dict[tuple[str, str], int], int]:
-    renamed = {_target(labels) for labels, _ in series if "exported_pod" in labels}
+    renamed = {
+        _target(labels) for labels, _ in series if "exported_pod" in labels or "exported_pod_name" in labels
+    }
     peaks: dict[tuple[str, str], int] = {}
     unlabelled = 0
     for labels, value in series:

@@ -182,3 +182,8 @@ def test_a_gpu_no_pod_holds_is_not_the_exporters_pod():
     ]
     usage = parse_metrics(text)
     assert usage.peaks == {("team-a", "svc-0"): 700 * MIB} and usage.unlabelled == 1
+
+
+def test_old_label_names():
+    text = ['DCGM_FI_DEV_FB_USED{gpu="0",pod_name="svc-0",pod_namespace="team-a",container_name="m"} 42']
+    assert parse_metrics(text).peaks == {("team-a", "svc-0"): 42 * MIB}
