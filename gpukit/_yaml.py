@@ -582,6 +582,11 @@ def stream_json_items(label: str, handle: Any, key: str = "items") -> Iterator[A
                         f"a value is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB"
                     ) from None
                 if not fill():
+                    if not buf[pos:].strip():
+                        raise ManifestError(
+                            f"{label}: not valid JSON: the file ends where a value should be "
+                            "(cut short?)"
+                        ) from None
                     raise ManifestError(f"{label}: not valid JSON: {exc.msg}") from None
                 continue
             if end >= len(buf) and fill():
