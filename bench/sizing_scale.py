@@ -60,8 +60,13 @@ def production_mix(n: int, seed: int) -> tuple[list[dict], int]:
         if r < 0.13 + 0.38:
             memory = f"{max(0.5, round(_fraction(rng) * GPU_GIB * 4) / 4):g}Gi"
             if latency:
-                doc = {"name": name, "kind": "inference", "gpu_memory": memory,
-                       "isolation": rng.choice(["strict", "process"]), "priority": "latency"}
+                doc = {
+                    "name": name,
+                    "kind": "inference",
+                    "gpu_memory": memory,
+                    "isolation": rng.choice(["strict", "process"]),
+                    "priority": "latency",
+                }
             else:
                 kind = rng.choice(["batch-inference", "batch-inference", "ci", "interactive"])
                 doc = {"name": name, "kind": kind, "gpu_memory": memory}

@@ -99,7 +99,9 @@ def register(app: typer.Typer) -> None:
             from_pods = workloads_from_pods(items, usage.peaks if usage else None)
             notes = list(from_pods.notes)
             if usage is not None:
-                notes.insert(0, f"GPU memory used: {usage.source}: {len(usage.peaks)} pods measured")
+                notes.insert(
+                    0, f"GPU memory used: {usage.source}: {len(usage.peaks)} pods measured"
+                )
             report = size(
                 from_pods.workloads, chosen_fleet, measured=from_pods.measured, notes=notes
             )

@@ -270,8 +270,10 @@ class SizingReport(BaseModel):
                 | {
                     key: round(getattr(p, key), 2)
                     for key in (
-                        "gpukit_cost_per_hour", "naive_cost_per_hour",
-                        "gpukit_node_cost_per_hour", "naive_node_cost_per_hour",
+                        "gpukit_cost_per_hour",
+                        "naive_cost_per_hour",
+                        "gpukit_node_cost_per_hour",
+                        "naive_node_cost_per_hour",
                     )
                 }
                 for p in self.pools
@@ -311,7 +313,15 @@ class SizingReport(BaseModel):
             )
         )
         text = table(
-            ["GPU MODEL", "GPUKIT GPUS", "NAIVE GPUS", "RATIO", "GPUKIT $/H", "NAIVE $/H", "DRIVEN BY"],
+            [
+                "GPU MODEL",
+                "GPUKIT GPUS",
+                "NAIVE GPUS",
+                "RATIO",
+                "GPUKIT $/H",
+                "NAIVE $/H",
+                "DRIVEN BY",
+            ],
             rows,
             max_width=70,
         )
@@ -329,16 +339,28 @@ class SizingReport(BaseModel):
         ]
         pool_rows.append(
             (
-                "TOTAL", "", sum(p.pods for p in self.pools),
+                "TOTAL",
+                "",
+                sum(p.pods for p in self.pools),
                 f"{self.gpukit_gpus}/{self.naive_gpus}",
                 f"{self.gpukit_nodes}/{self.naive_nodes}",
-                f"{sum(p.gpukit_node_cost_per_hour for p in self.pools):.2f}/"
-                f"{sum(p.naive_node_cost_per_hour for p in self.pools):.2f}",
+                (
+                    f"{sum(p.gpukit_node_cost_per_hour for p in self.pools):.2f}/"
+                    f"{sum(p.naive_node_cost_per_hour for p in self.pools):.2f}"
+                ),
                 "",
             )
         )
         pools = table(
-            ["POOL", "GPU", "PODS", "GPUS (GPUKIT/NAIVE)", "NODES", "NODES $/H", "GPUKIT GPUS BY SHARING"],
+            [
+                "POOL",
+                "GPU",
+                "PODS",
+                "GPUS (GPUKIT/NAIVE)",
+                "NODES",
+                "NODES $/H",
+                "GPUKIT GPUS BY SHARING",
+            ],
             pool_rows,
             max_width=60,
         )
@@ -357,7 +379,9 @@ class SizingReport(BaseModel):
         notes.append(f"shares and nodes: {SHARE_PACKING}")
         notes += list(self.notes)
         notes += [f"saving: {s.sentence}" for s in self.savings]
-        notes += [f"unplaced: {u.workload}: [{', '.join(u.codes)}] {u.message}" for u in self.unplaced]
+        notes += [
+            f"unplaced: {u.workload}: [{', '.join(u.codes)}] {u.message}" for u in self.unplaced
+        ]
         notes += [f"VIOLATION: {v}" for v in self.violations]
         return text + "\n\n" + pools + "\n\n" + "\n".join(notes)
 
@@ -389,7 +413,8 @@ def mig_packing(model: GpuModel | str, counts: Mapping[str, int]) -> tuple[int, 
     if not counts:
         return 0, 0
     demands = [
-        MigDemand(name=name, profile=name, count=n, gpu=model.key) for name, n in sorted(counts.items())
+        MigDemand(name=name, profile=name, count=n, gpu=model.key)
+        for name, n in sorted(counts.items())
     ]
     one = [GpuSlot(node="n0", index=0, model=model.key)]
     upper, left = first_fit_decreasing(demands, one, limits=False)
@@ -416,7 +441,9 @@ def check_plan(p: Plan) -> list[str]:
     if p.memory.bytes is not None:
         need = math.ceil(p.memory.bytes * (1 + HEADROOM))
         if need > c.memory_total_bytes:
-            problems.append(f"{w.name}: needs {need} bytes with headroom, gets {c.memory_total_bytes}")
+            problems.append(
+                f"{w.name}: needs {need} bytes with headroom, gets {c.memory_total_bytes}"
+            )
     isolation = w.effective_isolation
     if c.sharing == "time-slicing" and isolation != "none":
         problems.append(f"{w.name}: time-slicing for isolation {isolation!r}")
@@ -428,9 +455,7 @@ def check_plan(p: Plan) -> list[str]:
 
 
 def _unbounded(fleet: Fleet) -> Fleet:
-    pools = tuple(
-        pool.model_copy(update={"nodes": _UNBOUNDED_NODES}) for pool in fleet.node_pools
-    )
+    pools = tuple(pool.model_copy(update={"nodes": _UNBOUNDED_NODES}) for pool in fleet.node_pools)
     return fleet.model_copy(update={"node_pools": pools})
 
 
@@ -483,7 +508,9 @@ class _Tally:
     naive_single: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     naive_gang_gpus: int = 0
     naive_gang_nodes: int = 0
-    drivers: list[tuple[float, str, str, int]] = field(default_factory=list)  # gpus, name, sharing, naive
+    drivers: list[tuple[float, str, str, int]] = field(
+        default_factory=list
+    )  # gpus, name, sharing, naive
 
 
 @dataclass
@@ -560,7 +587,8 @@ def size(
             codes = tuple(sorted({r.code for r in exc.rejections}))
             unplaced += [
                 Unplaced(
-                    workload=w.name, codes=codes,
+                    workload=w.name,
+                    codes=codes,
                     message=f"no option in fleet {planning_fleet.name!r} can run {w.name!r}",
                 )
                 for w in members
@@ -568,7 +596,9 @@ def size(
             continue
         problems = check_plan(p)
         if problems and len(members) > 1:
-            problems = [f"{x} (and {len(members) - 1} more workloads of the same shape)" for x in problems]
+            problems = [
+                f"{x} (and {len(members) - 1} more workloads of the same shape)" for x in problems
+            ]
         violations += problems
         _add(tallies[p.choice.pool], savings, p, members, fleet.pool(p.choice.pool), measured)
 
@@ -595,8 +625,18 @@ def size(
 def _shape_fields(w: Workload) -> tuple[object, ...]:
     """The workload fields that the advisor's decision shape (Context.shape) is computed from."""
     return (
-        w.kind, w.gpus, w.workers, w.replicas, w.gpu_memory, w.model, w.isolation, w.priority,
-        w.utilisation, w.gpu_boundness, w.gpu_fill, w.latency_target,
+        w.kind,
+        w.gpus,
+        w.workers,
+        w.replicas,
+        w.gpu_memory,
+        w.model,
+        w.isolation,
+        w.priority,
+        w.utilisation,
+        w.gpu_boundness,
+        w.gpu_fill,
+        w.latency_target,
     )
 
 
@@ -613,7 +653,6 @@ def _add(
     pods = p.pods
     tally.pods += pods * k
     tally.workloads += k
-    replicas = pool.sharing.replicas if pool.sharing else 1
     need = math.ceil(p.memory.bytes * (1 + HEADROOM)) if p.memory.bytes is not None else 0
     if c.sharing == "dedicated":
         whole = pods * c.gpus

@@ -97,64 +97,50 @@ class PodWorkloads:
 
 def load_pods(source: str | Path) -> Iterator[Obj]:
     """Pods from a file ('-' for standard input): a PodList (JSON or YAML), or JSON Lines."""
+    import contextlib
     import io
     import sys
 
-    from gpukit._yaml import _CHUNK, stream_json_items, stream_source
+    from gpukit._yaml import (
+        _CHUNK,
+        _looks_like_json_lines,
+        _Rejoined,
+        stream_documents,
+        stream_json_items,
+        stream_json_lines,
+        stream_source,
+    )
 
     if str(source) != "-" and Path(source).suffix.lower() in (".yaml", ".yml", ".jsonl", ".ndjson"):
         yield from _pods_of(_docs(stream_source(source)), str(source))
         return
-    if str(source) == "-":
-        label = "<stdin>"
-        raw = getattr(sys.stdin, "buffer", None)
-        handle: Any = io.TextIOWrapper(raw, encoding="utf-8-sig") if raw is not None else sys.stdin
-    else:
-        label = str(source)
+    with contextlib.ExitStack() as stack:
+        if str(source) == "-":
+            label = "<stdin>"
+            raw = getattr(sys.stdin, "buffer", None)
+            handle: Any = (
+                io.TextIOWrapper(raw, encoding="utf-8-sig") if raw is not None else sys.stdin
+            )
+        else:
+            label = str(source)
+            try:
+                handle = stack.enter_context(Path(source).open(encoding="utf-8-sig"))
+            except FileNotFoundError:
+                raise ManifestError(f"{label}: no such file; check the path") from None
+            except OSError as exc:
+                raise ManifestError(f"{label}: cannot be read ({exc.strerror or exc})") from None
         try:
-            handle = Path(source).open(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise ManifestError(f"{label}: no such file; check the path") from None
-        except OSError as exc:
-            raise ManifestError(f"{label}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        head = handle.read(_CHUNK)
+            head = handle.read(_CHUNK)
+        except UnicodeDecodeError:
+            raise ManifestError(f"{label}: not UTF-8 text; give a JSON or YAML file") from None
+        rest = _Rejoined(head, handle)
         stripped = head.lstrip()
-        rest = _Prefixed(head, handle)
-        if stripped.startswith("{") and "\n{" in stripped.rstrip():
-            from gpukit._yaml import stream_json_lines
-
+        if _looks_like_json_lines(head):
             yield from _pods_of((d.value for d in stream_json_lines(label, rest)), label)
         elif stripped.startswith(("{", "[")):
             yield from _pods_of(stream_json_items(label, rest), label)
         else:
-            from gpukit._yaml import stream_documents
-
             yield from _pods_of((d.value for d in stream_documents(label, rest)), label)
-    finally:
-        if str(source) != "-":
-            handle.close()
-
-
-class _Prefixed:
-    def __init__(self, head: str, handle: Any) -> None:
-        self._head, self._handle = head, handle
-
-    def read(self, size: int = -1) -> str:
-        if self._head:
-            out, self._head = self._head, ""
-            return out
-        return self._handle.read(size)
-
-    def readline(self, limit: int = -1) -> str:
-        if self._head:
-            cut = self._head.find("\n")
-            if cut >= 0:
-                out, self._head = self._head[: cut + 1], self._head[cut + 1 :]
-                return out
-            out, self._head = self._head, ""
-            return out + self._handle.readline(limit)
-        return self._handle.readline(limit)
 
 
 def _docs(loaded: Iterable[tuple[str, Any]]) -> Iterator[Any]:
@@ -425,7 +411,11 @@ def workloads_from_pods(
 
 def _priority(p: _Pod, kind: str) -> tuple[str | None, bool]:
     cls = p.priority_class.lower()
-    if (p.priority is not None and p.priority < 0) or _LOW_CLASS.search(cls) or p.qos == "BestEffort":
+    if (
+        (p.priority is not None and p.priority < 0)
+        or _LOW_CLASS.search(cls)
+        or p.qos == "BestEffort"
+    ):
         return "cost", True
     if _HIGH_CLASS.search(cls) or (p.qos == "Guaranteed" and kind == "inference"):
         return "latency", False

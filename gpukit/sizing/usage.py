@@ -69,7 +69,9 @@ def _pod_of(labels: Mapping[str, str], renamed: bool) -> tuple[str, str] | None:
     On such a target a series without ``exported_pod`` is a GPU no pod holds: its ``pod``
     label is the exporter's own, added by Prometheus.
     """
-    prefix = "exported_" if renamed or "exported_pod" in labels or "exported_pod_name" in labels else ""
+    prefix = (
+        "exported_" if renamed or "exported_pod" in labels or "exported_pod_name" in labels else ""
+    )
     pod = labels.get(prefix + "pod") or labels.get(prefix + "pod_name")
     namespace = labels.get(prefix + "namespace") or labels.get(prefix + "pod_namespace")
     if not pod or not namespace:
@@ -79,7 +81,9 @@ def _pod_of(labels: Mapping[str, str], renamed: bool) -> tuple[str, str] | None:
 
 def _peaks(series: list[tuple[Mapping[str, str], float]]) -> tuple[dict[tuple[str, str], int], int]:
     renamed = {
-        _target(labels) for labels, _ in series if "exported_pod" in labels or "exported_pod_name" in labels
+        _target(labels)
+        for labels, _ in series
+        if "exported_pod" in labels or "exported_pod_name" in labels
     }
     peaks: dict[tuple[str, str], int] = {}
     unlabelled = 0
@@ -93,7 +97,7 @@ def _peaks(series: list[tuple[Mapping[str, str], float]]) -> tuple[dict[tuple[st
 
 
 def _record(peaks: dict[tuple[str, str], int], key: tuple[str, str], mib: float) -> None:
-    value = int(math.ceil(mib)) * _MIB
+    value = math.ceil(mib) * _MIB
     if value > peaks.get(key, -1):
         peaks[key] = value
 
@@ -109,12 +113,16 @@ def parse_metrics(lines: Iterable[str], source: str = "metrics") -> PodUsage:
         m = _SAMPLE.match(line)
         if m is None or m["name"] != METRIC:
             if m is None:
-                raise ManifestError(f"{source}: line {number}: not a sample in the exposition format")
+                raise ManifestError(
+                    f"{source}: line {number}: not a sample in the exposition format"
+                )
             continue
         try:
             value = float(m["value"])
         except ValueError:
-            raise ManifestError(f"{source}: line {number}: value {m['value']!r} is not a number") from None
+            raise ManifestError(
+                f"{source}: line {number}: value {m['value']!r} is not a number"
+            ) from None
         samples.append((_labels(m["labels"] or "", f"{source}: line {number}"), value))
     peaks, unlabelled = _peaks(samples)
     return PodUsage(peaks=peaks, source=source, series=len(samples), unlabelled=unlabelled)
@@ -130,14 +138,18 @@ def query_prometheus(url: str, *, window: str = "7d", timeout: float = 30.0) -> 
     import urllib.request
 
     if not re.fullmatch(r"\d+[smhdwy]", window):
-        raise InputError(f"--window {window!r} is not a Prometheus duration; write it like '7d' or '12h'")
+        raise InputError(
+            f"--window {window!r} is not a Prometheus duration; write it like '7d' or '12h'"
+        )
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InputError(f"--prometheus {url!r} is not an http(s) URL; write it like http://prometheus:9090")
+        raise InputError(
+            f"--prometheus {url!r} is not an http(s) URL; write it like http://prometheus:9090"
+        )
     query = f"max_over_time({METRIC}[{window}])"
     endpoint = url.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
     try:
-        with urllib.request.urlopen(endpoint, timeout=timeout) as response:  # noqa: S310 - user's URL
+        with urllib.request.urlopen(endpoint, timeout=timeout) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:300].decode("utf-8", "replace")
@@ -148,7 +160,9 @@ def query_prometheus(url: str, *, window: str = "7d", timeout: float = 30.0) -> 
     try:
         doc = json.loads(body)
     except ValueError:
-        raise ClusterError(f"Prometheus {url}: the answer is not JSON; is this a Prometheus server?") from None
+        raise ClusterError(
+            f"Prometheus {url}: the answer is not JSON; is this a Prometheus server?"
+        ) from None
     if doc.get("status") != "success":
         raise ClusterError(f"Prometheus {url}: {doc.get('errorType')}: {doc.get('error')}")
     result = (doc.get("data") or {}).get("result") or []
@@ -160,10 +174,14 @@ def query_prometheus(url: str, *, window: str = "7d", timeout: float = 30.0) -> 
             continue
         series.append((entry.get("metric") or {}, value))
     peaks, unlabelled = _peaks(series)
-    return PodUsage(peaks=peaks, source=f"Prometheus {url} ({query})", series=len(result), unlabelled=unlabelled)
+    return PodUsage(
+        peaks=peaks, source=f"Prometheus {url} ({query})", series=len(result), unlabelled=unlabelled
+    )
 
 
-def read_usage(*, metrics: str | Path | None = None, prometheus: str | None = None, window: str = "7d") -> PodUsage | None:
+def read_usage(
+    *, metrics: str | Path | None = None, prometheus: str | None = None, window: str = "7d"
+) -> PodUsage | None:
     """Usage from a metrics file or a Prometheus URL (not both), or None when neither is given."""
     if metrics is not None and prometheus is not None:
         raise InputError("give --metrics FILE or --prometheus URL, not both")
@@ -178,6 +196,8 @@ def read_usage(*, metrics: str | Path | None = None, prometheus: str | None = No
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such file; check the path") from None
     except UnicodeDecodeError:
-        raise ManifestError(f"{path}: not UTF-8 text; give a metrics file in the exposition format") from None
+        raise ManifestError(
+            f"{path}: not UTF-8 text; give a metrics file in the exposition format"
+        ) from None
     except OSError as exc:
         raise ManifestError(f"{path}: cannot be read ({exc.strerror or exc})") from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 
 def gpu_pod(
     name: str,
@@ -22,8 +24,13 @@ def gpu_pod(
     if owner is not None:
         kind, owner_name = owner
         meta["ownerReferences"] = [
-            {"apiVersion": "apps/v1" if kind in ("ReplicaSet", "StatefulSet") else "batch/v1",
-             "kind": kind, "name": owner_name, "uid": f"uid-{owner_name}", "controller": True}
+            {
+                "apiVersion": "apps/v1" if kind in ("ReplicaSet", "StatefulSet") else "batch/v1",
+                "kind": kind,
+                "name": owner_name,
+                "uid": f"uid-{owner_name}",
+                "controller": True,
+            }
         ]
         if kind == "ReplicaSet":
             meta["labels"]["pod-template-hash"] = owner_name.rsplit("-", 1)[1]
@@ -35,11 +42,13 @@ def gpu_pod(
         spec["priorityClassName"] = priority_class
     if priority is not None:
         spec["priority"] = priority
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec,
-            "status": {"phase": phase, "qosClass": qos}}
-
-
-import pytest  # noqa: E402
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": spec,
+        "status": {"phase": phase, "qosClass": qos},
+    }
 
 
 @pytest.fixture

@@ -30,14 +30,23 @@ def _main(capsys, *args: str) -> tuple[int, str, str]:
 
 def _serving_pods(make_pod, n: int = 12) -> list[dict]:
     rs = ("ReplicaSet", "embed-serve-6b7c8d9f5")
-    pods = [make_pod(f"embed-serve-6b7c8d9f5-{i:02d}", owner=rs, limits={"nvidia.com/gpu": 1},
-                     qos="Guaranteed") for i in range(n)]
+    pods = [
+        make_pod(
+            f"embed-serve-6b7c8d9f5-{i:02d}",
+            owner=rs,
+            limits={"nvidia.com/gpu": 1},
+            qos="Guaranteed",
+        )
+        for i in range(n)
+    ]
     pods.append(make_pod("web-0", owner=("ReplicaSet", "web-5d8f7c9b4")))  # CPU only
     return pods
 
 
 def _podlist(pods: list[dict]) -> str:
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": pods, "metadata": {"resourceVersion": ""}})
+    return json.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": pods, "metadata": {"resourceVersion": ""}}
+    )
 
 
 def test_pods_file_without_metrics_says_whole_gpus_stay_whole(make_pod, tmp_path):
@@ -47,8 +56,14 @@ def test_pods_file_without_metrics_says_whole_gpus_stay_whole(make_pod, tmp_path
     assert out.exit_code == 0, out.output
     report = json.loads(out.output)
     assert report["gpukit_gpus"] == report["naive_gpus"] == 12
-    assert report["notes"][0] == "13 pods read: 12 GPU pods in 1 workloads; 1 no GPU requested, not sized"
-    assert "12 whole-GPU pods without measured GPU memory are sized as whole GPUs" in report["notes"][1]
+    assert (
+        report["notes"][0]
+        == "13 pods read: 12 GPU pods in 1 workloads; 1 no GPU requested, not sized"
+    )
+    assert (
+        "12 whole-GPU pods without measured GPU memory are sized as whole GPUs"
+        in report["notes"][1]
+    )
 
 
 def test_pods_file_with_metrics_sizes_on_the_measured_peak(make_pod, tmp_path):
@@ -56,10 +71,12 @@ def test_pods_file_with_metrics_sizes_on_the_measured_peak(make_pod, tmp_path):
     path = tmp_path / "pods.json"
     path.write_text(_podlist(pods))
     metrics = tmp_path / "dcgm.prom"
-    metrics.write_text("".join(
-        f'DCGM_FI_DEV_FB_USED{{gpu="{i % 8}",namespace="team-a",pod="{p["metadata"]["name"]}"}} {4000 + i}\n'
-        for i, p in enumerate(pods[:-1])
-    ))
+    metrics.write_text(
+        "".join(
+            f'DCGM_FI_DEV_FB_USED{{gpu="{i % 8}",namespace="team-a",pod="{p["metadata"]["name"]}"}} {4000 + i}\n'
+            for i, p in enumerate(pods[:-1])
+        )
+    )
     out = _run("--pods", str(path), "--metrics", str(metrics), "--output", "json")
     assert out.exit_code == 0, out.output
     report = json.loads(out.output)
@@ -67,9 +84,12 @@ def test_pods_file_with_metrics_sizes_on_the_measured_peak(make_pod, tmp_path):
     assert (report["gpukit_gpus"], report["naive_gpus"]) == (2, 12)
     (saving,) = report["savings"]
     assert saving["measured"] and saving["freed_gpus"] == 10 and saving["pods"] == 12
-    assert saving["sentence"].startswith("these 12 inference pods use at most 3.9 GiB each: MIG 1g.10gb")
-    assert report["notes"][0].startswith("GPU memory used: dcgm.prom: 12 pods measured".replace(
-        "dcgm.prom", str(metrics)))
+    assert saving["sentence"].startswith(
+        "these 12 inference pods use at most 3.9 GiB each: MIG 1g.10gb"
+    )
+    assert report["notes"][0].startswith(
+        "GPU memory used: dcgm.prom: 12 pods measured".replace("dcgm.prom", str(metrics))
+    )
     table = _run("--pods", str(path), "--metrics", str(metrics))
     assert "saving: these 12 inference pods use at most" in table.output
 
@@ -83,17 +103,26 @@ def test_pods_live_against_the_api_double(make_pod, tmp_path, monkeypatch):
         out = _run("--pods", "live", "--output", "json")
         assert out.exit_code == 0, out.output
         report = json.loads(out.output)
-        assert report["notes"][0] == "6 pods read: 5 GPU pods in 1 workloads; 1 no GPU requested, not sized"
+        assert (
+            report["notes"][0]
+            == "6 pods read: 5 GPU pods in 1 workloads; 1 no GPU requested, not sized"
+        )
         assert report["naive_gpus"] == 5
         assert any(r.path.startswith("/api/v1/pods") for r in api.requests)
 
 
 def test_workloads_stream_more_than_two_thousand_documents(tmp_path):
     yaml_file = tmp_path / "mix.yaml"
-    yaml_file.write_text("".join(f"---\nname: nb-{i}\nkind: interactive\ngpu_memory: 2Gi\n" for i in range(2500)))
+    yaml_file.write_text(
+        "".join(f"---\nname: nb-{i}\nkind: interactive\ngpu_memory: 2Gi\n" for i in range(2500))
+    )
     jsonl = tmp_path / "mix.jsonl"
-    jsonl.write_text("".join(json.dumps({"name": f"ci-{i}", "kind": "ci", "gpu_memory": "1Gi"}) + "\n"
-                             for i in range(2500)))
+    jsonl.write_text(
+        "".join(
+            json.dumps({"name": f"ci-{i}", "kind": "ci", "gpu_memory": "1Gi"}) + "\n"
+            for i in range(2500)
+        )
+    )
     out = _run("-w", str(yaml_file), "-w", str(jsonl), "--output", "json")
     assert out.exit_code == 0, out.output
     report = json.loads(out.output)
@@ -103,10 +132,16 @@ def test_workloads_stream_more_than_two_thousand_documents(tmp_path):
 @pytest.mark.parametrize(
     ("text", "suffix", "message"),
     [
-        ('{"name": "a", "kind": "ci"}\n{"name": "b", "kind": "trainin"}\n', ".jsonl",
-         "line 2), workload 'b': field 'kind': 'trainin' is not allowed"),
-        ('{"name": "a", "kind": "ci"}\n{"name": "a", "kind": "ci"}\n', ".jsonl",
-         "name 'a' is already used"),
+        (
+            '{"name": "a", "kind": "ci"}\n{"name": "b", "kind": "trainin"}\n',
+            ".jsonl",
+            "line 2), workload 'b': field 'kind': 'trainin' is not allowed",
+        ),
+        (
+            '{"name": "a", "kind": "ci"}\n{"name": "a", "kind": "ci"}\n',
+            ".jsonl",
+            "name 'a' is already used",
+        ),
         ('{"name": "a", "kind": "ci"}\n{"name": \n', ".jsonl", "line 2: not valid JSON"),
         ('{"name": "a", "name": "b", "kind": "ci"}\n', ".jsonl", "key 'name' appears twice"),
     ],

@@ -27,8 +27,16 @@ def test_one_plan_per_decision_shape(monkeypatch):
         return real(workload, fleet)
 
     monkeypatch.setattr(_core, "plan", counting)
-    mix = [W(name=f"s{i}", kind="inference", gpu_memory="6Gi", isolation="strict", team="a" if i % 2 else None)
-           for i in range(300)]
+    mix = [
+        W(
+            name=f"s{i}",
+            kind="inference",
+            gpu_memory="6Gi",
+            isolation="strict",
+            team="a" if i % 2 else None,
+        )
+        for i in range(300)
+    ]
     mix += [W(name=f"t{i}", kind="training", gpus=2) for i in range(200)]
     mix += [W(name=f"n{i}", kind="interactive") for i in range(100)]
     report = size(mix)
@@ -54,8 +62,11 @@ def _workload(draw, i):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=25).flatmap(
-    lambda seeds: st.tuples(*(_workload(i) for i in range(len(seeds))))))
+@given(
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=25).flatmap(
+        lambda seeds: st.tuples(*(_workload(i) for i in range(len(seeds))))
+    )
+)
 def test_workloads_of_one_shape_get_the_same_choice(mix):
     # What sizing relies on: the advisor decides alike for one shape, whatever else differs.
     fleet = _core._unbounded(gk.default_fleet())
@@ -74,7 +85,14 @@ def test_workloads_of_one_shape_get_the_same_choice(mix):
 @pytest.mark.parametrize(
     ("workers", "gpus", "per_node", "nodes"),
     [(2, 8, 8, 2), (2, 4, 8, 1), (3, 4, 8, 2), (4, 2, 8, 1), (2, 16, 8, 4), (5, 1, 4, 2)],
-    ids=["node-each", "two-per-node", "three-halves", "four-quarters", "two-nodes-each", "small-nodes"],
+    ids=[
+        "node-each",
+        "two-per-node",
+        "three-halves",
+        "four-quarters",
+        "two-nodes-each",
+        "small-nodes",
+    ],
 )
 def test_gang_jobs_take_whole_nodes(workers, gpus, per_node, nodes):
     assert _core._job_nodes(workers, gpus, per_node) == nodes
@@ -99,21 +117,29 @@ def test_shares_by_replicas_and_memory(pods, memory, gpus):
 
 
 def test_gangs_keep_their_nodes_and_single_pods_share_theirs():
-    mix = [W(name="ddp", kind="training", workers=2, gpus=4),
-           W(name="ft", kind="fine-tuning", gpus=1),
-           W(name="ft2", kind="fine-tuning", gpus=2)]
+    mix = [
+        W(name="ddp", kind="training", workers=2, gpus=4),
+        W(name="ft", kind="fine-tuning", gpus=1),
+        W(name="ft2", kind="fine-tuning", gpus=2),
+    ]
     report = size(mix)
     (pool,) = report.pools
     assert (pool.pool, pool.gpukit_gpus, pool.gpukit_nodes) == ("a100-train", 11, 2)
-    assert pool.gpukit_node_cost_per_hour == pytest.approx(2 * 8 * gk.default_fleet().pool("a100-train").price)
+    assert pool.gpukit_node_cost_per_hour == pytest.approx(
+        2 * 8 * gk.default_fleet().pool("a100-train").price
+    )
 
 
 def test_mig_counts_sit_at_the_lower_bound_on_a_production_shaped_mix():
     rng = random.Random(7)
     fractions = (0.81, 0.47, 0.32, 0.65, 0.23)
     mix = [
-        W(name=f"s{i}", kind="inference", isolation="strict",
-          gpu_memory=f"{max(1, round(rng.choice(fractions) * 80 * rng.uniform(0.5, 1)))}Gi")
+        W(
+            name=f"s{i}",
+            kind="inference",
+            isolation="strict",
+            gpu_memory=f"{max(1, round(rng.choice(fractions) * 80 * rng.uniform(0.5, 1)))}Gi",
+        )
         for i in range(1500)
     ]
     report = size(mix)
@@ -123,11 +149,18 @@ def test_mig_counts_sit_at_the_lower_bound_on_a_production_shaped_mix():
 
 
 def test_savings_name_the_biggest_first():
-    mix = [W(name=f"s{i}", kind="inference", gpu_memory="6Gi", isolation="strict") for i in range(70)]
+    mix = [
+        W(name=f"s{i}", kind="inference", gpu_memory="6Gi", isolation="strict") for i in range(70)
+    ]
     mix += [W(name=f"b{i}", kind="batch-inference", gpu_memory="3Gi") for i in range(8)]
     report = size(mix)
     first, second = report.savings[:2]
-    assert (first.kind, first.option, first.pods, first.freed_gpus) == ("inference", "MIG 1g.10gb", 70, 60)
+    assert (first.kind, first.option, first.pods, first.freed_gpus) == (
+        "inference",
+        "MIG 1g.10gb",
+        70,
+        60,
+    )
     assert first.sentence == (
         "these 70 inference pods need at most 6 GiB each: MIG 1g.10gb on H100-80GB (pool h100-mig) "
         "would free 60 GPUs"
@@ -136,8 +169,16 @@ def test_savings_name_the_biggest_first():
 
 
 def test_bounded_sizing_reports_what_does_not_fit():
-    fleet = Fleet.model_validate({"name": "tiny", "node_pools": [
-        {"name": "l4", "gpu": "L4", "gpus_per_node": 1, "nodes": 1}]})
-    report = size([W(name=f"big{i}", kind="training", gpus=4) for i in range(2)], fleet, bounded=True)
+    fleet = Fleet.model_validate(
+        {
+            "name": "tiny",
+            "node_pools": [{"name": "l4", "gpu": "L4", "gpus_per_node": 1, "nodes": 1}],
+        }
+    )
+    report = size(
+        [W(name=f"big{i}", kind="training", gpus=4) for i in range(2)], fleet, bounded=True
+    )
     assert [u.workload for u in report.unplaced] == ["big0", "big1"]
-    assert all(u.message == f"no option in fleet 'tiny' can run {u.workload!r}" for u in report.unplaced)
+    assert all(
+        u.message == f"no option in fleet 'tiny' can run {u.workload!r}" for u in report.unplaced
+    )

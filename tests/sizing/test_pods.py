@@ -27,8 +27,19 @@ GIB = 1024**3
         (("Job", "ci-gpu-tests"), {}, "ci"),
         (("ReplicaSet", "x-5d8f7c9b4"), {"gpukit.io/kind": "batch-inference"}, "batch-inference"),
     ],
-    ids=["deployment", "statefulset", "job-scoring", "job-finetune", "job-training",
-         "kubeflow-job", "volcano-job", "notebook", "bare-pod", "ci-job", "label-wins"],
+    ids=[
+        "deployment",
+        "statefulset",
+        "job-scoring",
+        "job-finetune",
+        "job-training",
+        "kubeflow-job",
+        "volcano-job",
+        "notebook",
+        "bare-pod",
+        "ci-job",
+        "label-wins",
+    ],
 )
 def test_kind_from_owner_and_labels(make_pod, owner, labels, kind):
     pods = [make_pod("p-0", owner=owner, labels=labels, limits={"nvidia.com/gpu": 1})]
@@ -40,20 +51,28 @@ def test_owners_group_pods_into_replicas_and_gang_workers(make_pod):
     rs = ("ReplicaSet", "bert-serve-5d8f7c9b4")
     pods = [make_pod(f"bert-{i}", owner=rs, limits={"nvidia.com/gpu": 1}) for i in range(3)]
     pods += [
-        make_pod(f"ddp-worker-{i}", labels={"training.kubeflow.org/job-name": "ddp"},
-                 limits={"nvidia.com/gpu": 8})
+        make_pod(
+            f"ddp-worker-{i}",
+            labels={"training.kubeflow.org/job-name": "ddp"},
+            limits={"nvidia.com/gpu": 8},
+        )
         for i in range(4)
     ]
     out = workloads_from_pods(pods)
     by_name = {w.name: w for w in out.workloads}
     assert by_name["team-a-bert-serve"].replicas == 3 and by_name["team-a-bert-serve"].gpus == 1
     assert (by_name["team-a-ddp"].workers, by_name["team-a-ddp"].gpus) == (4, 8)
-    assert out.gpu_pods == 7 and out.sources["team-a-ddp"] == "team-a/Kubeflow training job ddp (4 pods)"
+    assert (
+        out.gpu_pods == 7
+        and out.sources["team-a-ddp"] == "team-a/Kubeflow training job ddp (4 pods)"
+    )
 
 
 def test_mig_and_shared_requests(make_pod):
     pods = [
-        make_pod("m", owner=("ReplicaSet", "small-5d8f7c9b4"), limits={"nvidia.com/mig-1g.10gb": 1}),
+        make_pod(
+            "m", owner=("ReplicaSet", "small-5d8f7c9b4"), limits={"nvidia.com/mig-1g.10gb": 1}
+        ),
         make_pod("s", owner=("ReplicaSet", "nb-5d8f7c9b4"), limits={"nvidia.com/gpu.shared": 1}),
     ]
     mig, shared = sorted(workloads_from_pods(pods).workloads, key=lambda w: w.name)[::-1]
@@ -91,15 +110,23 @@ def test_cpu_only_and_finished_pods_are_counted_not_sized(make_pod):
     ids=["guaranteed", "best-effort", "low-class", "high-class", "negative-priority", "default"],
 )
 def test_priority_from_qos_and_priority_class(make_pod, qos, cls, prio, expected):
-    pod = make_pod("p", owner=("ReplicaSet", "svc-5d8f7c9b4"), limits={"nvidia.com/gpu": 1},
-                   qos=qos, priority_class=cls, priority=prio)
+    pod = make_pod(
+        "p",
+        owner=("ReplicaSet", "svc-5d8f7c9b4"),
+        limits={"nvidia.com/gpu": 1},
+        qos=qos,
+        priority_class=cls,
+        priority=prio,
+    )
     (w,) = workloads_from_pods([pod]).workloads
     assert (w.priority, w.preemptible) == expected
 
 
 def test_measured_memory_lets_whole_gpu_serving_pods_share(make_pod):
-    pods = [make_pod(f"s-{i}", owner=("ReplicaSet", "svc-5d8f7c9b4"), limits={"nvidia.com/gpu": 1})
-            for i in range(2)]
+    pods = [
+        make_pod(f"s-{i}", owner=("ReplicaSet", "svc-5d8f7c9b4"), limits={"nvidia.com/gpu": 1})
+        for i in range(2)
+    ]
     pods.append(make_pod("t-0", owner=("Job", "train"), limits={"nvidia.com/gpu": 1}))
     usage = {("team-a", "s-0"): 3 * GIB, ("team-a", "s-1"): 5 * GIB, ("team-a", "t-0"): 2 * GIB}
     out = workloads_from_pods(pods, usage)
@@ -114,20 +141,34 @@ def test_measured_memory_lets_whole_gpu_serving_pods_share(make_pod):
 
 def test_names_are_dns_labels_and_unique(make_pod):
     long = "x" * 80
-    pods = [make_pod("a", namespace="ns", owner=("Job", long), limits={"nvidia.com/gpu": 1}),
-            make_pod("b", namespace="ns", owner=("Job", long), limits={"nvidia.com/gpu": 2})]
+    pods = [
+        make_pod("a", namespace="ns", owner=("Job", long), limits={"nvidia.com/gpu": 1}),
+        make_pod("b", namespace="ns", owner=("Job", long), limits={"nvidia.com/gpu": 2}),
+    ]
     names = [w.name for w in workloads_from_pods(pods).workloads]
     assert len(set(names)) == 2 and all(len(n) <= 63 for n in names)
 
 
 def test_load_pods_streams_a_podlist_json(make_pod, tmp_path):
     # Far more than one document's limit in all: read item by item.
-    pods = [make_pod(f"p-{i}", owner=("Job", f"j{i}"), limits={"nvidia.com/gpu": 1}) for i in range(6000)]
+    pods = [
+        make_pod(f"p-{i}", owner=("Job", f"j{i}"), limits={"nvidia.com/gpu": 1})
+        for i in range(6000)
+    ]
     for p in pods:
         p["metadata"]["annotations"] = {"note": "y" * 400}
     path = tmp_path / "pods.json"
-    path.write_text(json.dumps({"apiVersion": "v1", "items": pods, "kind": "List",
-                                "metadata": {"resourceVersion": ""}}, indent=2))
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "items": pods,
+                "kind": "List",
+                "metadata": {"resourceVersion": ""},
+            },
+            indent=2,
+        )
+    )
     assert path.stat().st_size > 2 * 1024 * 1024
     assert sum(1 for _ in load_pods(path)) == 6000
     lines = tmp_path / "pods.jsonl"

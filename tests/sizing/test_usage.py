@@ -40,11 +40,8 @@ def test_parse_exposition_format():
 def test_peak_over_scrapes_and_exported_labels_win():
     text = [
         'DCGM_FI_DEV_FB_USED{pod="dcgm-exporter-x",namespace="gpu-operator",'
-        'exported_pod="svc-0",exported_namespace="team-a"} 100 1700000000000',
-        'DCGM_FI_DEV_FB_USED{pod="dcgm-exporter-x",namespace="gpu-operator",'
-        'exported_pod="svc-0",exported_namespace="team-a"} 900 1700000060000',
-        'DCGM_FI_DEV_FB_USED{pod="dcgm-exporter-x",namespace="gpu-operator",'
-        'exported_pod="svc-0",exported_namespace="team-a"} 300 1700000120000',
+        f'exported_pod="svc-0",exported_namespace="team-a"}} {value} {t}'
+        for value, t in ((100, 1700000000000), (900, 1700000060000), (300, 1700000120000))
     ]
     assert parse_metrics(text).peaks == {("team-a", "svc-0"): 900 * MIB}
 
@@ -53,7 +50,7 @@ def test_peak_over_scrapes_and_exported_labels_win():
     ("line", "message"),
     [
         ('DCGM_FI_DEV_FB_USED{pod="a",namespace="b"} many', "value 'many' is not a number"),
-        ('DCGM_FI_DEV_FB_USED{pod=a} 1', "not in the exposition format"),
+        ("DCGM_FI_DEV_FB_USED{pod=a} 1", "not in the exposition format"),
     ],
     ids=["value", "labels"],
 )
@@ -91,7 +88,7 @@ def test_unreachable_prometheus_is_a_cluster_error():
 class _Exporter(http.server.BaseHTTPRequestHandler):
     body = EXPORTER.encode()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4")
         self.send_header("Content-Length", str(len(self.body)))
@@ -123,16 +120,24 @@ def prometheus(tmp_path: Path) -> Iterator[str]:
     )
     log = (tmp_path / "prometheus.log").open("wb")
     proc = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--web.enable-lifecycle",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"prometheus exited: {(tmp_path / 'prometheus.log').read_text()[-2000:]}")
+                pytest.fail(
+                    f"prometheus exited: {(tmp_path / 'prometheus.log').read_text()[-2000:]}"
+                )
             try:
                 with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as r:
                     if r.status == 200:
@@ -185,5 +190,7 @@ def test_a_gpu_no_pod_holds_is_not_the_exporters_pod():
 
 
 def test_old_label_names():
-    text = ['DCGM_FI_DEV_FB_USED{gpu="0",pod_name="svc-0",pod_namespace="team-a",container_name="m"} 42']
+    text = [
+        'DCGM_FI_DEV_FB_USED{gpu="0",pod_name="svc-0",pod_namespace="team-a",container_name="m"} 42'
+    ]
     assert parse_metrics(text).peaks == {("team-a", "svc-0"): 42 * MIB}
