@@ -508,9 +508,8 @@ class _Tally:
     naive_single: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     naive_gang_gpus: int = 0
     naive_gang_nodes: int = 0
-    drivers: list[tuple[float, str, str, int]] = field(
-        default_factory=list
-    )  # gpus, name, sharing, naive
+    # (GPU-equivalents, workload, sharing, naive GPUs) per workload
+    drivers: list[tuple[float, str, str, int]] = field(default_factory=list)
 
 
 @dataclass

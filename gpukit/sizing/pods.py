@@ -16,7 +16,9 @@ StatefulSet, a Job, a training job's replicas ...) into one :class:`~gpukit.Work
 - priority: latency for Guaranteed pods or a high / production priority class, cost and
   preemptible for BestEffort pods, negative priorities or a low / preemptible class.
 
-Pods that ask for no GPU, and pods that finished (Succeeded, Failed), are counted, not sized.
+The running pods of one training Job (or of a training operator's job) are one distributed
+job: its workers. Pods of serving owners are replicas. Pods that ask for no GPU, and pods
+that finished (Succeeded, Failed), are counted, not sized.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ KIND_RULES: tuple[tuple[str, str | None, str], ...] = (
 )
 
 _HIGH_CLASS = re.compile(r"high|critical|prod|serving|latency")
-_LOW_CLASS = re.compile(r"low|preempt|best-?effort|spot|batch|scavenger")
+_LOW_CLASS = re.compile(r"\blow\b|(?<!non-)(?<!no-)preemptible|best-?effort|spot|batch|scavenger")
 _FINISHED = frozenset({"Succeeded", "Failed"})
 _MIB = 1024 * 1024
 

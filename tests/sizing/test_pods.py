@@ -106,8 +106,19 @@ def test_cpu_only_and_finished_pods_are_counted_not_sized(make_pod):
         ("Burstable", "production-high", None, ("latency", False)),
         ("Burstable", None, -10, ("cost", True)),
         ("Burstable", None, None, (None, False)),
+        ("Burstable", "non-preemptible", None, (None, False)),
+        ("Burstable", "slow-lane", None, (None, False)),
     ],
-    ids=["guaranteed", "best-effort", "low-class", "high-class", "negative-priority", "default"],
+    ids=[
+        "guaranteed",
+        "best-effort",
+        "low-class",
+        "high-class",
+        "negative-priority",
+        "default",
+        "non-preemptible",
+        "word-low-only",
+    ],
 )
 def test_priority_from_qos_and_priority_class(make_pod, qos, cls, prio, expected):
     pod = make_pod(
