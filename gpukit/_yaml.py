@@ -504,6 +504,8 @@ def stream_source(source: str | Path, *, duplicate_keys: bool = True) -> Iterato
     finally:
         if str(source) != "-":
             handle.close()
+        elif isinstance(handle, io.TextIOWrapper) and handle is not sys.stdin:
+            handle.detach()  # leave standard input open for whoever reads it next
 
 
 class _Rejoined:

@@ -131,6 +131,9 @@ def load_pods(source: str | Path) -> Iterator[Obj]:
                 raise ManifestError(f"{label}: no such file; check the path") from None
             except OSError as exc:
                 raise ManifestError(f"{label}: cannot be read ({exc.strerror or exc})") from None
+        if str(source) == "-" and handle is not sys.stdin:
+            # Leave standard input open for whoever reads it next.
+            stack.callback(handle.detach)
         try:
             head = handle.read(_CHUNK)
         except UnicodeDecodeError:

@@ -174,3 +174,14 @@ def test_examples_folder_still_sizes_as_before():
     examples = Path(__file__).resolve().parents[2] / "examples" / "workloads"
     report = json.loads(_run("-w", str(examples), "--output", "json").output)
     assert (report["gpukit_gpus"], report["naive_gpus"]) == (25, 34)
+
+
+def test_stdin_takes_pods_and_workloads(make_pod):
+    pods = _podlist(_serving_pods(make_pod, 3))
+    out = CliRunner().invoke(app, ["size", "--pods", "-", "--output", "json"], input=pods)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["naive_gpus"] == 3
+    lines = "".join(json.dumps({"name": f"c{i}", "kind": "ci"}) + "\n" for i in range(3))
+    out = CliRunner().invoke(app, ["size", "-w", "-", "--output", "json"], input=lines)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["workloads"] == 3
