@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from gpukit._loading import validate_model
 from gpukit._yaml import JSON_LINES_SUFFIXES, stream_source
 from gpukit.errors import WorkloadError
@@ -51,20 +53,31 @@ def stream_workloads(*sources: str | Path) -> Iterator[Workload]:
                 jsonl = loaded.node is None
             items = loaded.value if isinstance(loaded.value, list) else [loaded.value]
             for item in items:
-                name = item.get("name") if isinstance(item, dict) else None
-                if jsonl:
-                    where = f"{label} (line {loaded.index + 1})"
-                else:
-                    where = label + (f" (document {loaded.index + 1})" if loaded.index else "")
-                where += f", workload {name!r}" if isinstance(name, str) else ""
-                workload = validate_model(Workload, item, where, WorkloadError)
+                try:
+                    workload = Workload.model_validate(item)
+                except ValidationError:
+                    # Worded with where it is; built only for the error, not per workload.
+                    validate_model(
+                        Workload, item, _where(label, loaded.index, jsonl, item), WorkloadError
+                    )
+                    raise
                 if workload.name in seen:
                     raise WorkloadError(
-                        f"{where}: name {workload.name!r} is already used in {seen[workload.name]}; "
-                        "workload names must be unique"
+                        f"{_where(label, loaded.index, jsonl, item)}: name {workload.name!r} is "
+                        f"already used in {seen[workload.name]}; workload names must be unique"
                     )
                 seen[workload.name] = label
                 any_found = True
                 yield workload
     if not any_found:
         raise WorkloadError(f"{', '.join(str(s) for s in sources)}: no workloads found")
+
+
+def _where(label: str, index: int, jsonl: bool | None, item: object) -> str:
+    where = (
+        f"{label} (line {index + 1})"
+        if jsonl
+        else label + (f" (document {index + 1})" if index else "")
+    )
+    name = item.get("name") if isinstance(item, dict) else None
+    return where + (f", workload {name!r}" if isinstance(name, str) else "")
