@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test install install-test browser clean
+.PHONY: demo test install install-test browser prometheus clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test browser
+install-test: $(VENV)/.installed-test browser prometheus
 
 # The widget test drives JupyterLab in Debian's Chromium; never a downloaded browser.
 browser:
@@ -30,6 +30,18 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "note: /usr/bin/chromium missing and cannot apt-get install it; the browser test will skip"; \
+	  fi; \
+	fi
+
+# The sizing test reads DCGM metrics through a real Prometheus: Debian's package, started
+# by the test on loopback; never a downloaded binary.
+prometheus:
+	@if ! command -v prometheus >/dev/null; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian prometheus for the sizing test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else \
+	    echo "note: prometheus missing and cannot apt-get install it; the Prometheus test will skip"; \
 	  fi; \
 	fi
 

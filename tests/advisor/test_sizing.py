@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 import gpukit as gk
-from gpukit.sizing import check_plan, first_fit_gpus, mig_gpus_needed, size
+from gpukit.hardware.packing import GpuSlot, MigDemand, first_fit_decreasing
+from gpukit.sizing import check_plan, mig_gpus_needed, mig_packing, size
 
 W = gk.Workload
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,10 +47,14 @@ def test_mig_packing_counts_gpus_with_valid_placements(gpu, counts, gpus):
     ],
     ids=["mixed-small", "mixed-large", "many-small"],
 )
-def test_packer_is_between_the_slot_bound_and_first_fit(counts):
+def test_packer_is_between_its_lower_bound_and_first_fit(counts):
     model = gk.get_gpu("A100-80GB")
     slots = sum(model.profile(n).memory_slices * c for n, c in counts.items())
-    assert -(-slots // 8) <= mig_gpus_needed(model, counts) <= first_fit_gpus(model, counts)
+    demands = [MigDemand(profile=n, count=c, gpu=model.key) for n, c in counts.items()]
+    ffd, left = first_fit_decreasing(demands, [GpuSlot(node="n", index=0, model=model.key)], limits=False)
+    gpus, bound = mig_packing(model, counts)
+    assert left == 0 and gpus == mig_gpus_needed(model, counts)
+    assert -(-slots // 8) <= bound <= gpus <= ffd
 
 
 def test_examples_against_naive():
@@ -139,3 +144,21 @@ def test_cli_exit_codes(tmp_path):
         check=False, capture_output=True, text=True, timeout=120,
     )
     assert run.returncode == 2 and run.stderr.startswith("error:") and "Traceback" not in run.stderr
+
+
+def test_pools_in_gpus_and_nodes_with_cost():
+    report = size(gk.load_workloads(EXAMPLES))
+    pools = {p.pool: p for p in report.pools}
+    # ddp-pretrain's 2 x 8 GPUs on two whole nodes; llama-70b-serve (4) and finetune-7b (1) share one
+    a100 = pools["a100-train"]
+    assert (a100.gpukit_gpus, a100.gpukit_nodes, a100.naive_nodes) == (21, 3, 3)
+    assert a100.gpukit_node_cost_per_hour == pytest.approx(3 * 8 * 2.0)
+    # 8 MPS pods on 2 of a node's 4 L4s; naive, 8 whole L4s on two nodes
+    assert (pools["l4-mps"].gpukit_nodes, pools["l4-mps"].naive_nodes) == (1, 2)
+    assert (report.gpukit_nodes, report.naive_nodes) == (6, 7)
+    text = report.table()
+    assert "a100-train  A100-80GB  4     21/21                3/3    48.00/48.00  dedicated 21" in text
+    assert "MIG: 1 GPUs partitioned; no packing uses fewer than 1 (LP lower bound)" in text
+    d = report.to_dict()
+    assert [p["pool"] for p in d["pools"]] == ["h100-mig", "a100-train", "l4-shared", "l4-mps"]
+    assert d["savings"][0]["sentence"].startswith("these 8 batch-inference pods need at most 3 GiB")
