@@ -22,14 +22,24 @@ can show them. Sources of the constants:
   attention and MLP projections train roughly 0.5-2 % of the parameters; 2 % is assumed.
 - QLoRA stores the frozen base in 4-bit NormalFloat with double-quantised constants
   (about 0.127 extra bits per parameter): Dettmers et al., "QLoRA", NeurIPS 2023.
+
+A model given by architecture (``model.name`` from the catalog or ``model.config``, a
+config.json) is sized term by term by :mod:`gpukit.models.estimate` instead: weights by
+precision or quantisation, the KV cache its attention really keeps, one prefill chunk, CUDA
+context and engine when serving; weights, gradients, optimizer states and activations under
+a named sharding strategy when training. The flat percentages above apply to a bare
+parameter count only.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 
 from pydantic import BaseModel, ConfigDict
 
+from gpukit.models import Architecture
+from gpukit.models import estimate as llm
 from gpukit.quantity import GIB, format_gib, parse_quantity
 from gpukit.workload import ModelSpec, Workload
 
@@ -40,6 +50,8 @@ __all__ = [
     "estimate_model_memory",
     "kv_cache_bytes",
     "memory_need",
+    "engine_settings",
+    "serving_settings",
 ]
 
 #: Bytes that hold one weight at each precision.
@@ -79,6 +91,7 @@ class MemoryNeed(BaseModel):
     source: str  # "given" | "estimated" | "unknown"
     formula: str = ""
     assumptions: tuple[str, ...] = ()
+    strategy: str = ""  # how a training job is sharded, when the estimate chose it
 
     @property
     def known(self) -> bool:
@@ -255,9 +268,199 @@ def memory_need(workload: Workload) -> MemoryNeed:
             )
         return MemoryNeed(bytes=given, source="given", assumptions=notes)
     if workload.model is not None:
+        if workload.model.name is not None or workload.model.config is not None:
+            return _architecture_need(workload.model, workload.gpus, workload.workers)
         return estimate_model_memory(workload.model)
     return MemoryNeed(bytes=None, source="unknown")
 
 
+#: Training sharding is chosen so that one GPU needs at most this much: an 80 GiB GPU (A100,
+#: H100) with the plan's 10 % headroom. Set model.sharding to choose another.
+TRAINING_GPU_BUDGET = int(80 * GIB / 1.1)
+#: GPUs per worker assumed for a multi-worker training job that does not say (one node).
+GPUS_PER_NODE = 8
+#: Context assumed for serving when neither context_length nor sequence_length is given.
+DEFAULT_CONTEXT = 8192
+
+
+def _serving_shape(spec: ModelSpec, arch: Architecture) -> tuple[int, int, list[str]]:
+    notes = []
+    context = spec.context_length or spec.sequence_length
+    if context is None:
+        context = min(DEFAULT_CONTEXT, arch.max_context or DEFAULT_CONTEXT)
+        notes.append(f"context_length not given: {context} tokens per sequence assumed")
+    elif arch.max_context and context > arch.max_context:
+        notes.append(
+            f"context_length {context} is more than {arch.name}'s {arch.max_context} "
+            "(max_position_embeddings)"
+        )
+    concurrency = spec.max_concurrency or spec.batch_size
+    if concurrency is None:
+        concurrency = 1
+        notes.append("max_concurrency not given: KV cache for 1 sequence at a time")
+    return context, concurrency, notes
+
+
+@functools.lru_cache(maxsize=1024)
+def _architecture_need(spec: ModelSpec, gpus: int | None, workers: int) -> MemoryNeed:
+    arch = spec.architecture()
+    assert arch is not None  # guarded by the caller
+    if spec.mode == "inference":
+        context, concurrency, notes = _serving_shape(spec, arch)
+        tp = gpus or 1
+        est = llm.serving_estimate(
+            arch, precision=spec.precision, kv_dtype=spec.kv_cache_dtype, context=context,
+            concurrency=concurrency, tensor_parallel=tp, pipeline_parallel=workers,
+        )
+        copies = tp * workers  # the plan splits one copy's need over its GPUs
+        total = est.bytes * copies
+        formula = est.formula() + (f" per GPU x {copies} GPUs = {format_gib(total)}" if copies > 1 else "")
+        return MemoryNeed(
+            bytes=int(total), source="estimated", formula=formula,
+            assumptions=(*est.notes, *notes),
+        )
+    return _training_need(spec, arch, gpus, workers)
+
+
+def _training_need(
+    spec: ModelSpec, arch: Architecture, gpus: int | None, workers: int
+) -> MemoryNeed:
+    notes: list[str] = []
+    per_worker = gpus or (GPUS_PER_NODE if workers > 1 else 1)
+    if gpus is None and workers > 1:
+        notes.append(f"gpus not given: {GPUS_PER_NODE} GPUs per worker (one node) assumed")
+    total_gpus = per_worker * workers
+    sequence = spec.sequence_length or spec.context_length or 4096
+    batch = spec.batch_size or 1
+    if spec.sequence_length is None and spec.context_length is None:
+        notes.append("sequence_length not given: 4096 tokens assumed")
+    if spec.batch_size is None:
+        notes.append("batch_size not given: micro-batch of 1 per GPU")
+    lora = spec.mode in ("lora", "qlora")
+    common = dict(
+        mode=spec.mode, precision=spec.precision if spec.precision in llm.LINEAR_BYTES else "bf16",
+        optimizer=spec.optimizer, master_weights=spec.master_weights, batch=batch,
+        sequence=sequence, lora_params=llm.lora_parameters(arch, spec.lora_rank) if lora else None,
+    )
+    wanted = {"fsdp": "zero3"}.get(spec.sharding, spec.sharding)
+    if total_gpus == 1:
+        candidates = [("none", 1)]
+    elif wanted != "auto":
+        candidates = [(wanted, 1), (wanted, per_worker)]
+    elif lora:
+        candidates = [("ddp", 1), ("zero3", 1), ("zero3", per_worker)]
+    else:
+        candidates = [("ddp", 1), ("zero1", 1), ("zero2", 1), ("zero3", 1), ("zero3", per_worker)]
+    checkpointing = [spec.gradient_checkpointing] if spec.gradient_checkpointing is not None else [False, True]
+    est = None
+    for sharding, tp in candidates:
+        for ckpt in checkpointing:
+            est = llm.training_estimate(
+                arch, **common, checkpointing=bool(ckpt), sharding=sharding,
+                data_parallel=total_gpus // tp, tensor_parallel=tp,
+            )
+            if est.bytes <= TRAINING_GPU_BUDGET:
+                break
+        else:
+            continue
+        break
+    assert est is not None
+    if spec.sharding == "auto" and total_gpus > 1:
+        notes.append(
+            f"sharding chosen: {est.strategy}, the least sharding whose per-GPU need fits "
+            f"{format_gib(TRAINING_GPU_BUDGET)} (an 80 GiB GPU with 10% headroom); set "
+            "model.sharding to choose"
+        )
+    if est.bytes > TRAINING_GPU_BUDGET and total_gpus > 1:
+        notes.append(
+            f"even {est.strategy} needs {format_gib(est.bytes)} per GPU: give more GPUs "
+            "or workers, gradient checkpointing, or a smaller micro-batch"
+        )
+    total = est.bytes * per_worker
+    formula = est.formula() + (
+        f" per GPU x {per_worker} GPUs per worker = {format_gib(total)}" if per_worker > 1 else ""
+    )
+    return MemoryNeed(
+        bytes=int(total), source="estimated", formula=formula,
+        assumptions=(*est.notes, *notes), strategy=est.strategy,
+    )
+
+
+def serving_settings(
+    workload: Workload, *, device_bytes: int, allotted_bytes: int, gpus: int, workers: int,
+    device: str = "the whole GPU",
+) -> tuple[dict[str, object], str] | None:
+    """vLLM flags that fit what the plan gives one replica, and why; None without an architecture.
+
+    ``device_bytes`` is the memory of the device as the engine sees it (a MIG slice shows its
+    own memory; a time-sliced or MPS share shows the whole GPU), ``allotted_bytes`` what this
+    replica may use of it. vLLM claims ``--gpu-memory-utilization`` of the device for weights,
+    activations and KV cache, so on a share the fraction must be the share's, not 0.9.
+    """
+    spec = workload.model
+    if spec is None or spec.mode != "inference" or (spec.name is None and spec.config is None):
+        return None
+    arch = spec.architecture()
+    assert arch is not None
+    context, concurrency, _ = _serving_shape(spec, arch)
+    # Leave the plan's headroom free: vLLM's claim covers everything but other processes.
+    budget = min(allotted_bytes, device_bytes) / (1 + 0.10)
+    util = math.floor(budget / device_bytes * 100) / 100
+    fits = llm.max_concurrency(
+        arch, util * device_bytes, context=context, precision=spec.precision,
+        kv_dtype=spec.kv_cache_dtype, tensor_parallel=gpus, pipeline_parallel=workers,
+    )
+    flags: dict[str, object] = {
+        "--gpu-memory-utilization": util,
+        "--max-model-len": context,
+        "--max-num-seqs": max(1, min(concurrency, fits)) if fits else concurrency,
+        "--max-num-batched-tokens": llm.PREFILL_CHUNK_TOKENS,
+        "--tensor-parallel-size": gpus,
+        "--pipeline-parallel-size": workers,
+    }
+    if spec.kv_cache_dtype == "fp8":
+        flags["--kv-cache-dtype"] = "fp8"
+    why = (
+        f"vLLM claims --gpu-memory-utilization x the memory of the device it sees "
+        f"({format_gib(device_bytes)}, {device}); {util:.2f} keeps it inside the "
+        f"{format_gib(allotted_bytes)} this replica gets, with 10% headroom; that holds KV "
+        f"cache for {fits} sequences of {context} tokens (asked: {concurrency})"
+    )
+    if fits < concurrency:
+        why += f"; --max-num-seqs {flags['--max-num-seqs']} is what fits, the rest queue"
+    if gpus > 1:
+        why += f"; tensor parallel over the pod's {gpus} GPUs"
+    if workers > 1:
+        why += f", pipeline parallel over {workers} nodes"
+    return flags, why
+
+
 def gib(n_bytes: int) -> float:
     return n_bytes / GIB
+
+
+def engine_settings(workload: Workload, option: object) -> tuple[dict[str, object], str] | None:
+    """``serving_settings`` for a plan's chosen option (whole GPUs, a MIG slice or a share)."""
+    spec = workload.model
+    if spec is None or spec.mode != "inference" or (spec.name is None and spec.config is None):
+        return None
+    from gpukit.hardware.catalog import catalog
+
+    gpu = catalog().get(option.gpu_model)  # type: ignore[attr-defined]
+    profile = option.mig_profile  # type: ignore[attr-defined]
+    device = gpu.profile(profile).memory_bytes if profile else gpu.memory_bytes
+    gpus = option.gpus  # type: ignore[attr-defined]
+    allotted = option.memory_bytes // gpus if option.sharing == "dedicated" else option.memory_bytes  # type: ignore[attr-defined]
+    workers = option.workers if option.spans_nodes else 1  # type: ignore[attr-defined]
+    if option.sharing == "dedicated":  # type: ignore[attr-defined]
+        seen = "a whole GPU"
+    elif option.sharing == "mig":  # type: ignore[attr-defined]
+        seen = f"the MIG {profile} slice"
+    else:
+        seen = ("the whole MIG slice" if profile else "the whole GPU") + (
+            f", of which this {option.sharing} replica gets a share"  # type: ignore[attr-defined]
+        )
+    return serving_settings(
+        workload, device_bytes=device, allotted_bytes=allotted, gpus=gpus, workers=workers,
+        device=seen,
+    )

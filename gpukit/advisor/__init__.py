@@ -35,7 +35,7 @@ from gpukit.advisor.rules import (
 )
 from gpukit.errors import NoFeasiblePlan
 from gpukit.fleet import Fleet, default_fleet
-from gpukit.memory import estimate_model_memory, memory_need
+from gpukit.memory import engine_settings, estimate_model_memory, memory_need
 from gpukit.workload import Workload
 
 __all__ = [
@@ -175,6 +175,13 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         if not choice.spans_nodes
         else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
     )
+    engine = engine_settings(workload, choice)
+    if engine is not None:
+        flags, why = engine
+        line = " ".join(f"{k} {v}" for k, v in flags.items())
+        memory_reason = (memory_reason, _reason("ENGINE_SETTINGS", f"vLLM: {line}; {why}"))
+    else:
+        memory_reason = (memory_reason,)
     # The plan's workload is the workload as planned: a model that spans nodes runs as several
     # workers, and everything downstream (renderers, KFP, lint) reads them from it.
     planned = (
@@ -190,7 +197,7 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         queue=sched.queue,
         namespace=sched.namespace,
         memory=need,
-        reasons=(*decision.lead, memory_reason, *sched.reasons),
+        reasons=(*decision.lead, *memory_reason, *sched.reasons),
         warnings=(*decision.warnings, *sched.warnings),
         alternatives=decision.alternatives,
         rejections=decision.rejections,
