@@ -234,13 +234,24 @@ def max_concurrency(
     engine: bool = True,
 ) -> int:
     """The most sequences of ``context`` tokens whose KV cache fits ``memory_bytes`` per GPU."""
-    fixed = serving_estimate(
-        arch, precision=precision, kv_dtype=kv_dtype, context=context, concurrency=1,
-        tensor_parallel=tensor_parallel, pipeline_parallel=pipeline_parallel, engine=engine,
-    )
-    per_seq = fixed.term("KV") + arch.vocab_size * 4
-    room = memory_bytes - (fixed.bytes - per_seq)
-    return max(0, math.floor(room / per_seq)) if per_seq else 0
+    def need(n: int) -> int:
+        return serving_estimate(
+            arch, precision=precision, kv_dtype=kv_dtype, context=context, concurrency=n,
+            tensor_parallel=tensor_parallel, pipeline_parallel=pipeline_parallel, engine=engine,
+        ).bytes
+
+    if need(1) > memory_bytes:
+        return 0
+    # Linear once the prefill chunk is full: guess from the line, then step to the answer.
+    far = 1 << 16
+    per_seq = need(far + 1) - need(far)
+    base = need(far) - far * per_seq
+    n = max(1, math.floor((memory_bytes - base) / per_seq)) if per_seq > 0 else 1
+    while n > 1 and need(n) > memory_bytes:
+        n -= 1
+    while need(n + 1) <= memory_bytes:
+        n += 1
+    return n
 
 
 def _training_activations(
