@@ -55,7 +55,11 @@ __all__ = [
 ]
 
 #: Bytes that hold one weight at each precision.
-BYTES_PER_PARAM = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+BYTES_PER_PARAM = {
+    "fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5,
+    # 4 bits plus a group-128 fp16 scale and 4-bit zero point (see gpukit.models.estimate)
+    "awq": llm.LINEAR_BYTES["awq"], "gptq": llm.LINEAR_BYTES["gptq"],
+}
 
 #: Weights, gradients and Adam state per trained parameter (ZeRO, section 3.1).
 ADAM_BYTES_PER_PARAM = 16.0
@@ -75,7 +79,10 @@ LORA_TRAINABLE_SHARE = 0.02
 #: QLoRA's quantisation constants after double quantisation, bytes per parameter.
 QLORA_CONSTANTS_BYTES_PER_PARAM = 0.127 / 8
 #: Weight-only int8/int4 quantisation keeps activations and the KV cache in 16 bit.
-KV_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 2.0, "int4": 2.0}
+KV_BYTES = {
+    "fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 2.0, "int4": 2.0, "awq": 2.0,
+    "gptq": 2.0,
+}
 
 
 class MemoryNeed(BaseModel):
@@ -101,7 +108,8 @@ class MemoryNeed(BaseModel):
         if self.bytes is None:
             return "no GPU memory need given"
         how = "given" if self.source == "given" else f"estimated: {self.formula}"
-        return f"{_gib(self.bytes)} ({how})"
+        under = f", under {self.strategy}" if self.strategy else ""
+        return f"{_gib(self.bytes)}{under} ({how})"
 
 
 def _gib(n_bytes: int) -> str:
@@ -190,6 +198,9 @@ def estimate_model_memory(spec: ModelSpec) -> MemoryNeed:
     >>> estimate_model_memory(ModelSpec(params="7B", precision="bf16")).formula
     '7B params x 2 B (bf16) = 13.0 GiB weights + 20% overhead = 15.6 GiB'
     """
+    if spec.name is not None or spec.config is not None:
+        return _architecture_need(spec, None, 1)
+    assert spec.params is not None  # ModelSpec requires params, name or config
     params = spec.params
     precision = spec.precision
     weight_bytes = BYTES_PER_PARAM[precision]
@@ -201,7 +212,7 @@ def estimate_model_memory(spec: ModelSpec) -> MemoryNeed:
         assumptions += notes
         total = weights * (1 + INFERENCE_OVERHEAD) + kv
         formula = (
-            f"{count} params x {weight_bytes:g} B ({precision}) = {format_gib(weights)} weights "
+            f"{count} params x {weight_bytes:.3g} B ({precision}) = {format_gib(weights)} weights "
             f"+ {INFERENCE_OVERHEAD:.0%} overhead"
         )
         if kv:
@@ -326,10 +337,6 @@ def _training_need(
     spec: ModelSpec, arch: Architecture, gpus: int | None, workers: int
 ) -> MemoryNeed:
     notes: list[str] = []
-    per_worker = gpus or (GPUS_PER_NODE if workers > 1 else 1)
-    if gpus is None and workers > 1:
-        notes.append(f"gpus not given: {GPUS_PER_NODE} GPUs per worker (one node) assumed")
-    total_gpus = per_worker * workers
     sequence = spec.sequence_length or spec.context_length or 4096
     batch = spec.batch_size or 1
     if spec.sequence_length is None and spec.context_length is None:
@@ -343,27 +350,48 @@ def _training_need(
         sequence=sequence, lora_params=llm.lora_parameters(arch, spec.lora_rank) if lora else None,
     )
     wanted = {"fsdp": "zero3"}.get(spec.sharding, spec.sharding)
-    if total_gpus == 1:
-        candidates = [("none", 1)]
-    elif wanted != "auto":
-        candidates = [(wanted, 1), (wanted, per_worker)]
-    elif lora:
-        candidates = [("ddp", 1), ("zero3", 1), ("zero3", per_worker)]
-    else:
-        candidates = [("ddp", 1), ("zero1", 1), ("zero2", 1), ("zero3", 1), ("zero3", per_worker)]
-    checkpointing = [spec.gradient_checkpointing] if spec.gradient_checkpointing is not None else [False, True]
-    est = None
-    for sharding, tp in candidates:
-        for ckpt in checkpointing:
-            est = llm.training_estimate(
-                arch, **common, checkpointing=bool(ckpt), sharding=sharding,
-                data_parallel=total_gpus // tp, tensor_parallel=tp,
-            )
+    checkpointing = (
+        [spec.gradient_checkpointing] if spec.gradient_checkpointing is not None else [False, True]
+    )
+
+    def choose(per_worker: int) -> llm.Estimate:
+        """The least sharding (then checkpointing) whose per-GPU need fits the budget."""
+        total_gpus = per_worker * workers
+        if total_gpus == 1:
+            candidates = [("none", 1)]
+        elif wanted != "auto":
+            candidates = [(wanted, 1), (wanted, per_worker)]
+        elif lora:
+            candidates = [("ddp", 1), ("zero3", 1), ("zero3", per_worker)]
+        else:
+            candidates = [("ddp", 1), ("zero1", 1), ("zero2", 1), ("zero3", 1), ("zero3", per_worker)]
+        est = None
+        for sharding, tp in candidates:
+            for ckpt in checkpointing:
+                est = llm.training_estimate(
+                    arch, **common, checkpointing=bool(ckpt), sharding=sharding,
+                    data_parallel=total_gpus // tp, tensor_parallel=tp,
+                )
+                if est.bytes <= TRAINING_GPU_BUDGET:
+                    return est
+        assert est is not None
+        return est
+
+    if gpus is not None:
+        per_worker = gpus
+        est = choose(gpus)
+    elif workers > 1:
+        per_worker = GPUS_PER_NODE
+        est = choose(per_worker)
+        notes.append(f"gpus not given: {GPUS_PER_NODE} GPUs per worker (one node) assumed")
+    else:  # one pod, GPUs open: the fewest (a power of two, within a node) that fit
+        for per_worker in (1, 2, 4, GPUS_PER_NODE):
+            est = choose(per_worker)
             if est.bytes <= TRAINING_GPU_BUDGET:
                 break
-        else:
-            continue
-        break
+        if per_worker > 1:
+            notes.append(f"gpus not given: {per_worker} GPUs in one pod, the fewest that fit")
+    total_gpus = per_worker * workers
     assert est is not None
     if spec.sharding == "auto" and total_gpus > 1:
         notes.append(

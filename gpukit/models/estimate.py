@@ -25,15 +25,17 @@ show it. Constants and where they come from:
   and gradients; autocast adds a 16-bit copy of the weights during the forward.
 - Training activations per token per layer (bf16, FlashAttention-style SDPA, SwiGLU,
   HF RMSNorm upcasting to fp32): 18h + 4 x KV width + 8I bytes, counted from what autograd
-  saves, within 8 % of the H200 measurement; with gradient checkpointing a layer keeps only
-  its 2h-byte input, plus one layer recomputed at a time. Logits: 12 B per token per vocab
+  saves; under autocast with fp32 master weights the residual stream is fp32 (+8h); with
+  gradient checkpointing a layer keeps only its 2h-byte input, plus one layer recomputed at
+  a time. Against the H200 measurement: within 2-4 % (bench/llm_memory_compare.py). Logits: 12 B per token per vocab
   entry (bf16 logits, their fp32 copy, fp32 log-probabilities and their gradient), fitted to
   the measurement (11.3-11.6 B). Peak = weights + optimizer states + the larger of (gradients)
   and (activations + logits): gradients fill while activations drain in the backward pass,
   which is what the measured peaks show (within 2 %).
 - LoRA adapters (Hu et al. 2022) on q, k, v, o, gate, up and down, fp32 as peft keeps them
-  (autocast_adapter_dtype); their inputs are cast to fp32 and saved: 24h + 4I bytes per token
-  per layer more. QLoRA (Dettmers et al. 2023): NF4 base, 4.127 bits per weight.
+  (autocast_adapter_dtype); their inputs are cast to fp32 and saved (24h + 4I bytes per token
+  per layer more), while the frozen projections keep no inputs for weight gradients (6h + 2I
+  less). QLoRA (Dettmers et al. 2023): NF4 base, 4.127 bits per weight.
 - Sharding (ZeRO stages; FSDP full shard = ZeRO-3): stage 1 shards optimizer states, 2 also
   gradients, 3 also weights, over the data-parallel GPUs. Tensor parallel divides weights,
   gradients, states and most activations by its degree within a node.
@@ -255,11 +257,21 @@ def max_concurrency(
 
 
 def _training_activations(
-    arch: Architecture, tokens: int, checkpointing: bool, lora: bool, tensor_parallel: int
+    arch: Architecture, tokens: int, checkpointing: bool, lora: bool, tensor_parallel: int,
+    autocast: bool = False,
 ) -> tuple[float, str]:
     h, i = arch.hidden_size, _prefill_width(arch) if arch.is_moe else arch.intermediate_size
     kv_width = arch.kv_heads * arch.head_dim
-    layer = 18 * h + 4 * kv_width + 8 * i + ((24 * h + 4 * i) if lora else 0)
+    if lora:
+        # A frozen projection keeps no input for its weight's gradient (-2h for each norm's
+        # output, -2h attention output, -2i MLP product); the fp32 adapters keep fp32 copies
+        # of every projection's input (q, k, v each cast apart): +24h + 4i.
+        layer = (18 * h - 6 * h) + 4 * kv_width + (8 * i - 2 * i) + (24 * h + 4 * i)
+    else:
+        layer = 18 * h + 4 * kv_width + 8 * i
+    if autocast:
+        # fp32 residual stream: each norm keeps fp32 output and autocast's bf16 copy (+4h x 2).
+        layer += 8 * h
     layer /= tensor_parallel
     if checkpointing:
         per_token = 2 * h * arch.layers + layer
@@ -334,7 +346,8 @@ def training_estimate(
             terms.append(Term("autocast copy", copy, f"{precision} {what} for the forward = {_gib(copy)}"))
             notes.append("mixed precision: fp32 master weights and gradients, bf16 compute")
     acts, a_formula = _training_activations(
-        arch, batch * sequence, checkpointing, lora, tensor_parallel
+        arch, batch * sequence, checkpointing, lora, tensor_parallel,
+        autocast=not lora and master_weights and precision in ("bf16", "fp16"),
     )
     if grads > acts:
         terms.append(Term("gradients", grads, f"{_gib(grads)} (more than activations {_gib(acts)})"))
