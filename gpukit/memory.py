@@ -365,17 +365,24 @@ def _training_need(
             candidates = [("ddp", 1), ("zero3", 1), ("zero3", per_worker)]
         else:
             candidates = [("ddp", 1), ("zero1", 1), ("zero2", 1), ("zero3", 1), ("zero3", per_worker)]
-        est = None
-        for sharding, tp in candidates:
+        # Last resort across nodes: tensor parallel in each node, pipeline parallel across.
+        layouts = [(sharding, tp, 1) for sharding, tp in candidates]
+        if workers > 1 and wanted == "auto":
+            layouts.append(("none", per_worker, workers))
+        best = None
+        for sharding, tp, pp in layouts:
             for ckpt in checkpointing:
                 est = llm.training_estimate(
                     arch, **common, checkpointing=bool(ckpt), sharding=sharding,
-                    data_parallel=total_gpus // tp, tensor_parallel=tp,
+                    data_parallel=total_gpus // (tp * pp), tensor_parallel=tp,
+                    pipeline_parallel=pp,
                 )
                 if est.bytes <= TRAINING_GPU_BUDGET:
                     return est
-        assert est is not None
-        return est
+                if best is None or est.bytes < best.bytes:
+                    best = est
+        assert best is not None
+        return best  # nothing fits: the layout that needs least, and a note says so
 
     if gpus is not None:
         per_worker = gpus
@@ -393,16 +400,19 @@ def _training_need(
             notes.append(f"gpus not given: {per_worker} GPUs in one pod, the fewest that fit")
     total_gpus = per_worker * workers
     assert est is not None
-    if spec.sharding == "auto" and total_gpus > 1:
+    fits = est.bytes <= TRAINING_GPU_BUDGET
+    if spec.sharding == "auto" and total_gpus > 1 and fits:
         notes.append(
             f"sharding chosen: {est.strategy}, the least sharding whose per-GPU need fits "
             f"{format_gib(TRAINING_GPU_BUDGET)} (an 80 GiB GPU with 10% headroom); set "
             "model.sharding to choose"
         )
-    if est.bytes > TRAINING_GPU_BUDGET and total_gpus > 1:
+    if not fits:
         notes.append(
-            f"even {est.strategy} needs {format_gib(est.bytes)} per GPU: give more GPUs "
-            "or workers, gradient checkpointing, or a smaller micro-batch"
+            f"no layout on {total_gpus} GPU(s) fits {format_gib(TRAINING_GPU_BUDGET)} per GPU; "
+            f"the least, {est.strategy or 'one GPU'}, needs {format_gib(est.bytes)} per GPU: "
+            "give more GPUs or workers, a smaller optimizer state (adamw-8bit), LoRA or a "
+            "shorter micro-batch"
         )
     total = est.bytes * per_worker
     formula = est.formula() + (
@@ -410,7 +420,7 @@ def _training_need(
     )
     return MemoryNeed(
         bytes=int(total), source="estimated", formula=formula,
-        assumptions=(*est.notes, *notes), strategy=est.strategy,
+        assumptions=(*est.notes, *notes), strategy=est.strategy if total_gpus > 1 else "",
     )
 
 

@@ -181,10 +181,15 @@ def serving_estimate(
 ) -> Estimate:
     """Memory of one GPU serving ``concurrency`` sequences of ``context`` tokens.
 
-    Weights and KV cache divide over tensor x pipeline parallel GPUs (KV heads split over TP
-    GPUs, layers over PP stages); activations, CUDA context and engine overhead do not.
+    Weights divide over tensor x pipeline parallel GPUs, the KV cache over PP stages and over
+    TP ranks as far as its KV heads go (MLA's latent stays whole on each TP rank);
+    activations, CUDA context and engine overhead do not.
     """
     shards = tensor_parallel * pipeline_parallel
+    # KV heads split over TP ranks, but never finer than one head (then they are copied);
+    # MLA's latent has no heads, and vLLM keeps it whole on every TP rank.
+    kv_tp = 1 if arch.is_mla else min(tensor_parallel, arch.kv_heads)
+    kv_shards = kv_tp * pipeline_parallel
     kv_per = _kv_value_bytes(kv_dtype, precision)
     weights, w_formula = weight_bytes(arch, precision)
     kv = kv_bytes_per_sequence(arch, context, kv_per) * concurrency
@@ -194,7 +199,12 @@ def serving_estimate(
     split = f" / {shards} GPUs" if shards > 1 else ""
     terms = [
         Term("weights", weights / shards, w_formula + split),
-        Term("KV", kv / shards, _kv_formula(arch, context, concurrency, kv_per) + split),
+        Term(
+            "KV",
+            kv / kv_shards,
+            _kv_formula(arch, context, concurrency, kv_per)
+            + (f" / {kv_shards} GPUs" if kv_shards > 1 else ""),
+        ),
         Term(
             "prefill",
             acts,
@@ -360,11 +370,13 @@ def training_estimate(
     terms.append(Term("CUDA context", CUDA_CONTEXT_BYTES, _gib(CUDA_CONTEXT_BYTES)))
     names = {"none": "one GPU", "ddp": "DDP", "zero1": "ZeRO-1", "zero2": "ZeRO-2",
              "zero3": "FSDP full shard (ZeRO-3)"}
-    strategy = names[sharding] + (f" over {dp} GPUs" if dp > 1 else "")
+    over = f" over {dp} GPUs" if tp == 1 else f" across {dp} tensor-parallel groups"
+    parts = [names[sharding] + (over if dp > 1 else "")] if dp > 1 or tp == 1 else []
     if tensor_parallel > 1:
-        strategy += f", tensor parallel {tensor_parallel} within a node"
+        parts.append(f"tensor parallel {tensor_parallel} within a node")
     if pipeline_parallel > 1:
-        strategy += f", pipeline parallel {pipeline_parallel}"
+        parts.append(f"pipeline parallel {pipeline_parallel} across nodes")
+    strategy = ", ".join(parts)
     notes.append(
         f"micro-batch {batch} x {sequence} tokens"
         + (", gradient checkpointing" if checkpointing else ", no gradient checkpointing")

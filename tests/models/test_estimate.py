@@ -179,3 +179,18 @@ def test_unknown_model_name_in_a_workload_file_is_one_line(tmp_path):
     path.write_text("name: a\nkind: inference\nmodel: {name: Lama-3.1-8B}\n")
     with pytest.raises(WorkloadError, match=r"did you mean 'Llama-3.1-8B'"):
         gk.load_workloads(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "tp", "kv_split"),
+    [
+        pytest.param("Llama-3.1-8B", 4, 4, id="gqa-heads-split"),
+        pytest.param("Qwen3-30B-A3B", 8, 4, id="4-kv-heads-copied-past-tp4"),
+        pytest.param("DeepSeek-V3", 8, 1, id="mla-latent-whole-on-each-rank"),
+    ],
+)
+def test_kv_cache_splits_over_tp_only_as_far_as_its_heads(name, tp, kv_split):
+    arch = architecture(name)
+    one = serving_estimate(arch, context=4096, concurrency=4)
+    many = serving_estimate(arch, context=4096, concurrency=4, tensor_parallel=tp)
+    assert many.term("KV") * kv_split == pytest.approx(one.term("KV"))
