@@ -18,10 +18,14 @@ from gpukit.models.estimate import serving_estimate, training_estimate
 
 GIB = 1024**3
 MODES = {
-    "bf16-adamw": dict(master_weights=False, optimizer="adamw-bf16"),
-    "fp32-master-adamw": dict(master_weights=True, precision="bf16"),
-    "bf16-adamw-checkpointing": dict(master_weights=False, optimizer="adamw-bf16", checkpointing=True),
-    "lora-r16": dict(mode="lora"),
+    "bf16-adamw": {"master_weights": False, "optimizer": "adamw-bf16"},
+    "fp32-master-adamw": {"master_weights": True, "precision": "bf16"},
+    "bf16-adamw-checkpointing": {
+        "master_weights": False,
+        "optimizer": "adamw-bf16",
+        "checkpointing": True,
+    },
+    "lora-r16": {"mode": "lora"},
 }
 
 
@@ -29,18 +33,36 @@ def rows(table: dict) -> list[tuple[str, str, float, float]]:
     out = []
     for r in table["serve"]:
         est = serving_estimate(
-            architecture(r["model"]), context=r["seq"], concurrency=r["batch"], engine=False,
+            architecture(r["model"]),
+            context=r["seq"],
+            concurrency=r["batch"],
+            engine=False,
             chunk_tokens=r["batch"] * r["seq"],
         )
         what = f"{r['model']} serve {r['batch']}x{r['seq']}"
-        out.append((what, "weights+KV", est.term("weights") + est.term("KV"),
-                    r["weights_bytes"] + r["kv_cache_bytes"]))
-        out.append((what, "prefill peak", est.bytes - est.term("CUDA context"), r["peak_allocated"]))
+        out.append(
+            (
+                what,
+                "weights+KV",
+                est.term("weights") + est.term("KV"),
+                r["weights_bytes"] + r["kv_cache_bytes"],
+            )
+        )
+        out.append(
+            (what, "prefill peak", est.bytes - est.term("CUDA context"), r["peak_allocated"])
+        )
     for r in table["train"]:
-        est = training_estimate(architecture(r["model"]), batch=r["batch"], sequence=r["seq"],
-                                **MODES[r["mode"]])
-        out.append((f"{r['model']} {r['mode']} {r['batch']}x{r['seq']}", "step peak",
-                    est.bytes - est.term("CUDA context"), r["peak_allocated"]))
+        est = training_estimate(
+            architecture(r["model"]), batch=r["batch"], sequence=r["seq"], **MODES[r["mode"]]
+        )
+        out.append(
+            (
+                f"{r['model']} {r['mode']} {r['batch']}x{r['seq']}",
+                "step peak",
+                est.bytes - est.term("CUDA context"),
+                r["peak_allocated"],
+            )
+        )
     return out
 
 
@@ -49,13 +71,20 @@ def main() -> None:
     parser.add_argument("--table", help="a measured JSON table (default: the embedded H200 one)")
     args = parser.parse_args()
     if args.table:
-        text = open(args.table).read()
+        with open(args.table) as f:
+            text = f.read()
     else:
-        text = resources.files("gpukit.models").joinpath("data/measured/H200-2026-12-02.json").read_text()
+        text = (
+            resources.files("gpukit.models")
+            .joinpath("data/measured/H200-2026-12-02.json")
+            .read_text()
+        )
     table = json.loads(text)
     env = table["environment"]
-    print(f"measured: {env['gpu']}, driver {env['driver']}, torch {env['torch']}, "
-          f"transformers {env['transformers']}, {env['date']}")
+    print(
+        f"measured: {env['gpu']}, driver {env['driver']}, torch {env['torch']}, "
+        f"transformers {env['transformers']}, {env['date']}"
+    )
     print(f"| {'row':44} | {'what':12} | estimate GiB | measured GiB | error |")
     print(f"| {'-' * 44} | {'-' * 12} | ------------ | ------------ | ----- |")
     worst: dict[str, float] = {}
@@ -64,7 +93,9 @@ def main() -> None:
         key = "serve" if term != "step peak" else "train"
         key += " weights+KV" if term == "weights+KV" else ""
         worst[key] = max(worst.get(key, 0.0), abs(err))
-        print(f"| {what:44} | {term:12} | {est / GIB:12.2f} | {measured / GIB:12.2f} | {err:+.1%} |")
+        print(
+            f"| {what:44} | {term:12} | {est / GIB:12.2f} | {measured / GIB:12.2f} | {err:+.1%} |"
+        )
     print("largest error: " + ", ".join(f"{k} {v:.1%}" for k, v in sorted(worst.items())))
 
 

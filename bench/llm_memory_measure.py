@@ -45,24 +45,44 @@ GIB = 1024**3
 #: The published config.json fields of the two shapes (Hugging Face hub repos
 #: meta-llama/Llama-3.1-8B and meta-llama/Llama-3.2-1B), typed in here: no download.
 SHAPES = {
-    "Llama-3.1-8B": dict(
-        hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-        num_attention_heads=32, num_key_value_heads=8, head_dim=128, vocab_size=128256,
-        tie_word_embeddings=False, rope_theta=500000.0, max_position_embeddings=131072,
-        rms_norm_eps=1e-5,
-    ),
-    "Llama-3.2-1B": dict(
-        hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
-        num_attention_heads=32, num_key_value_heads=8, head_dim=64, vocab_size=128256,
-        tie_word_embeddings=True, rope_theta=500000.0, max_position_embeddings=131072,
-        rms_norm_eps=1e-5,
-    ),
+    "Llama-3.1-8B": {
+        "hidden_size": 4096,
+        "intermediate_size": 14336,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "vocab_size": 128256,
+        "tie_word_embeddings": False,
+        "rope_theta": 500000.0,
+        "max_position_embeddings": 131072,
+        "rms_norm_eps": 1e-5,
+    },
+    "Llama-3.2-1B": {
+        "hidden_size": 2048,
+        "intermediate_size": 8192,
+        "num_hidden_layers": 16,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "head_dim": 64,
+        "vocab_size": 128256,
+        "tie_word_embeddings": True,
+        "rope_theta": 500000.0,
+        "max_position_embeddings": 131072,
+        "rms_norm_eps": 1e-5,
+    },
 }
-TINY = dict(
-    hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-    num_key_value_heads=2, head_dim=16, vocab_size=512, tie_word_embeddings=True,
-    max_position_embeddings=2048,
-)
+TINY = {
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "vocab_size": 512,
+    "tie_word_embeddings": True,
+    "max_position_embeddings": 2048,
+}
 
 SERVE_ROWS = {
     "Llama-3.1-8B": [(1, 2048), (8, 4096), (32, 2048), (4, 16384), (16, 8192)],
@@ -91,7 +111,7 @@ class Meter:
                 pynvml.nvmlInit()
                 self.nvml = pynvml.nvmlDeviceGetHandleByIndex(torch.cuda.current_device())
                 self.pynvml = pynvml
-            except Exception as exc:  # NVML is a nice-to-have
+            except Exception as exc:  # noqa: BLE001 - NVML is a nice-to-have; say why and go on
                 log("NVML not available:", exc)
 
     def clean(self) -> None:
@@ -128,7 +148,9 @@ def build(shape: dict, dtype: torch.dtype, device: str) -> nn.Module:
     config.use_cache = True
     with torch.device(device):
         try:
-            model = AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation="sdpa")
+            model = AutoModelForCausalLM.from_config(
+                config, dtype=dtype, attn_implementation="sdpa"
+            )
         except TypeError:  # transformers 4.x spells it torch_dtype
             model = AutoModelForCausalLM.from_config(
                 config, torch_dtype=dtype, attn_implementation="sdpa"
@@ -300,7 +322,7 @@ def train_rows(meter: Meter, device: str, shape: dict, name: str, rows: list) ->
 
 def environment(device: str) -> dict:
     env = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "transformers": transformers.__version__,
@@ -315,11 +337,14 @@ def environment(device: str) -> dict:
             query = "--query-gpu=driver_version,memory.total,memory.used"
             smi = subprocess.run(
                 ["nvidia-smi", query, "--format=csv,noheader"],
-                capture_output=True, text=True, timeout=30, check=True,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
             ).stdout.strip()
             env["nvidia_smi"] = smi
             env["driver"] = smi.split(",")[0].strip()
-        except Exception as exc:
+        except (OSError, subprocess.SubprocessError) as exc:
             env["nvidia_smi"] = f"unavailable: {exc}"
     return env
 

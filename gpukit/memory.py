@@ -47,10 +47,10 @@ __all__ = [
     "ADAM_BYTES_PER_PARAM",
     "BYTES_PER_PARAM",
     "MemoryNeed",
+    "engine_settings",
     "estimate_model_memory",
     "kv_cache_bytes",
     "memory_need",
-    "engine_settings",
     "serving_settings",
 ]
 
@@ -344,11 +344,11 @@ def _training_need(
     if spec.batch_size is None:
         notes.append("batch_size not given: micro-batch of 1 per GPU")
     lora = spec.mode in ("lora", "qlora")
-    common = dict(
-        mode=spec.mode, precision=spec.precision if spec.precision in llm.LINEAR_BYTES else "bf16",
-        optimizer=spec.optimizer, master_weights=spec.master_weights, batch=batch,
-        sequence=sequence, lora_params=llm.lora_parameters(arch, spec.lora_rank) if lora else None,
-    )
+    common = {
+        "mode": spec.mode, "precision": spec.precision if spec.precision in llm.LINEAR_BYTES else "bf16",
+        "optimizer": spec.optimizer, "master_weights": spec.master_weights, "batch": batch,
+        "sequence": sequence, "lora_params": llm.lora_parameters(arch, spec.lora_rank) if lora else None,
+    }
     wanted = {"fsdp": "zero3"}.get(spec.sharding, spec.sharding)
     checkpointing = (
         [spec.gradient_checkpointing] if spec.gradient_checkpointing is not None else [False, True]

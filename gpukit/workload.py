@@ -68,7 +68,11 @@ class ModelSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str | None = Field(default=None, description="catalog model name: 'Llama-3.1-8B'")
-    config: str | None = Field(default=None, description="path of a Hugging Face config.json")
+    config: str | None = Field(
+        default=None,
+        description="path of a Hugging Face config.json, read from disk (relative: to the "
+        "working directory); never downloaded",
+    )
     params: float | None = Field(default=None, description="parameter count: 7e9 or '7B'")
     precision: Precision = "bf16"
     mode: Mode = "inference"

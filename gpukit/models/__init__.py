@@ -146,12 +146,10 @@ class Architecture(BaseModel):
         return full * context, sliding * window
 
     def describe(self) -> str:
-        kind = f"MoE {self.experts} experts, {self.active_experts} active" if self.is_moe else "dense"
+        kind = (
+            f"MoE {self.experts} experts, {self.active_experts} active" if self.is_moe else "dense"
+        )
         return f"{self.name}: {self.params / 1e9:.1f}B params ({kind}), {self.layers} layers"
-
-
-def _raise(message: str) -> None:
-    raise WorkloadError(message)
 
 
 @functools.lru_cache(maxsize=1)
@@ -222,7 +220,9 @@ def from_hf_config(path: str | Path, name: str | None = None) -> Architecture:
             if data.get(key) is not None:
                 fields[field] = data[key]
                 break
-    missing = [f for f in ("layers", "hidden_size", "attention_heads", "vocab_size") if f not in fields]
+    missing = [
+        f for f in ("layers", "hidden_size", "attention_heads", "vocab_size") if f not in fields
+    ]
     if missing:
         keys = ", ".join(_HF_KEYS[f][0] for f in missing)
         raise WorkloadError(f"{where}: lacks {keys}; is it a decoder-only LLM's config.json?")
@@ -244,7 +244,9 @@ def from_hf_config(path: str | Path, name: str | None = None) -> Architecture:
     if not fields.get("experts"):
         fields.pop("active_experts", None)
     try:
-        return Architecture(name=name or Path(path).parent.name or "model", source=str(path), **fields)
+        return Architecture(
+            name=name or Path(path).parent.name or "model", source=str(path), **fields
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         raise WorkloadError(

@@ -44,7 +44,7 @@ show it. Constants and where they come from:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gpukit.models import Architecture
 from gpukit.quantity import GIB
@@ -68,19 +68,28 @@ PREFILL_CHUNK_TOKENS = 8192
 
 #: Bytes per weight of a quantised linear layer.
 LINEAR_BYTES = {
-    "fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0,
-    "int4": (4 + 20 / 128) / 8, "awq": (4 + 20 / 128) / 8, "gptq": (4 + 20 / 128) / 8,
+    "fp32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "int4": (4 + 20 / 128) / 8,
+    "awq": (4 + 20 / 128) / 8,
+    "gptq": (4 + 20 / 128) / 8,
     "nf4": 4.127 / 8,
 }
 KV_VALUE_BYTES = {"auto": None, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp32": 4.0}
 #: Optimizer state bytes per trained parameter.
 OPTIMIZER_BYTES = {"adamw": 8.0, "adamw-bf16": 4.0, "adamw-8bit": 2.0, "sgd": 4.0}
 LOGIT_BYTES_PER_VOCAB = 12
-SHARDINGS = ("none", "ddp", "zero1", "zero2", "zero3")
 
 
 def _gib(n: float) -> str:
     return f"{n / GIB:.2f} GiB"
+
+
+def _div(n: int) -> str:
+    return f" / {n}" if n > 1 else ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,6 @@ class Estimate:
     terms: tuple[Term, ...]
     notes: tuple[str, ...] = ()
     strategy: str = ""
-    settings: dict[str, object] = field(default_factory=dict)
 
     @property
     def bytes(self) -> int:
@@ -147,7 +155,7 @@ def _kv_formula(arch: Architecture, context: int, sequences: int, kv_bytes: floa
         if arch.is_mla
         else f"2 x {arch.kv_heads} KV heads x {arch.head_dim}"
     )
-    full, sliding = arch.kv_tokens_cached(context)
+    _full, sliding = arch.kv_tokens_cached(context)
     if sliding:
         tokens = (
             f"({arch.full_attention_layers} full layers x {context} + "
@@ -162,8 +170,10 @@ def _kv_formula(arch: Architecture, context: int, sequences: int, kv_bytes: floa
 
 def _prefill_width(arch: Architecture) -> int:
     if arch.is_moe:
-        return max(arch.intermediate_size if arch.dense_layers else 0,
-                   arch.active_experts * (arch.moe_intermediate_size or arch.intermediate_size))
+        return max(
+            arch.intermediate_size if arch.dense_layers else 0,
+            arch.active_experts * (arch.moe_intermediate_size or arch.intermediate_size),
+        )
     return arch.intermediate_size
 
 
@@ -214,17 +224,23 @@ def serving_estimate(
         Term("CUDA context", CUDA_CONTEXT_BYTES, _gib(CUDA_CONTEXT_BYTES)),
     ]
     if engine:
-        terms.append(Term("engine", ENGINE_OVERHEAD_BYTES, f"{_gib(ENGINE_OVERHEAD_BYTES)} (vLLM CUDA graphs, sampler)"))
+        terms.append(
+            Term(
+                "engine",
+                ENGINE_OVERHEAD_BYTES,
+                f"{_gib(ENGINE_OVERHEAD_BYTES)} (vLLM CUDA graphs, sampler)",
+            )
+        )
     notes = [
-        f"{arch.name}: {arch.params / 1e9:.2f}B parameters derived from its architecture "
-        f"({arch.source})",
+        (
+            f"{arch.name}: {arch.params / 1e9:.2f}B parameters derived from its architecture "
+            f"({arch.source})"
+        ),
         f"KV cache for {concurrency} concurrent sequences of {context} tokens"
         + (" (fp8 KV cache)" if kv_per == 1 else ""),
     ]
     if arch.sliding_window:
-        notes.append(
-            f"sliding-window layers keep at most {arch.sliding_window} tokens of KV cache"
-        )
+        notes.append(f"sliding-window layers keep at most {arch.sliding_window} tokens of KV cache")
     if arch.is_mla:
         notes.append("MLA: the cache holds the compressed latent, not K and V per head")
     if arch.is_moe:
@@ -246,10 +262,17 @@ def max_concurrency(
     engine: bool = True,
 ) -> int:
     """The most sequences of ``context`` tokens whose KV cache fits ``memory_bytes`` per GPU."""
+
     def need(n: int) -> int:
         return serving_estimate(
-            arch, precision=precision, kv_dtype=kv_dtype, context=context, concurrency=n,
-            tensor_parallel=tensor_parallel, pipeline_parallel=pipeline_parallel, engine=engine,
+            arch,
+            precision=precision,
+            kv_dtype=kv_dtype,
+            context=context,
+            concurrency=n,
+            tensor_parallel=tensor_parallel,
+            pipeline_parallel=pipeline_parallel,
+            engine=engine,
         ).bytes
 
     if need(1) > memory_bytes:
@@ -267,7 +290,11 @@ def max_concurrency(
 
 
 def _training_activations(
-    arch: Architecture, tokens: int, checkpointing: bool, lora: bool, tensor_parallel: int,
+    arch: Architecture,
+    tokens: int,
+    checkpointing: bool,
+    lora: bool,
+    tensor_parallel: int,
     autocast: bool = False,
 ) -> tuple[float, str]:
     h, i = arch.hidden_size, _prefill_width(arch) if arch.is_moe else arch.intermediate_size
@@ -329,7 +356,11 @@ def training_estimate(
         # Adapters, gradients and AdamW states in fp32 (peft's default adapter dtype).
         adapters = trained * (4 + 4 + OPTIMIZER_BYTES[optimizer])
         terms.append(
-            Term("adapters", adapters, f"{trained / 1e6:.1f}M x (4 + 4 + {OPTIMIZER_BYTES[optimizer]:g}) B = {_gib(adapters)}")
+            Term(
+                "adapters",
+                adapters,
+                f"{trained / 1e6:.1f}M x (4 + 4 + {OPTIMIZER_BYTES[optimizer]:g}) B = {_gib(adapters)}",
+            )
         )
         grads = 0.0
         notes.append(f"LoRA: {trained / 1e6:.1f}M adapter parameters, fp32, on every projection")
@@ -343,9 +374,20 @@ def training_estimate(
         weights = params * w_per / tp / shard_w
         grads = params * g_per / tp / shard_g
         states = params * o_per / tp / shard_o
-        div = lambda n: f" / {n}" if n > 1 else ""  # noqa: E731
-        terms.append(Term("weights", weights, f"{params / 1e9:.2f}B x {w_per:g} B{div(tp)}{div(shard_w)} = {_gib(weights)}"))
-        terms.append(Term("optimizer", states, f"{o_per:g} B ({optimizer}){div(tp)}{div(shard_o)} = {_gib(states)}"))
+        terms.append(
+            Term(
+                "weights",
+                weights,
+                f"{params / 1e9:.2f}B x {w_per:g} B{_div(tp)}{_div(shard_w)} = {_gib(weights)}",
+            )
+        )
+        terms.append(
+            Term(
+                "optimizer",
+                states,
+                f"{o_per:g} B ({optimizer}){_div(tp)}{_div(shard_o)} = {_gib(states)}",
+            )
+        )
         if master_weights and precision in ("bf16", "fp16"):
             if st >= 3:  # FSDP casts each unit as it gathers it: about two layers in flight
                 copy = 2 * (params / arch.layers) * 2 / tp
@@ -353,14 +395,22 @@ def training_estimate(
             else:
                 copy = params * 2 / tp
                 what = "weights"
-            terms.append(Term("autocast copy", copy, f"{precision} {what} for the forward = {_gib(copy)}"))
+            terms.append(
+                Term("autocast copy", copy, f"{precision} {what} for the forward = {_gib(copy)}")
+            )
             notes.append("mixed precision: fp32 master weights and gradients, bf16 compute")
     acts, a_formula = _training_activations(
-        arch, batch * sequence, checkpointing, lora, tensor_parallel,
+        arch,
+        batch * sequence,
+        checkpointing,
+        lora,
+        tensor_parallel,
         autocast=not lora and master_weights and precision in ("bf16", "fp16"),
     )
     if grads > acts:
-        terms.append(Term("gradients", grads, f"{_gib(grads)} (more than activations {_gib(acts)})"))
+        terms.append(
+            Term("gradients", grads, f"{_gib(grads)} (more than activations {_gib(acts)})")
+        )
     else:
         terms.append(Term("activations", acts, a_formula))
         if grads:
@@ -368,8 +418,13 @@ def training_estimate(
                 f"gradients ({_gib(grads)}) fill while activations drain: the peak holds the larger"
             )
     terms.append(Term("CUDA context", CUDA_CONTEXT_BYTES, _gib(CUDA_CONTEXT_BYTES)))
-    names = {"none": "one GPU", "ddp": "DDP", "zero1": "ZeRO-1", "zero2": "ZeRO-2",
-             "zero3": "FSDP full shard (ZeRO-3)"}
+    names = {
+        "none": "one GPU",
+        "ddp": "DDP",
+        "zero1": "ZeRO-1",
+        "zero2": "ZeRO-2",
+        "zero3": "FSDP full shard (ZeRO-3)",
+    }
     over = f" over {dp} GPUs" if tp == 1 else f" across {dp} tensor-parallel groups"
     parts = [names[sharding] + (over if dp > 1 else "")] if dp > 1 or tp == 1 else []
     if tensor_parallel > 1:
@@ -389,6 +444,10 @@ def lora_parameters(arch: Architecture, rank: int) -> float:
     h = arch.hidden_size
     q = arch.attention_heads * arch.head_dim
     kv = arch.kv_heads * arch.head_dim
-    i = arch.moe_intermediate_size or arch.intermediate_size if arch.is_moe else arch.intermediate_size
+    i = (
+        arch.moe_intermediate_size or arch.intermediate_size
+        if arch.is_moe
+        else arch.intermediate_size
+    )
     per_layer = rank * ((h + q) * 2 + (h + kv) * 2 + (h + i) * 3)
     return float(per_layer * arch.layers)

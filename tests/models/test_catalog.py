@@ -34,11 +34,15 @@ def test_parameter_count_matches_the_published_total(name):
         # MLA: (512 + 64) x 61 layers x 2 B
         pytest.param("DeepSeek-V3", 4096, 4096 * 576 * 61 * 2, id="deepseek-mla"),
         # Gemma 2: 21 global layers see all 8192 tokens, 21 sliding layers only 4096
-        pytest.param("Gemma-2-9B", 8192, (21 * 8192 + 21 * 4096) * 2 * 8 * 256 * 2, id="gemma2-sliding"),
+        pytest.param(
+            "Gemma-2-9B", 8192, (21 * 8192 + 21 * 4096) * 2 * 8 * 256 * 2, id="gemma2-sliding"
+        ),
         # below the window every layer keeps every token
         pytest.param("Gemma-2-9B", 2048, 42 * 2048 * 2 * 8 * 256 * 2, id="gemma2-inside-window"),
         # Gemma 3: 10 global of 62 layers, 52 capped at 1024
-        pytest.param("Gemma-3-27B", 32768, (10 * 32768 + 52 * 1024) * 2 * 16 * 128 * 2, id="gemma3-5-to-1"),
+        pytest.param(
+            "Gemma-3-27B", 32768, (10 * 32768 + 52 * 1024) * 2 * 16 * 128 * 2, id="gemma3-5-to-1"
+        ),
     ],
 )
 def test_kv_cache_per_sequence(name, context, per_sequence):
@@ -61,10 +65,17 @@ def _write(tmp_path, data):
 
 
 LLAMA_8B_CONFIG = {
-    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
-    "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
-    "num_key_value_heads": 8, "vocab_size": 128256, "tie_word_embeddings": False,
-    "max_position_embeddings": 131072, "rope_theta": 500000.0,
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "num_attention_heads": 32,
+    "num_hidden_layers": 32,
+    "num_key_value_heads": 8,
+    "vocab_size": 128256,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 131072,
+    "rope_theta": 500000.0,
 }
 
 
@@ -80,9 +91,15 @@ def test_hf_config_reads_multimodal_text_config_and_sliding_pattern(tmp_path):
     config = {
         "model_type": "gemma3",
         "text_config": {
-            "model_type": "gemma3_text", "hidden_size": 5376, "intermediate_size": 21504,
-            "num_attention_heads": 32, "num_hidden_layers": 62, "num_key_value_heads": 16,
-            "head_dim": 128, "vocab_size": 262208, "sliding_window": 1024,
+            "model_type": "gemma3_text",
+            "hidden_size": 5376,
+            "intermediate_size": 21504,
+            "num_attention_heads": 32,
+            "num_hidden_layers": 62,
+            "num_key_value_heads": 16,
+            "head_dim": 128,
+            "vocab_size": 262208,
+            "sliding_window": 1024,
             "sliding_window_pattern": 6,
         },
     }
@@ -92,12 +109,23 @@ def test_hf_config_reads_multimodal_text_config_and_sliding_pattern(tmp_path):
 
 def test_hf_config_reads_mla_and_experts(tmp_path):
     config = {
-        "model_type": "deepseek_v3", "hidden_size": 7168, "intermediate_size": 18432,
-        "moe_intermediate_size": 2048, "num_attention_heads": 128, "num_hidden_layers": 61,
-        "num_key_value_heads": 128, "vocab_size": 129280, "n_routed_experts": 256,
-        "n_shared_experts": 1, "num_experts_per_tok": 8, "first_k_dense_replace": 3,
-        "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
-        "qk_nope_head_dim": 128, "v_head_dim": 128,
+        "model_type": "deepseek_v3",
+        "hidden_size": 7168,
+        "intermediate_size": 18432,
+        "moe_intermediate_size": 2048,
+        "num_attention_heads": 128,
+        "num_hidden_layers": 61,
+        "num_key_value_heads": 128,
+        "vocab_size": 129280,
+        "n_routed_experts": 256,
+        "n_shared_experts": 1,
+        "num_experts_per_tok": 8,
+        "first_k_dense_replace": 3,
+        "q_lora_rank": 1536,
+        "kv_lora_rank": 512,
+        "qk_rope_head_dim": 64,
+        "qk_nope_head_dim": 128,
+        "v_head_dim": 128,
     }
     arch = from_hf_config(_write(tmp_path, config))
     assert arch.params == pytest.approx(671e9, rel=0.01)

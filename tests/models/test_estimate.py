@@ -12,7 +12,12 @@ import gpukit as gk
 from gpukit.errors import WorkloadError
 from gpukit.memory import memory_need, serving_settings
 from gpukit.models import architecture
-from gpukit.models.estimate import max_concurrency, serving_estimate, training_estimate, weight_bytes
+from gpukit.models.estimate import (
+    max_concurrency,
+    serving_estimate,
+    training_estimate,
+    weight_bytes,
+)
 from gpukit.quantity import GIB
 
 LLAMA_8B = architecture("Llama-3.1-8B")
@@ -70,7 +75,9 @@ def test_sharding_never_raises_the_per_gpu_need():
 def test_optimizers_order_and_checkpointing_saves_memory():
     arch = architecture("Llama-3.2-1B")
     by_opt = [
-        training_estimate(arch, optimizer=o, master_weights=False, batch=4, sequence=2048).term("optimizer")
+        training_estimate(arch, optimizer=o, master_weights=False, batch=4, sequence=2048).term(
+            "optimizer"
+        )
         for o in ("adamw", "adamw-bf16", "adamw-8bit")
     ]
     assert by_opt == [arch.params * 8, arch.params * 4, arch.params * 2]
@@ -89,7 +96,9 @@ def test_qlora_base_is_4_bit():
 # -- the plan -------------------------------------------------------------------------------
 
 SERVE_8B = gk.Workload(
-    name="chat", kind="inference", priority="latency",
+    name="chat",
+    kind="inference",
+    priority="latency",
     model={"name": "Llama-3.1-8B", "max_concurrency": 32, "context_length": 8192},
 )
 
@@ -97,7 +106,10 @@ SERVE_8B = gk.Workload(
 def test_serving_need_counts_the_kv_cache_with_the_formula_shown():
     need = memory_need(SERVE_8B)
     assert need.bytes == pytest.approx((14.96 + 32 + 0.95 + 1.3 + 1.0) * GIB, rel=0.01)
-    assert "KV 2 x 8 KV heads x 128 x 32 layers x 8192 tokens x 32 seqs x 2 B = 32.00 GiB" in need.formula
+    assert (
+        "KV 2 x 8 KV heads x 128 x 32 layers x 8192 tokens x 32 seqs x 2 B = 32.00 GiB"
+        in need.formula
+    )
     assert not any("not counted" in a for a in need.assumptions)
 
 
@@ -117,10 +129,17 @@ def test_plan_gives_vllm_settings_that_fit():
     ],
 )
 def test_gpu_memory_utilization_is_of_the_device_the_engine_sees(device_gib, allotted_gib, util):
-    w = gk.Workload(name="s", kind="inference",
-                    model={"name": "Llama-3.2-1B", "max_concurrency": 4, "context_length": 4096})
+    w = gk.Workload(
+        name="s",
+        kind="inference",
+        model={"name": "Llama-3.2-1B", "max_concurrency": 4, "context_length": 4096},
+    )
     flags, why = serving_settings(
-        w, device_bytes=int(device_gib * GIB), allotted_bytes=int(allotted_gib * GIB), gpus=1, workers=1
+        w,
+        device_bytes=int(device_gib * GIB),
+        allotted_bytes=int(allotted_gib * GIB),
+        gpus=1,
+        workers=1,
     )
     assert flags["--gpu-memory-utilization"] == util
     assert flags["--gpu-memory-utilization"] * device_gib <= allotted_gib / 1.1 + 0.01
@@ -128,7 +147,10 @@ def test_gpu_memory_utilization_is_of_the_device_the_engine_sees(device_gib, all
 
 
 FINETUNE_70B = gk.Workload(
-    name="ft-70b", kind="fine-tuning", gpus=8, workers=2,
+    name="ft-70b",
+    kind="fine-tuning",
+    gpus=8,
+    workers=2,
     model={"name": "Llama-3.1-70B", "mode": "training", "sequence_length": 4096},
 )
 
@@ -143,8 +165,12 @@ def test_70b_full_fine_tune_on_two_nodes_is_sharded_and_fits_each_gpu():
 
 
 def test_ddp_when_the_model_fits_unsharded():
-    w = gk.Workload(name="ft-1b", kind="fine-tuning", gpus=8,
-                    model={"name": "Llama-3.2-1B", "mode": "training", "sequence_length": 2048})
+    w = gk.Workload(
+        name="ft-1b",
+        kind="fine-tuning",
+        gpus=8,
+        model={"name": "Llama-3.2-1B", "mode": "training", "sequence_length": 2048},
+    )
     assert memory_need(w).strategy == "DDP over 8 GPUs"
 
 
@@ -153,11 +179,19 @@ def test_ddp_when_the_model_fits_unsharded():
 
 def test_workload_file_names_a_model_or_a_config(tmp_path):
     config = tmp_path / "config.json"
-    config.write_text(json.dumps({
-        "hidden_size": 2048, "intermediate_size": 8192, "num_attention_heads": 32,
-        "num_hidden_layers": 16, "num_key_value_heads": 8, "vocab_size": 128256,
-        "tie_word_embeddings": True,
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "hidden_size": 2048,
+                "intermediate_size": 8192,
+                "num_attention_heads": 32,
+                "num_hidden_layers": 16,
+                "num_key_value_heads": 8,
+                "vocab_size": 128256,
+                "tie_word_embeddings": True,
+            }
+        )
+    )
     path = tmp_path / "w.yaml"
     path.write_text(
         "name: a\nkind: inference\nmodel: {name: Llama-3.2-1B, context_length: 4096}\n---\n"
@@ -168,9 +202,14 @@ def test_workload_file_names_a_model_or_a_config(tmp_path):
 
 
 def test_explicit_fields_override_the_catalog():
-    base = gk.Workload(name="a", kind="inference", model={"name": "Llama-3.1-8B", "context_length": 8192})
-    fewer = gk.Workload(name="a", kind="inference",
-                        model={"name": "Llama-3.1-8B", "context_length": 8192, "kv_heads": 4})
+    base = gk.Workload(
+        name="a", kind="inference", model={"name": "Llama-3.1-8B", "context_length": 8192}
+    )
+    fewer = gk.Workload(
+        name="a",
+        kind="inference",
+        model={"name": "Llama-3.1-8B", "context_length": 8192, "kv_heads": 4},
+    )
     assert memory_need(fewer).bytes < memory_need(base).bytes
 
 

@@ -16,10 +16,14 @@ TABLE = json.loads(
 
 #: How each measured training mode is described to the estimator.
 MODES = {
-    "bf16-adamw": dict(master_weights=False, optimizer="adamw-bf16"),
-    "fp32-master-adamw": dict(master_weights=True, precision="bf16"),
-    "bf16-adamw-checkpointing": dict(master_weights=False, optimizer="adamw-bf16", checkpointing=True),
-    "lora-r16": dict(mode="lora"),
+    "bf16-adamw": {"master_weights": False, "optimizer": "adamw-bf16"},
+    "fp32-master-adamw": {"master_weights": True, "precision": "bf16"},
+    "bf16-adamw-checkpointing": {
+        "master_weights": False,
+        "optimizer": "adamw-bf16",
+        "checkpointing": True,
+    },
+    "lora-r16": {"mode": "lora"},
 }
 
 
@@ -36,7 +40,10 @@ def test_table_names_its_environment():
 @pytest.mark.parametrize("row", TABLE["serve"], ids=_id)
 def test_weights_plus_kv_within_5_percent(row):
     est = serving_estimate(
-        architecture(row["model"]), context=row["seq"], concurrency=row["batch"], engine=False,
+        architecture(row["model"]),
+        context=row["seq"],
+        concurrency=row["batch"],
+        engine=False,
         chunk_tokens=row["batch"] * row["seq"],  # the bench prefills everything at once
     )
     measured = row["weights_bytes"] + row["kv_cache_bytes"]
