@@ -144,8 +144,14 @@ class ModelSpec(BaseModel):
                 "model needs name (a catalog model such as 'Llama-3.1-8B'), config (a "
                 "config.json path) or params ('7B')"
             )
-        if self.config is not None:
-            self.architecture()  # read now, so a bad file is reported where it is named
+        if self.params is None:
+            # Read now, so a bad file is reported where it is named; and fill in the count,
+            # so code that reads params (widgets, sizing) sees the architecture's.
+            arch = self.architecture()
+            if arch is not None:
+                object.__setattr__(self, "params", arch.params)
+        elif self.config is not None:
+            self.architecture()
         return self
 
     def architecture(self) -> Architecture | None:
