@@ -3,6 +3,7 @@
 Run on one GPU (no downloads: models are built from their configs with random weights):
 
     OUT=/tmp/out python3 bench/llm_memory_measure.py            # writes $OUT/llm-memory.json
+    OUT=/tmp/out python3 bench/llm_memory_measure.py --set extra  # MoE, sliding window
     python3 bench/llm_memory_measure.py --device cpu --tiny     # smoke test of the script
 
 What it measures, each row on a fresh model:
@@ -38,7 +39,7 @@ import time
 import torch
 import transformers
 from torch import nn
-from transformers import AutoModelForCausalLM, LlamaConfig
+from transformers import AutoConfig, AutoModelForCausalLM, LlamaConfig
 
 GIB = 1024**3
 
@@ -87,6 +88,49 @@ TINY = {
 SERVE_ROWS = {
     "Llama-3.1-8B": [(1, 2048), (8, 4096), (32, 2048), (4, 16384), (16, 8192)],
     "Llama-3.2-1B": [(1, 4096), (16, 4096), (64, 2048), (8, 16384)],
+}
+#: --set extra: a mixture of experts (all experts resident) and sliding-window layers (the
+#: cache of a sliding layer stops at its window), from the published configs of
+#: Qwen/Qwen3-30B-A3B and google/gemma-2-9b. Softcapping is off: it changes no memory.
+EXTRA_SHAPES = {
+    "Qwen3-30B-A3B": {
+        "model_type": "qwen3_moe",
+        "hidden_size": 2048,
+        "intermediate_size": 6144,
+        "moe_intermediate_size": 768,
+        "num_hidden_layers": 48,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 4,
+        "head_dim": 128,
+        "num_experts": 128,
+        "num_experts_per_tok": 8,
+        "decoder_sparse_step": 1,
+        "mlp_only_layers": [],
+        "vocab_size": 151936,
+        "tie_word_embeddings": False,
+        "max_position_embeddings": 40960,
+        "rope_theta": 1000000.0,
+    },
+    "Gemma-2-9B": {
+        "model_type": "gemma2",
+        "hidden_size": 3584,
+        "intermediate_size": 14336,
+        "num_hidden_layers": 42,
+        "num_attention_heads": 16,
+        "num_key_value_heads": 8,
+        "head_dim": 256,
+        "vocab_size": 256000,
+        "sliding_window": 4096,
+        "tie_word_embeddings": True,
+        "max_position_embeddings": 8192,
+        "query_pre_attn_scalar": 256,
+        "attn_logit_softcapping": None,
+        "final_logit_softcapping": None,
+    },
+}
+EXTRA_ROWS = {
+    "Qwen3-30B-A3B": [(2, 2048), (8, 4096)],
+    "Gemma-2-9B": [(4, 2048), (2, 8192)],
 }
 TRAIN_ROWS = [(4, 2048), (8, 2048)]
 TRAIN_MODES = ["bf16-adamw", "fp32-master-adamw", "bf16-adamw-checkpointing", "lora-r16"]
@@ -144,7 +188,9 @@ class Meter:
 
 
 def build(shape: dict, dtype: torch.dtype, device: str) -> nn.Module:
-    config = LlamaConfig(**shape)
+    fields = dict(shape)
+    model_type = fields.pop("model_type", None)
+    config = AutoConfig.for_model(model_type, **fields) if model_type else LlamaConfig(**fields)
     config.use_cache = True
     with torch.device(device):
         try:
@@ -353,6 +399,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--tiny", action="store_true", help="tiny shapes: a smoke test")
+    parser.add_argument(
+        "--set",
+        default="llama",
+        choices=["llama", "extra"],
+        help="llama: 8B and 1B serving, 1B training (llm-memory.json); extra: MoE and "
+        "sliding-window serving (llm-memory-extra.json)",
+    )
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
     args = parser.parse_args()
     if args.device.startswith("cuda") and not torch.cuda.is_available():
@@ -369,6 +422,9 @@ def main() -> None:
         shapes = {"tiny": TINY}
         serve = serve_rows(meter, args.device, shapes, {"tiny": [(2, 64)]})
         train = train_rows(meter, args.device, TINY, "tiny", [(2, 64)])
+    elif args.set == "extra":
+        serve = serve_rows(meter, args.device, EXTRA_SHAPES, EXTRA_ROWS)
+        train = []
     else:
         serve = serve_rows(meter, args.device, SHAPES, SERVE_ROWS)
         train = train_rows(meter, args.device, SHAPES["Llama-3.2-1B"], "Llama-3.2-1B", TRAIN_ROWS)
@@ -381,7 +437,8 @@ def main() -> None:
         "train": train,
     }
     os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "llm-memory.json")
+    name = "llm-memory-extra.json" if args.set == "extra" and not args.tiny else "llm-memory.json"
+    path = os.path.join(args.out, name)
     with open(path, "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
     log(f"wrote {path} in {result['seconds']} s")

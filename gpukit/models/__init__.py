@@ -52,6 +52,7 @@ class Architecture(BaseModel):
     qk_nope_head_dim: int | None = Field(default=None, ge=0)
     v_head_dim: int | None = Field(default=None, ge=1)
     norms_per_layer: int = Field(default=2, ge=0)
+    qk_norm: bool = False
     other_params: float = Field(default=0, ge=0, description="outside the decoder (vision encoder)")
     max_context: int | None = Field(default=None, ge=1)
     published_params: float | None = None
@@ -93,6 +94,8 @@ class Architecture(BaseModel):
 
     def _layer_params(self, moe: bool, active: bool) -> int:
         total = self._attention_params() + self.norms_per_layer * self.hidden_size
+        if self.qk_norm:
+            total += 2 * self.head_dim
         if not moe:
             return total + self._mlp_params(self.intermediate_size)
         expert = self._mlp_params(self.moe_intermediate_size or self.intermediate_size)
@@ -239,8 +242,11 @@ def from_hf_config(path: str | Path, name: str | None = None) -> Architecture:
         fields["global_every"] = data["sliding_window_pattern"]
     if data.get("use_sliding_window") is False:
         fields.pop("sliding_window", None)
-    if str(data.get("model_type", "")).startswith("gemma"):
+    model_type = str(data.get("model_type", ""))
+    if model_type.startswith("gemma"):
         fields["norms_per_layer"] = 4
+    if model_type.startswith(("qwen3", "gemma3")):
+        fields["qk_norm"] = True
     if not fields.get("experts"):
         fields.pop("active_experts", None)
     try:
