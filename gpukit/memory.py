@@ -99,6 +99,9 @@ class MemoryNeed(BaseModel):
     formula: str = ""
     assumptions: tuple[str, ...] = ()
     strategy: str = ""  # how a training job is sharded, when the estimate chose it
+    #: The estimate already counts the CUDA context (and, serving, the engine's overhead):
+    #: rules that add a per-process overhead should not add it again.
+    context_included: bool = False
 
     @property
     def known(self) -> bool:
@@ -328,7 +331,7 @@ def _architecture_need(spec: ModelSpec, gpus: int | None, workers: int) -> Memor
         formula = est.formula() + (f" per GPU x {copies} GPUs = {format_gib(total)}" if copies > 1 else "")
         return MemoryNeed(
             bytes=int(total), source="estimated", formula=formula,
-            assumptions=(*est.notes, *notes),
+            assumptions=(*est.notes, *notes), context_included=True,
         )
     return _training_need(spec, arch, gpus, workers)
 
@@ -421,6 +424,7 @@ def _training_need(
     return MemoryNeed(
         bytes=int(total), source="estimated", formula=formula,
         assumptions=(*est.notes, *notes), strategy=est.strategy if total_gpus > 1 else "",
+        context_included=True,
     )
 
 
@@ -466,6 +470,11 @@ def serving_settings(
     )
     if fits < concurrency:
         why += f"; --max-num-seqs {flags['--max-num-seqs']} is what fits, the rest queue"
+    if allotted_bytes < device_bytes * 0.99:
+        why += (
+            "; on a share vLLM starts only if that much is free when it starts, so "
+            "neighbours must stay within their shares"
+        )
     if gpus > 1:
         why += f"; tensor parallel over the pod's {gpus} GPUs"
     if workers > 1:
@@ -498,6 +507,11 @@ def engine_settings(workload: Workload, option: object) -> tuple[dict[str, objec
         seen = ("the whole MIG slice" if profile else "the whole GPU") + (
             f", of which this {option.sharing} replica gets a share"  # type: ignore[attr-defined]
         )
+        if option.sharing == "mps":  # type: ignore[attr-defined]
+            seen += (
+                " (assumed: the client sees the GPU's total, not its MPS limit, as "
+                "torch.cuda.mem_get_info's total)"
+            )
     return serving_settings(
         workload, device_bytes=device, allotted_bytes=allotted, gpus=gpus, workers=workers,
         device=seen,

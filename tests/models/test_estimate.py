@@ -233,3 +233,28 @@ def test_kv_cache_splits_over_tp_only_as_far_as_its_heads(name, tp, kv_split):
     one = serving_estimate(arch, context=4096, concurrency=4)
     many = serving_estimate(arch, context=4096, concurrency=4, tensor_parallel=tp)
     assert many.term("KV") * kv_split == pytest.approx(one.term("KV"))
+
+
+def test_a_time_sliced_share_gets_the_shares_fraction_of_the_whole_gpu(tmp_path):
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(
+        "name: shared\nnode_pools:\n"
+        "  - name: l4-shared\n    gpu: L4\n    gpus_per_node: 4\n    nodes: 1\n"
+        "    sharing: {mode: time-slicing, replicas: 4, config_name: l4-ts}\n"
+    )
+    fleet = gk.load_fleet(fleet_file)
+    w = gk.Workload(
+        name="dev-chat",
+        kind="inference",
+        isolation="none",
+        priority="cost",
+        model={"name": "Llama-3.2-1B", "max_concurrency": 1, "context_length": 1024},
+    )
+    plan = gk.plan(w, fleet)
+    assert plan.choice.sharing == "time-slicing"
+    (engine,) = [r.message for r in plan.reasons if r.code == "ENGINE_SETTINGS"]
+    util = float(engine.split("--gpu-memory-utilization ")[1].split()[0])
+    # a quarter of the GPU, less the headroom: vLLM's default 0.9 would take its neighbours' memory
+    assert 0.2 <= util <= 0.25
+    assert "the whole GPU, of which this time-slicing replica gets a share" in engine
+    assert "neighbours must stay within their shares" in engine
