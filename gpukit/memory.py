@@ -102,6 +102,10 @@ class MemoryNeed(BaseModel):
     #: The estimate already counts the CUDA context (and, serving, the engine's overhead):
     #: rules that add a per-process overhead should not add it again.
     context_included: bool = False
+    #: Training with an architecture: one GPU's share of the need, and whether the estimate
+    #: turned gradient checkpointing on.
+    per_gpu_bytes: int | None = None
+    checkpointing: bool | None = None
 
     @property
     def known(self) -> bool:
@@ -424,7 +428,7 @@ def _training_need(
     return MemoryNeed(
         bytes=int(total), source="estimated", formula=formula,
         assumptions=(*est.notes, *notes), strategy=est.strategy if total_gpus > 1 else "",
-        context_included=True,
+        context_included=True, per_gpu_bytes=est.bytes, checkpointing=est.checkpointing,
     )
 
 
@@ -486,10 +490,25 @@ def gib(n_bytes: int) -> float:
     return n_bytes / GIB
 
 
-def engine_settings(workload: Workload, option: object) -> tuple[dict[str, object], str] | None:
-    """``serving_settings`` for a plan's chosen option (whole GPUs, a MIG slice or a share)."""
+#: What each strategy is called where it is switched on.
+_STRATEGY_SWITCH = {
+    "DDP": "torch DistributedDataParallel",
+    "ZeRO-1": "DeepSpeed ZeRO stage 1",
+    "ZeRO-2": "DeepSpeed ZeRO stage 2",
+    "FSDP full shard (ZeRO-3)": "PyTorch FSDP fully_shard / DeepSpeed ZeRO stage 3",
+}
+
+
+def engine_settings(workload: Workload, option: object, need: MemoryNeed) -> str | None:
+    """The engine or launcher settings that fit a plan's chosen option, as one sentence.
+
+    Serving: vLLM flags (``serving_settings``) for whole GPUs, a MIG slice or a share.
+    Training: torchrun's shape, the sharding the estimate chose and where to switch it on,
+    checkpointing and micro-batch, and the per-GPU need against what each GPU holds. None for
+    models without an architecture.
+    """
     spec = workload.model
-    if spec is None or spec.mode != "inference" or (spec.name is None and spec.config is None):
+    if spec is None or (spec.name is None and spec.config is None) or need.source != "estimated":
         return None
     from gpukit.hardware.catalog import catalog
 
@@ -497,22 +516,43 @@ def engine_settings(workload: Workload, option: object) -> tuple[dict[str, objec
     profile = option.mig_profile  # type: ignore[attr-defined]
     device = gpu.profile(profile).memory_bytes if profile else gpu.memory_bytes
     gpus = option.gpus  # type: ignore[attr-defined]
-    allotted = option.memory_bytes // gpus if option.sharing == "dedicated" else option.memory_bytes  # type: ignore[attr-defined]
-    workers = option.workers if option.spans_nodes else 1  # type: ignore[attr-defined]
-    if option.sharing == "dedicated":  # type: ignore[attr-defined]
+    sharing = option.sharing  # type: ignore[attr-defined]
+    allotted = option.memory_bytes // gpus if sharing == "dedicated" else option.memory_bytes  # type: ignore[attr-defined]
+    spans = option.spans_nodes  # type: ignore[attr-defined]
+    if spec.mode != "inference":
+        workers = option.workers  # type: ignore[attr-defined]
+        if workload.gpu_memory is None:  # the estimate for the GPUs the plan chose
+            need = _architecture_need(spec, gpus, workers)
+        head = need.strategy.split(" over ")[0].split(" across ")[0].split(",")[0]
+        switch = _STRATEGY_SWITCH.get(head)
+        strategy = need.strategy or "one GPU, no sharding"
+        per_gpu = need.per_gpu_bytes or 0
+        return (
+            f"torchrun --nnodes {workers} --nproc-per-node {gpus}; {strategy}"
+            + (f" ({switch})" if switch else "")
+            + f", gradient checkpointing {'on' if need.checkpointing else 'off'}, micro-batch "
+            f"{spec.batch_size or 1} x {spec.sequence_length or spec.context_length or 4096} "
+            f"tokens: {format_gib(per_gpu)} per GPU of the {format_gib(allotted)} each holds"
+        )
+    workers = option.workers if spans else 1  # type: ignore[attr-defined]
+    if sharing == "dedicated":
         seen = "a whole GPU"
-    elif option.sharing == "mig":  # type: ignore[attr-defined]
+    elif sharing == "mig":
         seen = f"the MIG {profile} slice"
     else:
         seen = ("the whole MIG slice" if profile else "the whole GPU") + (
-            f", of which this {option.sharing} replica gets a share"  # type: ignore[attr-defined]
+            f", of which this {sharing} replica gets a share"
         )
-        if option.sharing == "mps":  # type: ignore[attr-defined]
+        if sharing == "mps":
             seen += (
                 " (assumed: the client sees the GPU's total, not its MPS limit, as "
                 "torch.cuda.mem_get_info's total)"
             )
-    return serving_settings(
+    settings = serving_settings(
         workload, device_bytes=device, allotted_bytes=allotted, gpus=gpus, workers=workers,
         device=seen,
     )
+    if settings is None:
+        return None
+    flags, why = settings
+    return "vLLM: " + " ".join(f"{k} {v}" for k, v in flags.items()) + f"; {why}"

@@ -175,13 +175,10 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         if not choice.spans_nodes
         else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
     )
-    engine = engine_settings(workload, choice)
-    if engine is not None:
-        flags, why = engine
-        line = " ".join(f"{k} {v}" for k, v in flags.items())
-        memory_reason = (memory_reason, _reason("ENGINE_SETTINGS", f"vLLM: {line}; {why}"))
-    else:
-        memory_reason = (memory_reason,)
+    engine = engine_settings(workload, choice, need)
+    memory_reason = (
+        (memory_reason,) if engine is None else (memory_reason, _reason("ENGINE_SETTINGS", engine))
+    )
     # The plan's workload is the workload as planned: a model that spans nodes runs as several
     # workers, and everything downstream (renderers, KFP, lint) reads them from it.
     planned = (

@@ -106,6 +106,7 @@ class Estimate:
     terms: tuple[Term, ...]
     notes: tuple[str, ...] = ()
     strategy: str = ""
+    checkpointing: bool = False
 
     @property
     def bytes(self) -> int:
@@ -436,7 +437,7 @@ def training_estimate(
         f"micro-batch {batch} x {sequence} tokens"
         + (", gradient checkpointing" if checkpointing else ", no gradient checkpointing")
     )
-    return Estimate(tuple(terms), tuple(notes), strategy=strategy)
+    return Estimate(tuple(terms), tuple(notes), strategy=strategy, checkpointing=checkpointing)
 
 
 def lora_parameters(arch: Architecture, rank: int) -> float:

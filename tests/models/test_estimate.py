@@ -258,3 +258,10 @@ def test_a_time_sliced_share_gets_the_shares_fraction_of_the_whole_gpu(tmp_path)
     assert 0.2 <= util <= 0.25
     assert "the whole GPU, of which this time-slicing replica gets a share" in engine
     assert "neighbours must stay within their shares" in engine
+
+
+def test_training_plan_says_how_to_launch_it():
+    plan = gk.plan(FINETUNE_70B)
+    (launch,) = [r.message for r in plan.reasons if r.code == "ENGINE_SETTINGS"]
+    assert launch.startswith("torchrun --nnodes 2 --nproc-per-node 8; FSDP full shard (ZeRO-3) over 16 GPUs")
+    assert "gradient checkpointing on" in launch
