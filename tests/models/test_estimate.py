@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import gpukit as gk
 from gpukit.errors import WorkloadError
 from gpukit.memory import memory_need, serving_settings
-from gpukit.models import architecture
+from gpukit.models import architecture, catalog
 from gpukit.models.estimate import (
     max_concurrency,
     serving_estimate,
@@ -263,5 +263,35 @@ def test_a_time_sliced_share_gets_the_shares_fraction_of_the_whole_gpu(tmp_path)
 def test_training_plan_says_how_to_launch_it():
     plan = gk.plan(FINETUNE_70B)
     (launch,) = [r.message for r in plan.reasons if r.code == "ENGINE_SETTINGS"]
-    assert launch.startswith("torchrun --nnodes 2 --nproc-per-node 8; FSDP full shard (ZeRO-3) over 16 GPUs")
+    assert launch.startswith(
+        "torchrun --nnodes 2 --nproc-per-node 8; FSDP full shard (ZeRO-3) over 16 GPUs"
+    )
     assert "gradient checkpointing on" in launch
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(sorted(catalog())),
+    concurrency=st.integers(min_value=1, max_value=64),
+    context=st.sampled_from([2048, 8192, 32768]),
+    precision=st.sampled_from(["bf16", "fp8", "awq"]),
+)
+def test_a_plan_never_gives_a_pod_less_memory_than_the_model_needs(
+    name, concurrency, context, precision
+):
+    w = gk.Workload(
+        name="s",
+        kind="inference",
+        model={
+            "name": name,
+            "max_concurrency": concurrency,
+            "context_length": context,
+            "precision": precision,
+        },
+    )
+    try:
+        plan = gk.plan(w)
+    except gk.NoFeasiblePlan:
+        return
+    held = plan.choice.memory_bytes * (plan.choice.workers if plan.choice.spans_nodes else 1)
+    assert plan.memory.bytes * 1.1 <= held + 1
