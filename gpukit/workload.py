@@ -144,25 +144,26 @@ class ModelSpec(BaseModel):
                 "model needs name (a catalog model such as 'Llama-3.1-8B'), config (a "
                 "config.json path) or params ('7B')"
             )
-        if self.params is None:
-            # Read now, so a bad file is reported where it is named; and fill in the count,
-            # so code that reads params (widgets, sizing) sees the architecture's.
-            arch = self.architecture()
-            if arch is not None:
-                object.__setattr__(self, "params", arch.params)
-        elif self.config is not None:
-            self.architecture()
+        try:
+            # Read now, so a bad file is reported where it is named.
+            arch = self.architecture() if self.config is not None or self.params is None else None
+        except WorkloadError as exc:
+            raise ValueError(str(exc)) from None
+        if self.params is None and arch is not None:
+            # Fill in the count, so code that reads params (widgets, sizing) sees the
+            # architecture's.
+            object.__setattr__(self, "params", arch.params)
         return self
 
     def architecture(self) -> Architecture | None:
-        """The model's architecture with explicit fields applied, or None for params only."""
+        """The model's architecture with explicit fields applied, or None for params only.
+
+        Raises WorkloadError when ``config`` names a file that cannot be read as a config.json.
+        """
         if self.name is not None:
             arch = architecture(self.name)
         elif self.config is not None:
-            try:
-                arch = from_hf_config(self.config)
-            except WorkloadError as exc:
-                raise ValueError(str(exc)) from None
+            arch = from_hf_config(self.config)
         else:
             return None
         updates = {

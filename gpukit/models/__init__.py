@@ -206,7 +206,17 @@ _HF_KEYS: dict[str, tuple[str, ...]] = {
 
 def from_hf_config(path: str | Path, name: str | None = None) -> Architecture:
     """An Architecture from a Hugging Face ``config.json`` on disk (never the hub)."""
-    where = f"model.config {str(path)!r}"
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _from_hf_config(str(path), name, stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _from_hf_config(path: str, name: str | None, _stamp: int | None) -> Architecture:
+    # Cached by path and modification time: a plan reads the same file several times.
+    where = f"model.config {path!r}"
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
