@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gpukit._loading import load_documents, read_text, validate_model
 from gpukit.errors import WorkloadError
+from gpukit.models import Architecture, architecture, from_hf_config
 from gpukit.quantity import parse_quantity
 
 __all__ = [
@@ -25,8 +26,11 @@ Kind = Literal["training", "fine-tuning", "inference", "batch-inference", "inter
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 Isolation = Literal["strict", "process", "none"]
 Priority = Literal["latency", "throughput", "cost"]
-Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
+Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4", "awq", "gptq"]
 Mode = Literal["inference", "training", "lora", "qlora"]
+KvCacheDtype = Literal["auto", "bf16", "fp16", "fp8"]
+Optimizer = Literal["adamw", "adamw-bf16", "adamw-8bit", "sgd"]
+Sharding = Literal["auto", "ddp", "zero1", "zero2", "zero3", "fsdp"]
 
 #: Image used when a workload names none: pinned, never ':latest'.
 DEFAULT_IMAGE = "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime"
@@ -53,22 +57,50 @@ def _dns_label(field: str, value: str, max_len: int = 63) -> str:
 
 
 class ModelSpec(BaseModel):
-    """A model to size GPU memory from: parameter count, precision, and how it is used."""
+    """A model to size GPU memory from: a catalog name, a config.json, or a parameter count.
+
+    ``name`` (a catalog entry, see ``gpukit.models``) or ``config`` (a Hugging Face config.json
+    on disk) give the architecture, from which weights, KV cache and activations follow;
+    explicit shape fields (layers, hidden_size, kv_heads, ...) override it. ``params`` alone
+    sizes weights only.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    params: float = Field(description="parameter count: 7e9 or '7B'")
+    name: str | None = Field(default=None, description="catalog model name: 'Llama-3.1-8B'")
+    config: str | None = Field(
+        default=None,
+        description="path of a Hugging Face config.json, read from disk (relative: to the "
+        "working directory); never downloaded",
+    )
+    params: float | None = Field(default=None, description="parameter count: 7e9 or '7B'")
     precision: Precision = "bf16"
     mode: Mode = "inference"
     sequence_length: int | None = Field(default=None, ge=1)
     batch_size: int | None = Field(default=None, ge=1)
     layers: int | None = Field(default=None, ge=1)
     hidden_size: int | None = Field(default=None, ge=1)
+    kv_heads: int | None = Field(default=None, ge=1)
+    head_dim: int | None = Field(default=None, ge=1)
+    intermediate_size: int | None = Field(default=None, ge=1)
+    vocab_size: int | None = Field(default=None, ge=1)
     kv_cache: str | None = Field(default=None, description="KV-cache size as a quantity")
+    max_concurrency: int | None = Field(
+        default=None, ge=1, description="sequences served at once (serving with an architecture)"
+    )
+    context_length: int | None = Field(
+        default=None, ge=1, description="tokens per sequence, prompt and output (--max-model-len)"
+    )
+    kv_cache_dtype: KvCacheDtype = "auto"
+    optimizer: Optimizer = "adamw"
+    master_weights: bool = Field(default=True, description="fp32 master weights (mixed precision)")
+    gradient_checkpointing: bool | None = Field(default=None, description="None: gpukit decides")
+    lora_rank: int = Field(default=16, ge=1)
+    sharding: Sharding = "auto"
 
     @field_validator("params", mode="before")
     @classmethod
-    def _parse_params(cls, value: Any) -> float:
+    def _parse_params(cls, value: Any) -> float | None:
         if isinstance(value, str):
             match = _PARAMS.match(value)
             if not match:
@@ -81,8 +113,8 @@ class ModelSpec(BaseModel):
 
     @field_validator("params")
     @classmethod
-    def _positive(cls, value: float) -> float:
-        if value <= 0:
+    def _positive(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
             raise ValueError(f"{value!r} parameters is impossible; give a positive count ('7B')")
         return value
 
@@ -92,6 +124,56 @@ class ModelSpec(BaseModel):
         if value is not None and parse_quantity(value) < 0:
             raise ValueError(f"{value!r} is negative; give a size such as '4Gi'")
         return value
+
+    @field_validator("name")
+    @classmethod
+    def _known_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return architecture(value).name
+        except WorkloadError as exc:
+            raise ValueError(str(exc)) from None
+
+    @model_validator(mode="after")
+    def _sized(self) -> ModelSpec:
+        if self.name is not None and self.config is not None:
+            raise ValueError("give model.name or model.config, not both")
+        if self.name is None and self.config is None and self.params is None:
+            raise ValueError(
+                "model needs name (a catalog model such as 'Llama-3.1-8B'), config (a "
+                "config.json path) or params ('7B')"
+            )
+        try:
+            # Read now, so a bad file is reported where it is named.
+            arch = self.architecture() if self.config is not None or self.params is None else None
+        except WorkloadError as exc:
+            raise ValueError(str(exc)) from None
+        if self.params is None and arch is not None:
+            # Fill in the count, so code that reads params (widgets, sizing) sees the
+            # architecture's.
+            object.__setattr__(self, "params", arch.params)
+        return self
+
+    def architecture(self) -> Architecture | None:
+        """The model's architecture with explicit fields applied, or None for params only.
+
+        Raises WorkloadError when ``config`` names a file that cannot be read as a config.json.
+        """
+        if self.name is not None:
+            arch = architecture(self.name)
+        elif self.config is not None:
+            arch = from_hf_config(self.config)
+        else:
+            return None
+        updates = {
+            f: getattr(self, f)
+            for f in ("layers", "hidden_size", "kv_heads", "head_dim", "intermediate_size", "vocab_size")
+            if getattr(self, f) is not None
+        }
+        if self.params is not None:
+            updates["params_override"] = self.params
+        return arch.model_copy(update=updates) if updates else arch
 
 
 class Workload(BaseModel):

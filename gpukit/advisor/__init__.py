@@ -35,7 +35,7 @@ from gpukit.advisor.rules import (
 )
 from gpukit.errors import NoFeasiblePlan
 from gpukit.fleet import Fleet, default_fleet
-from gpukit.memory import estimate_model_memory, memory_need
+from gpukit.memory import engine_settings, estimate_model_memory, memory_need
 from gpukit.workload import Workload
 
 __all__ = [
@@ -175,6 +175,10 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         if not choice.spans_nodes
         else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
     )
+    engine = engine_settings(workload, choice, need)
+    memory_reason = (
+        (memory_reason,) if engine is None else (memory_reason, _reason("ENGINE_SETTINGS", engine))
+    )
     # The plan's workload is the workload as planned: a model that spans nodes runs as several
     # workers, and everything downstream (renderers, KFP, lint) reads them from it.
     planned = (
@@ -190,7 +194,7 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         queue=sched.queue,
         namespace=sched.namespace,
         memory=need,
-        reasons=(*decision.lead, memory_reason, *sched.reasons),
+        reasons=(*decision.lead, *memory_reason, *sched.reasons),
         warnings=(*decision.warnings, *sched.warnings),
         alternatives=decision.alternatives,
         rejections=decision.rejections,

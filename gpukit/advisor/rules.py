@@ -14,7 +14,8 @@ preference (first reason)      DISTRIBUTED_DEDICATED, TRAINING_WHOLE_GPU, WHOLE_
 choice                         FALLBACK, SMALLEST_PROFILE, SHARE_FITS, TENSOR_PARALLEL,
                                MULTI_NODE, GPU_MODEL_COST, MPS_OVER_TIME_SLICING,
                                LATENCY_TARGET_MET, REPLICAS_PER_GPU
-memory                         MEMORY_GIVEN, MEMORY_ESTIMATED, MEMORY_UNKNOWN
+memory                         MEMORY_GIVEN, MEMORY_ESTIMATED, MEMORY_UNKNOWN,
+                               ENGINE_SETTINGS
 scheduler                      GANG_KAI, QUEUE_KAI, SCHEDULER_KAI, GANG_VOLCANO,
                                GANG_KUEUE, QUEUE_KUEUE, DEFAULT_SCHEDULER,
                                PREEMPTIBLE_LOW_PRIORITY

@@ -93,3 +93,31 @@ def test_plan_shows_formula_and_assumptions():
     assert d["memory_assumptions"]
     text = p.explain()
     assert "Memory assumptions:" in text and d["memory_formula"] in text
+
+
+# -- models with an architecture (gpukit.models) ------------------------------------------------
+
+
+def test_named_model_is_sized_from_its_architecture_not_a_flat_overhead():
+    need = estimate_model_memory(ModelSpec(name="Qwen3-8B", context_length=4096, max_concurrency=8))
+    assert "KV 2 x 8 KV heads x 128 x 36 layers x 4096 tokens x 8 seqs x 2 B" in need.formula
+    assert "20% overhead" not in need.formula
+    assert not any("not counted" in a for a in need.assumptions)
+
+
+def test_given_memory_wins_over_a_named_model():
+    w = gk.Workload(name="a", kind="inference", gpu_memory="30Gi", model={"name": "Llama-3.1-8B"})
+    need = memory_need(w)
+    assert (need.bytes, need.source) == (30 * GIB, "given")
+    assert "wins over the model estimate" in need.assumptions[0]
+
+
+@pytest.mark.parametrize(
+    ("precision", "smaller_than"),
+    [pytest.param("fp8", "bf16", id="fp8"), pytest.param("awq", "fp8", id="awq"),
+     pytest.param("gptq", "int8", id="gptq")],
+)
+def test_quantisation_shrinks_a_named_model(precision, smaller_than):
+    def size(p):
+        return estimate_model_memory(ModelSpec(name="Llama-3.1-70B", precision=p, context_length=4096)).bytes
+    assert size(precision) < size(smaller_than)
