@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gpukit._loading import load_documents, read_text, validate_model
 from gpukit.errors import FleetError, GpukitError
 from gpukit.hardware import GpuModel, MigProfile, get_gpu
+from gpukit.quantity import check_memory_unit, parse_quantity
 
 __all__ = [
     "Fleet",
@@ -99,6 +100,15 @@ class NodePool(BaseModel):
     )
     cpu_per_node: int | None = Field(default=None, ge=1)
     memory_per_node: str | None = None
+
+    @field_validator("memory_per_node", mode="before")
+    @classmethod
+    def _memory_unit(cls, value: Any) -> Any:
+        if value is not None:
+            parse_quantity(value)
+            check_memory_unit(value)
+            return str(value)
+        return value
 
     @field_validator("gpu")
     @classmethod

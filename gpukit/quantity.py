@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-__all__ = ["GIB", "MIB", "format_bytes", "format_gib", "parse_quantity"]
+__all__ = ["GIB", "MIB", "check_memory_unit", "format_bytes", "format_gib", "parse_quantity"]
 
 MIB = 1024**2
 GIB = 1024**3
@@ -57,6 +57,19 @@ def parse_quantity(value: str | int | float) -> Fraction:
             raise ValueError(f"{value!r}: exponent {exponent} is out of range (at most 64)")
         return number * Fraction(10) ** exponent
     return number * _DECIMAL[match["dec"] or ""]
+
+
+def check_memory_unit(value: str | float) -> None:
+    """Refuse a memory quantity with no unit: ``gpu_memory: 20`` is 20 bytes to Kubernetes,
+    never what was meant. ValueError names the fix ("did you mean 20Gi?")."""
+    text = str(value).strip()
+    match = _QUANTITY.match(text)
+    if isinstance(value, (int, float)) or (match and not (match["bin"] or match["dec"] or match["exp"])):
+        number = text.rstrip(".") if match else text
+        raise ValueError(
+            f"{value!r} has no unit, so it would mean {number} bytes; did you mean {number}Gi? "
+            "Write memory with a unit (6Gi, 512Mi, 80G)"
+        )
 
 
 def format_gib(n_bytes: int | Fraction) -> str:

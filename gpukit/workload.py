@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from gpukit._loading import load_documents, read_text, validate_model
 from gpukit.errors import WorkloadError
 from gpukit.models import Architecture, architecture, from_hf_config
-from gpukit.quantity import parse_quantity
+from gpukit.quantity import check_memory_unit, parse_quantity
 
 __all__ = [
     "DEFAULT_IMAGE",
@@ -239,7 +239,7 @@ class Workload(BaseModel):
 
     @field_validator("gpu_memory", "cpu", "memory", mode="before")
     @classmethod
-    def _quantity(cls, value: Any) -> Any:
+    def _quantity(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -247,6 +247,8 @@ class Workload(BaseModel):
         amount = parse_quantity(value)
         if amount <= 0:
             raise ValueError(f"{value!r} must be positive; write it like '6Gi'")
+        if info.field_name in ("gpu_memory", "memory"):
+            check_memory_unit(value)
         return str(value)
 
     @field_validator("command", mode="before")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from gpukit.errors import InputError, WorkloadError
 from gpukit.workload import Workload, load_workloads
@@ -104,3 +105,25 @@ def test_defaults_by_kind(kind, isolation, priority):
 def test_params_parse_with_suffix():
     w = Workload(name="a", kind="inference", model={"params": "7B"})
     assert w.model is not None and w.model.params == 7e9
+
+
+@pytest.mark.parametrize("value", [20, 20.5, "20", "20.5", "  7 "])
+def test_memory_without_a_unit_is_refused_with_the_fix(value):
+    """gpu_memory: 20 is 20 bytes to Kubernetes: refused, naming the likely fix (issue 14, case 11)."""
+    with pytest.raises(ValidationError, match=r"has no unit.*did you mean .*Gi\?"):
+        Workload(name="x", kind="inference", gpu_memory=value)
+    with pytest.raises(ValidationError, match="has no unit"):
+        Workload(name="x", kind="inference", gpu_memory="6Gi", memory=value)
+
+
+@pytest.mark.parametrize("value", ["20Gi", "512Mi", "80G", "6e9", "1.5Ti"])
+def test_memory_with_a_unit_is_taken(value):
+    assert Workload(name="x", kind="inference", gpu_memory=value).gpu_memory == value
+
+
+def test_fleet_memory_per_node_needs_a_unit():
+    from gpukit.fleet import NodePool
+
+    with pytest.raises(ValidationError, match="did you mean 512Gi"):
+        NodePool(name="p", gpu="L4", nodes=1, gpus_per_node=4, memory_per_node=512)
+    assert NodePool(name="p", gpu="L4", nodes=1, gpus_per_node=4, memory_per_node="512Gi").memory_per_node == "512Gi"
