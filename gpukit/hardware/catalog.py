@@ -35,6 +35,11 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 # Numeric formats a workload may compute in. fp32 runs on every GPU's CUDA cores; the
 # others are Tensor Core formats a GPU model has natively or not (``GpuModel.precisions``).
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
+#: Weight-only quantisation formats and the Tensor Core precision their kernels compute in:
+#: AWQ and GPTQ keep 4-bit weights and dequantise them to fp16 for the matrix products
+#: (Lin et al., "AWQ", MLSys 2024; Frantar et al., "GPTQ", ICLR 2023; vLLM's and
+#: ExLlama's kernels), so they need fp16 Tensor Cores, not int4 ones (Hopper has none).
+WEIGHT_ONLY = {"awq": "fp16", "gptq": "fp16"}
 
 
 class MemorySource(BaseModel):
@@ -142,10 +147,11 @@ class GpuModel(BaseModel):
         (False, True)
         """
         wanted = str(precision).strip().lower()
+        wanted = WEIGHT_ONLY.get(wanted, wanted)
         if wanted not in PRECISIONS:
             raise InputError(
                 f"precision {precision!r} is not one gpukit knows{did_you_mean(wanted, PRECISIONS)}; "
-                f"use one of {', '.join(PRECISIONS)}"
+                f"use one of {', '.join((*PRECISIONS, *WEIGHT_ONLY))}"
             )
         return wanted == "fp32" or wanted in self.precisions
 

@@ -14,7 +14,7 @@ T4 has no native bf16 (its Tensor Cores run fp16, int8, int4): bf16 work runs as
 
 from __future__ import annotations
 
-from gpukit.hardware.catalog import GpuModel, catalog
+from gpukit.hardware.catalog import WEIGHT_ONLY, GpuModel, catalog
 
 __all__ = ["models_supporting", "precision_gap"]
 
@@ -63,7 +63,7 @@ def precision_gap(model: GpuModel, precision: str) -> str | None:
     """
     if model.supports(precision):
         return None
-    wanted = precision.strip().lower()
+    wanted = WEIGHT_ONLY.get(precision.strip().lower(), precision.strip().lower())
     native = ", ".join(model.precisions) or "none"
     priced = sorted(
         (g for g in models_supporting(wanted) if g.price_per_hour is not None),

@@ -11,6 +11,7 @@ import yaml
 
 from gpukit.errors import InputError, UnknownGpuError
 from gpukit.hardware import PRECISIONS, Catalog, catalog, get_gpu, parse_gpu, parse_product
+from gpukit.hardware.catalog import WEIGHT_ONLY
 from gpukit.quantity import GIB
 from gpukit.workload import Precision
 
@@ -342,7 +343,9 @@ def test_fp32_runs_everywhere_and_every_model_names_its_precision_source():
         assert gpu.precisions and gpu.precisions_source, gpu.key
         assert set(gpu.precisions) <= set(PRECISIONS), gpu.key
         # Every workload precision is a name supports() understands.
-    assert set(get_args(Precision)) <= set(PRECISIONS)
+    assert set(get_args(Precision)) <= set(PRECISIONS) | set(WEIGHT_ONLY)
+    # AWQ/GPTQ compute in fp16 after dequantising: Hopper (no int4 Tensor Cores) runs them.
+    assert get_gpu("H100").supports("awq") and get_gpu("T4").supports("gptq")
 
 
 def test_an_unknown_precision_is_one_clear_error():
