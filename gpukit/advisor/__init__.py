@@ -74,7 +74,10 @@ def clear_caches() -> None:
     """Forget cached fleet facts and decisions (benchmarks use it to start cold)."""
     _DECISIONS.clear()
     _facts.clear_caches()
-    for cached in (_reasons.reason, _reasons.rejection, _option.make_option, estimate_model_memory):
+    for cached in (
+        _reasons.reason, _reasons.rejection, _option.make_option, _option.option_label,
+        estimate_model_memory,
+    ):
         cached.cache_clear()
     predict.clear_caches()
 

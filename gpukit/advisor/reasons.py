@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
-from gpukit.quantity import GIB
+from gpukit.quantity import format_gib_float
 
 __all__ = ["ReasonCode", "Reason", "Rejection", "gib", "reason", "rejection"]
 
@@ -120,10 +120,5 @@ def rejection(option: str, code: str, message: str) -> Rejection:
     return Rejection(option=option, code=code, message=message)
 
 
-def gib(n_bytes: float) -> str:
-    """Bytes as GiB in explanations: '10 GiB', '9.5 GiB'.
-
-    The same text as gpukit.quantity.format_gib for these sizes, without its exact
-    Fractions, which the plan loop cannot afford.
-    """
-    return f"{n_bytes / GIB:.1f} GiB".replace(".0 GiB", " GiB")
+#: Bytes as GiB in explanations: '10 GiB', '9.5 GiB' (gpukit.quantity's one helper).
+gib = format_gib_float

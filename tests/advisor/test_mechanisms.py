@@ -10,6 +10,8 @@ import typing
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gpukit as gk
 from gpukit.advisor import mechanisms
@@ -288,3 +290,14 @@ def test_the_old_throughput_rules_still_answer_for_their_mechanism_only():
     assert ts(by_pool["ts"], ctx).code == "TIME_SLICING_NO_THROUGHPUT"  # type: ignore[union-attr]
     assert ts(by_pool["mps"], ctx) is None
     assert mps(by_pool["ts"], ctx) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(0, 2**70), st.floats(0, 2**50, allow_nan=False)))
+def test_the_one_gib_helper_writes_what_format_gib_writes(n: float):
+    from fractions import Fraction
+
+    from gpukit.advisor.reasons import gib
+    from gpukit.quantity import format_gib
+
+    assert gib(n) == format_gib(Fraction(n))
