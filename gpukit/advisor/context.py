@@ -65,10 +65,11 @@ class Context:
 
     @property
     def shape(self) -> tuple[object, ...]:
-        """Everything the cached decision reads: the derived facts and the Workload attributes
-        the rules declare (gpukit.advisor.reads). Two workloads of one shape on one fleet get
-        the same options, ranked alike."""
-        return (self.need, self.isolation, self.priority, *shape_of(self.workload))
+        """Everything the cached decision reads: the derived facts and the Workload fields the
+        rules declare (gpukit.advisor.reads). Two workloads of one shape on one fleet get the
+        same options, ranked alike. Of the memory need the decision reads only the bytes (how
+        the need was found is said per plan), so a given and an estimated 6 GiB share one."""
+        return (self.need.bytes, self.isolation, self.priority, *shape_of(self.workload))
 
     @reads("workers", "kind", "gpus")  # is_distributed: workers; is_training: kind
     def _whole_gpus_required(self) -> Reason | None:

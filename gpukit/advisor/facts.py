@@ -28,6 +28,8 @@ class PoolFacts:
     unusable: tuple[Rejection, ...] = ()
     #: The offer of a MIG profile, or of the pool's one unit (None): capacity reads it.
     by_profile: dict[str | None, Offer] = field(default_factory=dict, compare=False)
+    #: The MIG profiles the pool's GPU model has (empty: not MIG-capable).
+    mig_profiles: frozenset[str] = frozenset()
 
     def offer_for(self, mig_profile: str | None) -> Offer:
         """The pool's offer of a MIG profile (a slice, or time-sliced shares of one)."""
@@ -50,6 +52,7 @@ def pool_facts(pool: NodePool) -> PoolFacts:
         offers=offers,
         unusable=unusable,
         by_profile={(o.profile.name if o.profile else None): o for o in offers},
+        mig_profiles=frozenset(p.name for p in pool.model.profiles),
     )
 
 

@@ -59,7 +59,7 @@ def _reject(option: Option, code: str, message: str) -> Rejection:
 @applies_to(lambda m: m.replicated)
 def rule_one_shared_gpu(option: Option, ctx: Context) -> Rejection | None:
     gpus = ctx.workload.gpus
-    if MECHANISMS[option.sharing].replicated and gpus is not None and gpus > 1:
+    if gpus is not None and gpus > 1 and MECHANISMS[option.sharing].replicated:
         return _reject(
             option,
             ReasonCode.ONE_SHARED_GPU_PER_CONTAINER,
@@ -84,8 +84,9 @@ def rule_mig_profile_exists(option: Option, ctx: Context) -> Rejection | None:
     # that says so, and guards fleets built without validation. A time-sliced slice counts.
     if option.mig_profile is None:
         return None
-    model = ctx.facts.by_name[option.pool].model
-    if model.mig is None or all(p.name != option.mig_profile for p in model.mig.profiles):
+    facts = ctx.facts.by_name[option.pool]
+    if option.mig_profile not in facts.mig_profiles:
+        model = facts.model
         return _reject(
             option,
             ReasonCode.MIG_PROFILE_UNKNOWN,

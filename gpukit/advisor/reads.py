@@ -22,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Facts Context derives from the workload (they are in the shape as values), with the
 #: Workload fields each is computed from.
 DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
-    "need": ("gpu_memory", "model"),  # gpukit.memory.memory_need
+    "need": ("gpu_memory", "model"),  # gpukit.memory.memory_need; the decision reads its bytes
     "isolation": ("isolation", "kind"),  # Workload.effective_isolation
     "priority": ("priority", "kind"),  # Workload.effective_priority
 }

@@ -29,7 +29,7 @@ class Recorder:
     """A Workload stand-in that notes every field read; properties are evaluated on it, so
     that the fields behind them are the ones noted."""
 
-    def __init__(self, workload: Workload) -> None:
+    def __init__(self, workload: Any) -> None:
         object.__setattr__(self, "_workload", workload)
         object.__setattr__(self, "seen", set())
 
@@ -83,14 +83,16 @@ def workloads(draw: st.DrawFn) -> Workload:
 def test_the_decision_reads_only_declared_fields(workload: Workload, fleet_index: int):
     fleet = FLEETS[fleet_index]
     ctx = Context(workload, fleet, memory_need(workload))
-    recorder = Recorder(workload)
-    ctx.workload = recorder  # type: ignore[assignment]
+    recorder, need = Recorder(workload), Recorder(ctx.need)
+    ctx.workload, ctx.need = recorder, need  # type: ignore[assignment]
     advisor._decide(ctx)
     undeclared = recorder.seen - set(declared_reads())
     assert not undeclared, (
         f"the decision read {sorted(undeclared)} without declaring it: add it to the rule's "
         "@reads(...) so that Context.shape keys decisions on it"
     )
+    # Context.shape keys on the need's bytes alone (``known`` is a property over them).
+    assert need.seen <= {"bytes"}, need.seen
 
 
 @pytest.mark.parametrize("fact", sorted(DERIVED_INPUTS))
