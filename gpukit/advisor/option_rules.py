@@ -24,8 +24,8 @@ __all__ = [
     "OptionRule",
     "capacity",
     "first_rejection",
-    "units",
     "fleet_options",
+    "units",
     "unusable_rejections",
 ]
 

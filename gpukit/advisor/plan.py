@@ -63,7 +63,7 @@ class Plan(BaseModel):
     rejections: tuple[Rejection, ...] = ()
     priority_class: str | None = None  # PREEMPTIBLE_PRIORITY_CLASS for preemptible work
     #: The sharing model's figures for the choice and the alternatives (modelled ones, in
-    #: that order): gpukit.advisor.sharing_rules.
+    #: that order): gpukit.advisor.predict.
     predictions: tuple[OptionPrediction, ...] = ()
 
     # -- what renderers read ------------------------------------------------------------

@@ -5,6 +5,11 @@ its label, capacity unit, memory view and sharing-model terms; override the rule
 needs) and add one line to :data:`MECHANISMS`. The order is the order of
 ``Option.sharing``'s allowed values in error messages; on one pool at most one mechanism
 offers units, so it orders nothing else.
+
+DRA claims are not a mechanism here: with the DRA driver the same choice (whole GPUs, a MIG
+device, a time-sliced or MPS share) is delivered through a claim instead of a device-plugin
+resource (gpukit.manifests.dra). A mechanism only DRA offers (a consumable-capacity share,
+say) would be one more module and one more line below.
 """
 
 from __future__ import annotations
