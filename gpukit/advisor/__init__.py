@@ -75,7 +75,10 @@ def clear_caches() -> None:
     _DECISIONS.clear()
     _facts.clear_caches()
     for cached in (
-        _reasons.reason, _reasons.rejection, _option.make_option, _option.option_label,
+        _reasons.reason,
+        _reasons.rejection,
+        _option.make_option,
+        _option.option_label,
         estimate_model_memory,
     ):
         cached.cache_clear()
@@ -110,11 +113,7 @@ def _decide(ctx: Context) -> _Decision:
     best = ranked[0]
     # A fallback leads with why the preferred mechanism did not fit; the tree's choice follows.
     why_choice = choice_reasons(best, preference, ranked, ctx)
-    lead = (
-        (preference.reason, *why_choice)
-        if best.rank == 0
-        else (*why_choice, preference.reason)
-    )
+    lead = (preference.reason, *why_choice) if best.rank == 0 else (*why_choice, preference.reason)
     shown = [with_rank(*s) for s in ranked[: MAX_ALTERNATIVES + 1]]
     return _Decision(
         facts=ctx.facts,
@@ -158,7 +157,8 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         for r in decision.rejections:
             grouped.setdefault((r.code, r.message), []).append(r.option)
         lines = "; ".join(
-            f"{', '.join(options)}: [{code}] {message}" for (code, message), options in grouped.items()
+            f"{', '.join(options)}: [{code}] {message}"
+            for (code, message), options in grouped.items()
         )
         raise NoFeasiblePlan(
             f"no option in fleet {fleet.name!r} can run {workload.name!r}: {lines}",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from gpukit.advisor import sharing_rules
 from gpukit.advisor.context import Context
 from gpukit.advisor.mechanisms import MECHANISMS
-from gpukit.advisor.option_rules import capacity
 from gpukit.advisor.option import Option
+from gpukit.advisor.option_rules import capacity
 from gpukit.advisor.preference import Preference
 from gpukit.advisor.reasons import Reason, ReasonCode, reason
 from gpukit.advisor.scoring import Scored

@@ -25,8 +25,15 @@ class Context:
     """A workload in the light of one fleet: the facts every rule reads, computed once."""
 
     __slots__ = (
-        "_too_large", "_whole", "facts", "fleet", "isolation", "need", "need_with_headroom",
-        "priority", "workload",
+        "_too_large",
+        "_whole",
+        "facts",
+        "fleet",
+        "isolation",
+        "need",
+        "need_with_headroom",
+        "priority",
+        "workload",
     )
 
     def __init__(

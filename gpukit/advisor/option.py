@@ -20,8 +20,13 @@ else:
 
 @lru_cache(maxsize=8192)
 def option_label(
-    sharing: str, gpu_model: str, mig_profile: str | None, gpus: int, workers: int,
-    spans_nodes: bool, pool: str,
+    sharing: str,
+    gpu_model: str,
+    mig_profile: str | None,
+    gpus: int,
+    workers: int,
+    spans_nodes: bool,
+    pool: str,
 ) -> str:
     """How an option is named in explanations: 'MIG 1g.10gb on H100-80GB, pool h100-mig'.
 
@@ -58,8 +63,13 @@ class Option(BaseModel):
     @property
     def label(self) -> str:
         return option_label(
-            self.sharing, self.gpu_model, self.mig_profile, self.gpus, self.workers,
-            self.spans_nodes, self.pool,
+            self.sharing,
+            self.gpu_model,
+            self.mig_profile,
+            self.gpus,
+            self.workers,
+            self.spans_nodes,
+            self.pool,
         )
 
     @property
@@ -75,9 +85,19 @@ class Option(BaseModel):
 
 @lru_cache(maxsize=8192)
 def make_option(
-    sharing: str, pool: str, gpu_model: str, mig_profile: str | None, gpus: int,
-    resource_name: str, memory_bytes: int, cost_per_hour: float, rank: int, workers: int,
-    spans_nodes: bool, gpu_share: float, score: float,
+    sharing: str,
+    pool: str,
+    gpu_model: str,
+    mig_profile: str | None,
+    gpus: int,
+    resource_name: str,
+    memory_bytes: int,
+    cost_per_hour: float,
+    rank: int,
+    workers: int,
+    spans_nodes: bool,
+    gpu_share: float,
+    score: float,
 ) -> Option:
     """The Option of these fields, built once: the same one recurs across workloads."""
     return Option(
@@ -101,6 +121,17 @@ def with_rank(option: Option, rank: int, score: float) -> Option:
     """``option`` as ranked and scored for one workload."""
     o = option
     return make_option(
-        o.sharing, o.pool, o.gpu_model, o.mig_profile, o.gpus, o.resource_name, o.memory_bytes,
-        o.cost_per_hour, rank, o.workers, o.spans_nodes, o.gpu_share, score,
+        o.sharing,
+        o.pool,
+        o.gpu_model,
+        o.mig_profile,
+        o.gpus,
+        o.resource_name,
+        o.memory_bytes,
+        o.cost_per_hour,
+        rank,
+        o.workers,
+        o.spans_nodes,
+        o.gpu_share,
+        score,
     )

@@ -40,9 +40,19 @@ def fleet_options(ctx: Context) -> Iterator[Option]:
         for offer in facts.offers:
             gpus, workers, spans = MECHANISMS[offer.sharing].pod_shape(ctx, facts)
             yield make_option(
-                offer.sharing, facts.name, key, offer.profile.name if offer.profile else None,
-                gpus, offer.resource_name, offer.memory_bytes * gpus,
-                facts.price * offer.gpu_share * gpus, 0, workers, spans, offer.gpu_share, 0.0,
+                offer.sharing,
+                facts.name,
+                key,
+                offer.profile.name if offer.profile else None,
+                gpus,
+                offer.resource_name,
+                offer.memory_bytes * gpus,
+                facts.price * offer.gpu_share * gpus,
+                0,
+                workers,
+                spans,
+                offer.gpu_share,
+                0.0,
             )
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gpukit.quantity import format_gib_float
 
-__all__ = ["ReasonCode", "Reason", "Rejection", "gib", "reason", "rejection"]
+__all__ = ["Reason", "ReasonCode", "Rejection", "gib", "reason", "rejection"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 

@@ -55,9 +55,7 @@ def _named_past_kai(fleet: Fleet, workload: Workload, gang: bool) -> str | None:
 _QUEUE_KINDS = {"kueue": "Kueue LocalQueue", "volcano": "Volcano Queue"}
 
 
-def _kai_choice(
-    ctx: Context, workers: int, reasons: list[Reason], warnings: list[Reason]
-) -> str:
+def _kai_choice(ctx: Context, workers: int, reasons: list[Reason], warnings: list[Reason]) -> str:
     """KAI's queue for the workload, with the reasons and warnings (see choose_scheduler)."""
     w, fleet = ctx.workload, ctx.fleet
     queue = fleet.queue_for("kai", w.team, w.queue)
@@ -235,11 +233,7 @@ def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoic
     priority_class = None
     if w.preemptible:
         priority_class = PREEMPTIBLE_PRIORITY_CLASS
-        via = (
-            "a Kueue WorkloadPriorityClass"
-            if scheduler == "kueue"
-            else "a PriorityClass"
-        )
+        via = "a Kueue WorkloadPriorityClass" if scheduler == "kueue" else "a PriorityClass"
         reasons.append(
             reason(
                 ReasonCode.PREEMPTIBLE_LOW_PRIORITY,

@@ -121,7 +121,9 @@ def test_every_workload_field_is_read_derived_or_allowlisted():
         "gpukit.advisor.reads.NOT_DECISION_INPUTS: declare them where a rule reads them, or "
         "allowlist them if the cached decision must not depend on them"
     )
-    assert not (set(declared_reads()) | set(NOT_DECISION_INPUTS)) - FIELDS, "names that are no field"
+    assert not (set(declared_reads()) | set(NOT_DECISION_INPUTS)) - FIELDS, (
+        "names that are no field"
+    )
     assert not set(declared_reads()) & NOT_DECISION_INPUTS, "a field both read and allowlisted"
 
 

@@ -38,7 +38,10 @@ POOLS = {
         "sharing": {"mode": "time-slicing", "replicas": 2},
     },
     "mps": {"gpu": "L4", "sharing": {"mode": "mps", "replicas": 4}},
-    "mps-on-mig-is-mig": {"gpu": "A100-80GB", "mig": {"strategy": "single", "layout": {"1g.10gb": 7}}},
+    "mps-on-mig-is-mig": {
+        "gpu": "A100-80GB",
+        "mig": {"strategy": "single", "layout": {"1g.10gb": 7}},
+    },
 }
 #: (pool, mechanism that offers its units, resource names of the offers)
 OFFERS = [
@@ -85,25 +88,45 @@ def test_the_registry_is_the_one_list_of_mechanisms():
 
 def test_an_option_of_an_unregistered_mechanism_is_refused():
     with pytest.raises(ValueError, match="'dedicated', 'mig', 'time-slicing' or 'mps'"):
-        Option(sharing="vgpu", pool="p", gpu_model="L4", resource_name="x", memory_bytes=1,
-               cost_per_hour=1.0)  # type: ignore[arg-type]
+        Option(
+            sharing="vgpu",
+            pool="p",
+            gpu_model="L4",
+            resource_name="x",
+            memory_bytes=1,
+            cost_per_hour=1.0,
+        )  # type: ignore[arg-type]
 
 
 LABELS = [
-    ("dedicated", dict(gpus=1, workers=1, spans_nodes=False), "1x A100-80GB (whole GPU), pool p"),
-    ("dedicated", dict(gpus=8, workers=2, spans_nodes=True),
-     "2 workers x 8x A100-80GB (whole GPUs), pool p"),
-    ("mig", dict(mig_profile="3g.40gb"), "MIG 3g.40gb on A100-80GB, pool p"),
-    ("time-slicing", dict(), "time-slicing share of A100-80GB, pool p"),
-    ("time-slicing", dict(mig_profile="1g.10gb"), "time-sliced MIG 1g.10gb on A100-80GB, pool p"),
-    ("mps", dict(), "mps share of A100-80GB, pool p"),
+    (
+        "dedicated",
+        {"gpus": 1, "workers": 1, "spans_nodes": False},
+        "1x A100-80GB (whole GPU), pool p",
+    ),
+    (
+        "dedicated",
+        {"gpus": 8, "workers": 2, "spans_nodes": True},
+        "2 workers x 8x A100-80GB (whole GPUs), pool p",
+    ),
+    ("mig", {"mig_profile": "3g.40gb"}, "MIG 3g.40gb on A100-80GB, pool p"),
+    ("time-slicing", {}, "time-slicing share of A100-80GB, pool p"),
+    ("time-slicing", {"mig_profile": "1g.10gb"}, "time-sliced MIG 1g.10gb on A100-80GB, pool p"),
+    ("mps", {}, "mps share of A100-80GB, pool p"),
 ]
 
 
 @pytest.mark.parametrize(("sharing", "fields", "label"), LABELS, ids=[lb[2] for lb in LABELS])
 def test_each_mechanism_names_its_options(sharing: str, fields: dict, label: str):
-    option = Option(sharing=sharing, pool="p", gpu_model="A100-80GB", resource_name="x",  # type: ignore[arg-type]
-                    memory_bytes=1, cost_per_hour=1.0, **fields)
+    option = Option(
+        sharing=sharing,
+        pool="p",
+        gpu_model="A100-80GB",
+        resource_name="x",  # type: ignore[arg-type]
+        memory_bytes=1,
+        cost_per_hour=1.0,
+        **fields,
+    )
     assert option.label == label
 
 
@@ -173,7 +196,9 @@ def test_the_lws_constraint_is_one_predicate_for_the_advisor_and_the_renderer(
         assert not lws_missing(p.workload.kind, p.workers, f.installed)
     # A plan built around the advisor meets the same predicate in the renderer.
     base = gk.plan(gk.Workload(name="small", kind=kind, gpus=1), f)
-    forced = base.model_copy(update={"workload": base.workload.model_copy(update={"workers": workers})})
+    forced = base.model_copy(
+        update={"workload": base.workload.model_copy(update={"workers": workers})}
+    )
     if missing:
         with pytest.raises(FleetError, match="needs a LeaderWorkerSet"):
             object_kind(forced)
@@ -186,7 +211,8 @@ def test_the_lws_constraint_is_one_predicate_for_the_advisor_and_the_renderer(
 
 def _modules() -> dict[str, Path]:
     return {
-        "gpukit." + ".".join(p.relative_to(ADVISOR.parent).with_suffix("").parts).removesuffix(".__init__"): p
+        "gpukit."
+        + ".".join(p.relative_to(ADVISOR.parent).with_suffix("").parts).removesuffix(".__init__"): p
         for p in sorted(ADVISOR.rglob("*.py"))
     }
 
@@ -243,22 +269,61 @@ def test_advisor_modules_import_one_way():
 
 OLD_NAMES = {
     "gpukit.advisor.rules": [
-        "HEADROOM", "SMALL_WORK_SHARE", "Candidate", "Context", "FleetFacts", "Offer", "PoolFacts",
-        "Preference", "SchedulerChoice", "OPTION_RULES", "capacity", "choice_reasons",
-        "choose_scheduler", "dedicated_shape", "first_rejection", "fleet_facts", "fleet_options",
-        "rule_capacity", "rule_isolation", "rule_latency", "rule_memory_fits",
-        "rule_memory_known", "rule_mig_profile_exists", "rule_mps_clients",
-        "rule_multi_node_serving", "rule_node_size", "rule_one_shared_gpu", "rule_whole_gpus",
-        "score_options", "sharing_preference", "sharing_warnings", "unusable_mig_rejections",
+        "HEADROOM",
+        "SMALL_WORK_SHARE",
+        "Candidate",
+        "Context",
+        "FleetFacts",
+        "Offer",
+        "PoolFacts",
+        "Preference",
+        "SchedulerChoice",
+        "OPTION_RULES",
+        "capacity",
+        "choice_reasons",
+        "choose_scheduler",
+        "dedicated_shape",
+        "first_rejection",
+        "fleet_facts",
+        "fleet_options",
+        "rule_capacity",
+        "rule_isolation",
+        "rule_latency",
+        "rule_memory_fits",
+        "rule_memory_known",
+        "rule_mig_profile_exists",
+        "rule_mps_clients",
+        "rule_multi_node_serving",
+        "rule_node_size",
+        "rule_one_shared_gpu",
+        "rule_whole_gpus",
+        "score_options",
+        "sharing_preference",
+        "sharing_warnings",
+        "unusable_mig_rejections",
     ],
     "gpukit.advisor.sharing_rules": [
-        "MPS_OVER_TIME_SLICING", "THROUGHPUT_GAIN", "option_model", "option_prediction",
-        "plan_predictions", "prediction_reasons", "prediction_warnings", "rule_latency_target",
-        "rule_mps_limits_cost", "rule_share_fit", "rule_time_slicing_throughput",
+        "MPS_OVER_TIME_SLICING",
+        "THROUGHPUT_GAIN",
+        "option_model",
+        "option_prediction",
+        "plan_predictions",
+        "prediction_reasons",
+        "prediction_warnings",
+        "rule_latency_target",
+        "rule_mps_limits_cost",
+        "rule_share_fit",
+        "rule_time_slicing_throughput",
     ],
     "gpukit.advisor.plan": [
-        "KAI_DEFAULT_QUEUE", "PREEMPTIBLE_PRIORITY_CLASS", "SCORE_FORMULA", "Option", "Plan",
-        "Reason", "Rejection", "option_label",
+        "KAI_DEFAULT_QUEUE",
+        "PREEMPTIBLE_PRIORITY_CLASS",
+        "SCORE_FORMULA",
+        "Option",
+        "Plan",
+        "Reason",
+        "Rejection",
+        "option_label",
     ],
 }
 
@@ -276,14 +341,36 @@ def test_the_old_throughput_rules_still_answer_for_their_mechanism_only():
     from gpukit.advisor.option_rules import fleet_options
     from gpukit.memory import memory_need
 
-    f = Fleet.model_validate({"name": "f", "node_pools": [
-        {"name": "ts", "gpu": "H100-80GB", "gpus_per_node": 8, "nodes": 1,
-         "sharing": {"mode": "time-slicing", "replicas": 4}},
-        {"name": "mps", "gpu": "H100-80GB", "gpus_per_node": 8, "nodes": 1,
-         "sharing": {"mode": "mps", "replicas": 4}},
-    ]})
-    w = gk.Workload(name="a", kind="batch-inference", gpu_memory="4Gi", priority="throughput",
-                    gpu_boundness=1.0, gpu_fill=1.0, isolation="none")
+    f = Fleet.model_validate(
+        {
+            "name": "f",
+            "node_pools": [
+                {
+                    "name": "ts",
+                    "gpu": "H100-80GB",
+                    "gpus_per_node": 8,
+                    "nodes": 1,
+                    "sharing": {"mode": "time-slicing", "replicas": 4},
+                },
+                {
+                    "name": "mps",
+                    "gpu": "H100-80GB",
+                    "gpus_per_node": 8,
+                    "nodes": 1,
+                    "sharing": {"mode": "mps", "replicas": 4},
+                },
+            ],
+        }
+    )
+    w = gk.Workload(
+        name="a",
+        kind="batch-inference",
+        gpu_memory="4Gi",
+        priority="throughput",
+        gpu_boundness=1.0,
+        gpu_fill=1.0,
+        isolation="none",
+    )
     ctx = Context(w, f, memory_need(w))
     by_pool = {o.pool: o for o in fleet_options(ctx)}
     ts, mps = sharing_rules.rule_time_slicing_throughput, sharing_rules.rule_mps_limits_cost

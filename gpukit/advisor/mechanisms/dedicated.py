@@ -117,7 +117,9 @@ class Dedicated(Mechanism):
             or ctx.facts.largest_share is None
         ):
             return []
-        small = ctx.need.known and (ctx.need.bytes or 0) < SMALL_WORK_SHARE * facts.model.memory_bytes
+        small = (
+            ctx.need.known and (ctx.need.bytes or 0) < SMALL_WORK_SHARE * facts.model.memory_bytes
+        )
         idle = w.utilisation is not None and w.utilisation < SMALL_WORK_SHARE
         if not (small or idle or not ctx.need.known):
             return []
