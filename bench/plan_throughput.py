@@ -79,7 +79,7 @@ def _cold_caches() -> None:
 
 
 def _shape(w: gk.Workload, fleet: gk.Fleet) -> tuple[object, ...]:
-    from gpukit.advisor.rules import Context
+    from gpukit.advisor.context import Context
 
     return Context(w, fleet, gk.memory_need(w)).shape
 

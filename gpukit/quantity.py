@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-__all__ = ["GIB", "MIB", "check_memory_unit", "format_bytes", "format_gib", "parse_quantity"]
+__all__ = [
+    "GIB",
+    "MIB",
+    "check_memory_unit",
+    "format_bytes",
+    "format_gib",
+    "format_gib_float",
+    "parse_quantity",
+]
 
 MIB = 1024**2
 GIB = 1024**3
@@ -76,6 +84,15 @@ def format_gib(n_bytes: int | Fraction) -> str:
     """Bytes as GiB for people: '6 GiB', '9.5 GiB'."""
     gib = float(Fraction(n_bytes) / GIB)
     return f"{gib:.1f} GiB".replace(".0 GiB", " GiB")
+
+
+def format_gib_float(n_bytes: float) -> str:
+    """format_gib's text without Fractions, for hot paths (the planner's explanations).
+
+    The same text: an int or float divided by GIB (a power of two) rounds exactly as the
+    Fraction does.
+    """
+    return f"{n_bytes / GIB:.1f} GiB".replace(".0 GiB", " GiB")
 
 
 def format_bytes(n_bytes: int | Fraction) -> str:

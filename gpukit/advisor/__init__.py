@@ -4,35 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gpukit.advisor import sharing_rules
+from gpukit.advisor import facts as _facts
+from gpukit.advisor import option as _option
+from gpukit.advisor import predict
+from gpukit.advisor import reasons as _reasons
+from gpukit.advisor.choice import choice_reasons, sharing_warnings
+from gpukit.advisor.context import HEADROOM, Context
+from gpukit.advisor.facts import FleetFacts
+from gpukit.advisor.option import Option, with_rank
+from gpukit.advisor.option_rules import first_rejection, fleet_options, unusable_rejections
 from gpukit.advisor.plan import (
     KAI_DEFAULT_QUEUE,
     PREEMPTIBLE_PRIORITY_CLASS,
     SCORE_FORMULA,
-    Option,
     Plan,
     Reason,
     Rejection,
 )
 from gpukit.advisor.predictions import OptionPrediction
-from gpukit.advisor.rules import (
-    _FACTS,
-    HEADROOM,
-    Candidate,
-    Context,
-    FleetFacts,
-    _option,
-    _reason,
-    _rejection,
-    choice_reasons,
-    choose_scheduler,
-    first_rejection,
-    fleet_options,
-    score_options,
-    sharing_preference,
-    sharing_warnings,
-    unusable_mig_rejections,
-)
+from gpukit.advisor.preference import sharing_preference
+from gpukit.advisor.reasons import ReasonCode, reason, rejection
+from gpukit.advisor.scheduler import choose_scheduler
+from gpukit.advisor.scoring import score_options
 from gpukit.errors import NoFeasiblePlan
 from gpukit.fleet import Fleet, default_fleet
 from gpukit.memory import engine_settings, estimate_model_memory, memory_need
@@ -55,7 +48,7 @@ __all__ = [
 MAX_ALTERNATIVES = 5
 
 
-_MEMORY_CODES = {"given": "MEMORY_GIVEN", "estimated": "MEMORY_ESTIMATED"}
+_MEMORY_CODES = {"given": ReasonCode.MEMORY_GIVEN, "estimated": ReasonCode.MEMORY_ESTIMATED}
 
 
 @dataclass(frozen=True)
@@ -80,54 +73,56 @@ _DECISIONS_LIMIT = 4096
 def clear_caches() -> None:
     """Forget cached fleet facts and decisions (benchmarks use it to start cold)."""
     _DECISIONS.clear()
-    _FACTS.clear()
-    for cached in (_reason, _rejection, _option, estimate_model_memory):
+    _facts.clear_caches()
+    for cached in (
+        _reasons.reason,
+        _reasons.rejection,
+        _option.make_option,
+        _option.option_label,
+        estimate_model_memory,
+    ):
         cached.cache_clear()
-    sharing_rules.clear_caches()
+    predict.clear_caches()
 
 
 def _decide(ctx: Context) -> _Decision:
     preference = sharing_preference(ctx)
-    feasible: list[Candidate] = []
-    rejections: list[Rejection] = unusable_mig_rejections(ctx)
+    feasible: list[tuple[Option, int]] = []
+    rejections: list[Rejection] = unusable_rejections(ctx)
     for option in fleet_options(ctx):
-        rejection = first_rejection(option, ctx)
-        if rejection is not None:
-            rejections.append(rejection)
+        found = first_rejection(option, ctx)
+        if found is not None:
+            rejections.append(found)
             continue
         rank = preference.rank(option.sharing)
         if rank is None:
             rejections.append(
-                _rejection(
+                rejection(
                     option.label,
-                    "NOT_SUITED",
+                    ReasonCode.NOT_SUITED,
                     f"{option.sharing} is not among the mechanisms for this workload "
                     f"({', '.join(preference.mechanisms)}): {preference.reason.message}",
                 )
             )
         else:
-            option.rank = rank
-            feasible.append(option)
+            feasible.append((option, rank))
     if not feasible:
         return _Decision(ctx.facts, None, (), tuple(rejections), (), ())
 
     ranked = score_options(feasible, ctx)
-    choice = ranked[0]
+    best = ranked[0]
     # A fallback leads with why the preferred mechanism did not fit; the tree's choice follows.
-    why_choice = choice_reasons(choice, preference, ranked, ctx)
-    lead = (
-        (preference.reason, *why_choice)
-        if choice.rank == 0
-        else (*why_choice, preference.reason)
-    )
+    why_choice = choice_reasons(best, preference, ranked, ctx)
+    lead = (preference.reason, *why_choice) if best.rank == 0 else (*why_choice, preference.reason)
+    shown = [with_rank(*s) for s in ranked[: MAX_ALTERNATIVES + 1]]
     return _Decision(
         facts=ctx.facts,
-        choice=choice.to_option(),
-        alternatives=tuple(o.to_option() for o in ranked[1 : MAX_ALTERNATIVES + 1]),
+        choice=shown[0],
+        alternatives=tuple(shown[1:]),
         rejections=tuple(rejections),
         lead=lead,
-        warnings=tuple(sharing_warnings(choice, ctx)),
-        predictions=sharing_rules.plan_predictions(ranked[: MAX_ALTERNATIVES + 1], ctx),
+        warnings=tuple(sharing_warnings(shown[0], ctx)),
+        predictions=predict.plan_predictions(shown, ctx),
     )
 
 
@@ -162,22 +157,25 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         for r in decision.rejections:
             grouped.setdefault((r.code, r.message), []).append(r.option)
         lines = "; ".join(
-            f"{', '.join(options)}: [{code}] {message}" for (code, message), options in grouped.items()
+            f"{', '.join(options)}: [{code}] {message}"
+            for (code, message), options in grouped.items()
         )
         raise NoFeasiblePlan(
             f"no option in fleet {fleet.name!r} can run {workload.name!r}: {lines}",
             decision.rejections,
         )
     sched = choose_scheduler(ctx, choice.workers)
-    memory_reason = _reason(
-        _MEMORY_CODES.get(need.source, "MEMORY_UNKNOWN"),
+    memory_reason = reason(
+        _MEMORY_CODES.get(need.source, ReasonCode.MEMORY_UNKNOWN),
         f"GPU memory per pod: {need.describe()}"
         if not choice.spans_nodes
         else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
     )
     engine = engine_settings(workload, choice, need)
     memory_reason = (
-        (memory_reason,) if engine is None else (memory_reason, _reason("ENGINE_SETTINGS", engine))
+        (memory_reason,)
+        if engine is None
+        else (memory_reason, reason(ReasonCode.ENGINE_SETTINGS, engine))
     )
     # The plan's workload is the workload as planned: a model that spans nodes runs as several
     # workers, and everything downstream (renderers, KFP, lint) reads them from it.
@@ -186,7 +184,9 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         if choice.workers == workload.workers
         else workload.model_copy(update={"workers": choice.workers})
     )
-    return Plan(
+    # Every part is a validated value already (frozen models, tuples, checked strings), so the
+    # Plan is assembled without validating them again: the same object, built faster.
+    return Plan.model_construct(
         workload=planned,
         fleet=fleet,
         choice=choice,

@@ -6,10 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from gpukit.advisor.option import Option, Sharing, option_label
 from gpukit.advisor.predictions import OptionPrediction
+from gpukit.advisor.reasons import Reason, Rejection, gib
+from gpukit.advisor.scheduler import KAI_DEFAULT_QUEUE, PREEMPTIBLE_PRIORITY_CLASS
+from gpukit.advisor.scoring import SCORE_FORMULA
 from gpukit.fleet import Fleet, NodePool
 from gpukit.memory import MemoryNeed
-from gpukit.quantity import GIB
 from gpukit.workload import Workload
 
 __all__ = [
@@ -23,52 +26,7 @@ __all__ = [
     "option_label",
 ]
 
-Sharing = Literal["dedicated", "mig", "time-slicing", "mps"]
 Scheduler = Literal["volcano", "kueue", "kai", "default"]
-
-#: The queue KAI's install (quick start) creates; a KAI plan of no team or queue goes there.
-KAI_DEFAULT_QUEUE = "default-queue"
-
-#: The one low priority class gpukit gives preemptible work. The platform renderer emits a
-#: PriorityClass (pods, Volcano) and a Kueue WorkloadPriorityClass of this name, with a value
-#: below the cluster default, so that other work can preempt it.
-PREEMPTIBLE_PRIORITY_CLASS = "gpukit-preemptible"
-
-#: How an option's score is made; explain() prints it. The preference rank of the sharing
-#: mechanism dominates (each step costs more than every other term together).
-SCORE_FORMULA = (
-    "100 - 25 x preference rank - 15 x cost relative to the dearest fitting option "
-    "- 5 x share of the pool's free capacity taken - 4 x unused memory share"
-)
-
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
-
-
-def _gib(n_bytes: float) -> str:
-    text = f"{n_bytes / GIB:.1f} GiB"
-    return text.replace(".0 GiB", " GiB")
-
-
-def option_label(
-    sharing: str, gpu_model: str, mig_profile: str | None, gpus: int, workers: int,
-    spans_nodes: bool, pool: str,
-) -> str:
-    """How an option is named in explanations: 'MIG 1g.10gb on H100-80GB, pool h100-mig'.
-
-    A time-slicing share of a MIG device (a MIG pool that also time-slices) is
-    'time-sliced MIG 1g.10gb on H100-80GB, pool ...'.
-    """
-    if sharing == "mig":
-        what = f"MIG {mig_profile} on {gpu_model}"
-    elif mig_profile is not None:
-        what = f"time-sliced MIG {mig_profile} on {gpu_model}"
-    elif sharing == "dedicated":
-        what = f"{gpus}x {gpu_model} (whole GPU{'s' if gpus > 1 else ''})"
-        if workers > 1 and spans_nodes:
-            what = f"{workers} workers x {what}"
-    else:
-        what = f"{sharing} share of {gpu_model}"
-    return f"{what}, pool {pool}"
 
 
 def _grouped(rejections: tuple[Rejection, ...]) -> list[tuple[list[str], str, str]]:
@@ -80,62 +38,6 @@ def _grouped(rejections: tuple[Rejection, ...]) -> list[tuple[list[str], str, st
         else:
             groups.append(([r.option], r.code, r.message))
     return groups
-
-
-class Reason(BaseModel):
-    """A rule that fired: a stable code and the sentence a platform engineer would write."""
-
-    model_config = _FROZEN
-
-    code: str
-    message: str
-
-
-class Option(BaseModel):
-    """One way to give the workload GPUs: a sharing mechanism on a node pool."""
-
-    model_config = _FROZEN
-
-    sharing: Sharing
-    pool: str
-    gpu_model: str
-    mig_profile: str | None = None  # the MIG slice: sharing "mig", or time-slicing of a slice
-    gpus: int = 1  # units of resource_name per pod: whole GPUs, MIG instances or shares
-    resource_name: str
-    memory_bytes: int  # GPU memory each pod gets
-    cost_per_hour: float  # per pod, the pool's GPU price times the share of a GPU it takes
-    rank: int = 0  # preference of the sharing mechanism for this workload; lower is better
-    workers: int = 1  # pods that must start together
-    spans_nodes: bool = False  # one copy of the model split over the workers (multi-node)
-    gpu_share: float = 1.0  # fraction of one physical GPU each unit holds
-    score: float = 0.0  # higher is better; see SCORE_FORMULA
-
-    @property
-    def label(self) -> str:
-        return option_label(
-            self.sharing, self.gpu_model, self.mig_profile, self.gpus, self.workers,
-            self.spans_nodes, self.pool,
-        )
-
-    @property
-    def sort_key(self) -> tuple[float, str, str, int]:
-        """Best first: highest score, then pool and profile names so that ties are stable."""
-        return (-self.score, self.pool, self.mig_profile or "", self.gpus)
-
-    @property
-    def memory_total_bytes(self) -> int:
-        """Memory that holds one copy of the workload: a pod's, or all workers' when split."""
-        return self.memory_bytes * (self.workers if self.spans_nodes else 1)
-
-
-class Rejection(BaseModel):
-    """An option that was considered and turned down, with why."""
-
-    model_config = _FROZEN
-
-    option: str
-    code: str
-    message: str
 
 
 class Plan(BaseModel):
@@ -161,7 +63,7 @@ class Plan(BaseModel):
     rejections: tuple[Rejection, ...] = ()
     priority_class: str | None = None  # PREEMPTIBLE_PRIORITY_CLASS for preemptible work
     #: The sharing model's figures for the choice and the alternatives (modelled ones, in
-    #: that order): gpukit.advisor.sharing_rules.
+    #: that order): gpukit.advisor.predict.
     predictions: tuple[OptionPrediction, ...] = ()
 
     # -- what renderers read ------------------------------------------------------------
@@ -294,7 +196,7 @@ class Plan(BaseModel):
         if self.alternatives:
             lines.append("Alternatives, best first:")
             lines += [
-                f"  {i}. {a.label} ({_gib(a.memory_bytes)} per pod, "
+                f"  {i}. {a.label} ({gib(a.memory_bytes)} per pod, "
                 f"~${a.cost_per_hour * a.workers * w.replicas:.2f}/h, score {a.score:g})"
                 for i, a in enumerate(self.alternatives, 1)
             ]

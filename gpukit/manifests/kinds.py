@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from gpukit.advisor.plan import Plan
+from gpukit.advisor.serving import lws_missing, runs_as_leader_worker_set
 from gpukit.errors import FleetError
 from gpukit.integrations.trainer import trainjob_blocker
 
@@ -41,15 +42,16 @@ def object_kind(plan: Plan) -> ObjectKind:
     bare JobSet because they set up the PyTorch rendezvous themselves.
     """
     w, installed = plan.workload, plan.fleet.installed
+    if runs_as_leader_worker_set(w.kind, w.workers):
+        # plan() rejects these options on a fleet without LWS; a plan built around it stops here.
+        if lws_missing(w.kind, w.workers, installed):
+            raise FleetError(
+                f"{w.name}: serving one model across {w.workers} nodes needs a "
+                "LeaderWorkerSet, but the fleet says LWS is not installed; install LWS "
+                "and set installed.lws: true, or serve on one node (workers: 1)"
+            )
+        return "LeaderWorkerSet"
     if w.kind == "inference":
-        if w.is_distributed:
-            if not installed.lws:
-                raise FleetError(
-                    f"{w.name}: serving one model across {w.workers} nodes needs a "
-                    "LeaderWorkerSet, but the fleet says LWS is not installed; install LWS "
-                    "and set installed.lws: true, or serve on one node (workers: 1)"
-                )
-            return "LeaderWorkerSet"
         return "Deployment"
     if w.kind == "interactive":
         return "Pod"

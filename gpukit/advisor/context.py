@@ -1,0 +1,117 @@
+"""Context: a workload in the light of one fleet, the facts every rule reads, computed once."""
+
+from __future__ import annotations
+
+import math
+
+from gpukit.advisor.facts import FleetFacts, fleet_facts
+from gpukit.advisor.mechanisms import MECHANISMS, Mechanism
+from gpukit.advisor.option import Option
+from gpukit.advisor.reads import reads, shape_of
+from gpukit.advisor.reasons import Reason, ReasonCode, gib, reason
+from gpukit.fleet import Fleet
+from gpukit.memory import MemoryNeed
+from gpukit.workload import Workload
+
+__all__ = ["HEADROOM", "Context"]
+
+#: Memory kept free above the need: allocator fragmentation, CUDA context, spikes.
+HEADROOM = 0.10
+
+_UNSET = object()
+
+
+class Context:
+    """A workload in the light of one fleet: the facts every rule reads, computed once."""
+
+    __slots__ = (
+        "_too_large",
+        "_whole",
+        "facts",
+        "fleet",
+        "isolation",
+        "need",
+        "need_with_headroom",
+        "priority",
+        "workload",
+    )
+
+    def __init__(
+        self, workload: Workload, fleet: Fleet, need: MemoryNeed, facts: FleetFacts | None = None
+    ) -> None:
+        self.workload = workload
+        self.fleet = fleet
+        self.need = need
+        self.facts = facts or fleet_facts(fleet)
+        self.isolation = workload.effective_isolation
+        self.priority = workload.effective_priority
+        self.need_with_headroom = (
+            None if need.bytes is None else math.ceil(need.bytes * (1 + HEADROOM))
+        )
+        self._whole: Reason | None | object = _UNSET
+        self._too_large: Reason | None | object = _UNSET
+
+    @staticmethod
+    def mechanism(option: Option) -> Mechanism:
+        """The mechanism an option belongs to."""
+        return MECHANISMS[option.sharing]
+
+    @property
+    def whole_gpus_required(self) -> Reason | None:
+        """Why this workload must have whole GPUs, or None when it may share."""
+        if self._whole is _UNSET:
+            self._whole = self._whole_gpus_required()
+        return self._whole  # type: ignore[return-value]
+
+    @property
+    def too_large_to_share(self) -> Reason | None:
+        """LARGE_MODEL_DEDICATED when the need is more than any slice or share holds."""
+        if self._too_large is _UNSET:
+            self._too_large = self._too_large_to_share()
+        return self._too_large  # type: ignore[return-value]
+
+    @property
+    def shape(self) -> tuple[object, ...]:
+        """Everything the cached decision reads: the derived facts and the Workload fields the
+        rules declare (gpukit.advisor.reads). Two workloads of one shape on one fleet get the
+        same options, ranked alike. Of the memory need the decision reads only the bytes (how
+        the need was found is said per plan), so a given and an estimated 6 GiB share one."""
+        return (self.need.bytes, self.isolation, self.priority, *shape_of(self.workload))
+
+    @reads("workers", "kind", "gpus")  # is_distributed: workers; is_training: kind
+    def _whole_gpus_required(self) -> Reason | None:
+        w = self.workload
+        if w.is_distributed:
+            return reason(
+                ReasonCode.DISTRIBUTED_DEDICATED,
+                f"{w.workers} workers exchange gradients or activations every step; "
+                "each needs whole GPUs, since a slow shared neighbour stalls all of them",
+            )
+        if w.is_training:
+            return reason(
+                ReasonCode.TRAINING_WHOLE_GPU,
+                "training keeps a GPU busy for hours; it gets whole GPUs through the "
+                "device plugin, and sharing would only slow it and its neighbours",
+            )
+        if w.gpus is not None:
+            return reason(
+                ReasonCode.WHOLE_GPUS_ASKED,
+                f"the workload asks for {w.gpus} whole GPU{'s' if w.gpus > 1 else ''}",
+            )
+        return None
+
+    def _too_large_to_share(self) -> Reason | None:
+        need = self.need_with_headroom
+        largest = self.facts.largest_share
+        if need is None or (largest is not None and need <= largest[0]):
+            return None
+        where = (
+            f"the largest slice or share in the fleet ({largest[1]}) holds {gib(largest[0])}"
+            if largest
+            else "the fleet has no MIG slices or shared GPUs"
+        )
+        return reason(
+            ReasonCode.LARGE_MODEL_DEDICATED,
+            f"{gib(self.need.bytes or 0)} ({gib(need)} with headroom) is more than a slice "
+            f"or share gives: {where}; large models get whole GPUs",
+        )

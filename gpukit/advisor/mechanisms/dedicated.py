@@ -1,0 +1,141 @@
+"""Dedicated: whole GPUs through the device plugin, for training, large models and GPUs asked."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, ClassVar
+
+from gpukit.advisor.mechanisms.base import Mechanism, Offer, SharingModel
+from gpukit.advisor.reads import reads
+from gpukit.advisor.reasons import ReasonCode, gib, reason
+from gpukit.fleet import NodePool
+
+if TYPE_CHECKING:
+    from gpukit.advisor.context import Context
+    from gpukit.advisor.facts import PoolFacts
+    from gpukit.advisor.option import Option
+    from gpukit.advisor.reasons import Reason
+
+__all__ = ["SMALL_WORK_SHARE", "SPANNABLE_KINDS", "Dedicated", "dedicated_shape"]
+
+#: A dedicated GPU for work this much smaller than it (and not training) is the seed guide's
+#: first anti-pattern, "a whole GPU for small work".
+SMALL_WORK_SHARE = 0.5
+#: Kinds whose model may be split over several nodes (gang-scheduled workers).
+SPANNABLE_KINDS = frozenset({"training", "fine-tuning", "inference"})
+
+
+def _power_of_two_at_least(n: int) -> int:
+    return 1 << (max(1, n) - 1).bit_length()
+
+
+def _power_of_two_at_most(n: int) -> int:
+    return 1 << (n.bit_length() - 1)
+
+
+@reads("gpus", "workers", "kind")
+def dedicated_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
+    """(GPUs per pod, workers, spans nodes) for whole GPUs of this pool.
+
+    As asked, or from memory: tensor parallel within a node in a power of two (attention
+    heads split evenly), and when one node is not enough, as many nodes as it takes, each
+    worker holding a node's worth (a power of two) of the model. Only a workload that did
+    not fix its workers is spread that way; it then needs gang scheduling.
+    """
+    w = ctx.workload
+    if w.gpus is not None:
+        return w.gpus, w.workers, False
+    need = ctx.need_with_headroom
+    if need is None:
+        return 1, w.workers, False
+    count = _power_of_two_at_least(math.ceil(need / facts.model.memory_bytes))
+    if count <= facts.gpus_per_node or w.workers > 1 or w.kind not in SPANNABLE_KINDS:
+        return count, w.workers, False
+    per_node = _power_of_two_at_most(facts.gpus_per_node)
+    return per_node, math.ceil(count / per_node), True
+
+
+class Dedicated(Mechanism):
+    """Whole GPUs of a pool that neither partitions (MIG) nor shares its GPUs."""
+
+    name: ClassVar[str] = "dedicated"
+    whole_gpus: ClassVar[bool] = True
+
+    def offers(self, pool: NodePool) -> tuple[Offer, ...]:
+        if pool.mig is not None or pool.sharing is not None:
+            return ()
+        return (Offer(self.name, "nvidia.com/gpu", pool.model.memory_bytes, 1.0, 1),)
+
+    def pod_shape(self, ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
+        return dedicated_shape(ctx, facts)
+
+    def label(
+        self, gpu_model: str, mig_profile: str | None, gpus: int, workers: int, spans_nodes: bool
+    ) -> str:
+        what = f"{gpus}x {gpu_model} (whole GPU{'s' if gpus > 1 else ''})"
+        return f"{workers} workers x {what}" if workers > 1 and spans_nodes else what
+
+    def unit(self, option: Option) -> str:
+        return "GPUs"
+
+    def memory_view(self, option: Option) -> str:
+        what = f"{option.gpus}x {option.gpu_model} hold {gib(option.memory_bytes)}"
+        if option.workers > 1 and not option.spans_nodes:
+            what += " per worker (the need is per worker)"
+        return what
+
+    def sharing_model(self, option: Option, ctx: Context) -> SharingModel | None:
+        return "dedicated", 1, 1
+
+    @reads("gpus")
+    def fit_reason(self, choice: Option, facts: PoolFacts, ctx: Context) -> Reason | None:
+        model = facts.model
+        if choice.spans_nodes:
+            return reason(
+                ReasonCode.MULTI_NODE,
+                f"{gib(ctx.need_with_headroom or 0)} with headroom is more than a node "
+                f"of {facts.gpus_per_node}x {model.key} holds: {choice.workers} workers of "
+                f"{choice.gpus} GPUs (tensor parallel in a node, pipeline across nodes), "
+                "started as one gang",
+            )
+        if ctx.need.known and ctx.workload.gpus is None and choice.gpus > 1:
+            return reason(
+                ReasonCode.TENSOR_PARALLEL,
+                f"the model does not fit one {model.key}; {choice.gpus} GPUs in one "
+                "pod (tensor parallel, a power of two) hold it",
+            )
+        return None
+
+    @reads("kind", "workers", "gpus", "utilisation")  # is_training, is_distributed
+    def warnings(self, choice: Option, facts: PoolFacts, ctx: Context) -> list[Reason]:
+        w = ctx.workload
+        if (
+            w.is_training
+            or w.is_distributed
+            or w.gpus is not None
+            or choice.gpus != 1
+            or ctx.facts.largest_share is None
+        ):
+            return []
+        small = (
+            ctx.need.known and (ctx.need.bytes or 0) < SMALL_WORK_SHARE * facts.model.memory_bytes
+        )
+        idle = w.utilisation is not None and w.utilisation < SMALL_WORK_SHARE
+        if not (small or idle or not ctx.need.known):
+            return []
+        if not ctx.need.known:
+            why = "no memory need given, so no slice or share could be proven safe"
+            fix = "give gpu_memory or a model so that a MIG slice or share can be used"
+        else:
+            why = (
+                f"expected utilisation {w.utilisation:.0%}"
+                if idle
+                else f"needs {gib(ctx.need.bytes or 0)} of {gib(facts.model.memory_bytes)}"
+            )
+            fix = "no slice or share that suits it is free (see Rejected); add one"
+        return [
+            reason(
+                ReasonCode.WHOLE_GPU_FOR_SMALL_WORK,
+                f"a whole {facts.model.key} for small work ({why}); {fix}",
+            )
+        ]
