@@ -284,7 +284,7 @@ def register(app: typer.Typer) -> None:
         timeout passed.
         """
         from gpukit.kube import fleet_from_option, wait
-        from gpukit.kube._status import WaitTimeout
+        from gpukit.kube import WaitTimeout
 
         given = fleet_from_option(fleet) if fleet not in (None, "live") else None
 
