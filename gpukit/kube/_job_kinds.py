@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gpukit.errors import InputError, did_you_mean
 
-__all__ = ["KINDS", "KIND_KEYS", "Condition", "JobKind", "Phase", "conditions", "kinds"]
+__all__ = ["KINDS", "KIND_KEYS", "Condition", "JobKind", "Phase", "conditions_of", "kinds"]
 
 Obj = dict[str, Any]
 Phase = Literal[
@@ -34,7 +34,7 @@ class Condition(BaseModel):
     message: str | None = None
 
 
-def conditions(obj: Obj) -> list[Condition]:
+def conditions_of(obj: Obj) -> list[Condition]:
     return [
         Condition(
             type=c.get("type", ""),
@@ -58,7 +58,7 @@ def _suspended(obj: Obj, message: str | None = None) -> tuple[Phase, str | None]
 
 
 def _batch_phase(obj: Obj) -> tuple[Phase, str | None]:
-    conds = conditions(obj)
+    conds = conditions_of(obj)
     if done := _true(conds, "Complete", "SuccessCriteriaMet"):
         return "succeeded", done.message
     if failed := _true(conds, "Failed", "FailureTarget"):
@@ -90,7 +90,7 @@ def _volcano_phase(obj: Obj) -> tuple[Phase, str | None]:
 
 
 def _kubeflow_phase(obj: Obj) -> tuple[Phase, str | None]:
-    conds = conditions(obj)
+    conds = conditions_of(obj)
     for kind, phase in (("Succeeded", "succeeded"), ("Failed", "failed")):
         if found := _true(conds, kind):
             return phase, found.message  # type: ignore[return-value]
@@ -106,7 +106,7 @@ def _replicated_active(obj: Obj, key: str) -> int:
 
 
 def _jobset_phase(obj: Obj) -> tuple[Phase, str | None]:
-    conds = conditions(obj)
+    conds = conditions_of(obj)
     if found := _true(conds, "Completed", "Complete"):
         return "succeeded", found.message
     if found := _true(conds, "Failed"):
@@ -118,7 +118,7 @@ def _jobset_phase(obj: Obj) -> tuple[Phase, str | None]:
 
 
 def _deployment_phase(obj: Obj) -> tuple[Phase, str | None]:
-    conds = conditions(obj)
+    conds = conditions_of(obj)
     stuck = next((c for c in conds if c.type == "Progressing" and c.status == "False"), None)
     if stuck is not None:
         return "failed", stuck.message
@@ -130,7 +130,7 @@ def _deployment_phase(obj: Obj) -> tuple[Phase, str | None]:
 
 
 def _lws_phase(obj: Obj) -> tuple[Phase, str | None]:
-    conds = conditions(obj)
+    conds = conditions_of(obj)
     wanted = (obj.get("spec") or {}).get("replicas", 1)
     ready = (obj.get("status") or {}).get("readyReplicas") or 0
     if _true(conds, "Available") and ready >= wanted:

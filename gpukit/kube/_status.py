@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from gpukit.errors import ClusterError, InputError, did_you_mean
+from gpukit.errors import ClusterError, InputError
 from gpukit.fleet import Fleet
 from gpukit.kube._client import (
     ApiStatusError,
@@ -20,7 +19,7 @@ from gpukit.kube._client import (
 )
 from gpukit.kube._connect import use_cluster
 from gpukit.kube._inventory import pod_requests
-from gpukit.kube._job_kinds import KINDS, Condition, JobKind, Phase, conditions, kinds
+from gpukit.kube._job_kinds import Condition, JobKind, Phase, conditions_of, kinds
 from gpukit.kube._scheduling import Advice, explain_scheduling
 
 __all__ = ["JobStatus", "PodState", "WaitTimeout", "status", "wait"]
@@ -332,7 +331,7 @@ def _read_status(
             label=f"kueue.x-k8s.io/job-uid={uid}" if uid else None,
         ):
             uids.add(workload["metadata"].get("uid"))
-            for cond in conditions(workload):
+            for cond in conditions_of(workload):
                 if (
                     cond.type in ("QuotaReserved", "Admitted")
                     and cond.status == "False"
@@ -342,7 +341,7 @@ def _read_status(
                     advice += explain_scheduling(cond.message, fleets.get())
         for group in _related(cluster, "scheduling.volcano.sh", "podgroups", namespace, uid):
             uids.add(group["metadata"].get("uid"))
-            for cond in conditions(group):
+            for cond in conditions_of(group):
                 if cond.type == "Unschedulable" and cond.status == "True" and cond.message:
                     advice += explain_scheduling(cond.message, fleets.get())
     events = _events(cluster, namespace, {u for u in uids if u}, names, notes)
@@ -376,7 +375,7 @@ def _read_status(
         namespace=namespace if res.namespaced else None,
         phase=phase,
         message=message,
-        conditions=tuple(conditions(obj)),
+        conditions=tuple(conditions_of(obj)),
         pods=tuple(states),
         events=tuple(lines[-10:]) + tuple(notes),
         advice=tuple(unique.values()),

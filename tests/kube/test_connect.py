@@ -16,6 +16,12 @@ from gpukit.kube._connect import in_cluster_configuration
 from gpukit.kube._transport import kubernetes_module
 
 
+@pytest.fixture
+def api(api_server):
+    """Connecting reads kubeconfigs: these tests need the double over HTTP."""
+    return api_server
+
+
 def test_public_names_are_sorted_and_complete():
     assert gpukit.kube.__all__ == sorted(gpukit.kube.__all__)
     assert all(hasattr(gpukit.kube, n) for n in gpukit.kube.__all__)
