@@ -166,9 +166,10 @@ def _leaves(value: Any, keys: ListKeys, prefix: Path = ()) -> Iterator[tuple[Pat
         for key, item in value.items():
             yield from _leaves(item, keys, (*prefix, key))
         return
-    if isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
+    if isinstance(value, list) and all(isinstance(i, dict) for i in value):
         names = keys(prefix)
         if names:
+            # An empty keyed list owns no item (and built-in kinds omit it when empty).
             for item in value:
                 yield from _leaves(item, keys, (*prefix, ItemKey.of(item, names)))
             return
