@@ -212,7 +212,9 @@ class Cluster:
         except TransportError as exc:
             raise self._unreachable(exc, target) from None
         if response.status >= 400:
-            raise self._status_error(response.status, response.body, response.reason, verb, resource, target)
+            raise self._status_error(
+                response.status, response.body, response.reason, verb, resource, target
+            )
         if stream:
             return response.status, response.lines
         if response.body is None:

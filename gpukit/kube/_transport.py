@@ -77,7 +77,7 @@ class ApiResponse:
 
 
 class TransportError(Exception):
-    """No answer came: ``cause`` in a few words; ``maybe_sent`` when the request may have arrived."""
+    """No answer came: ``cause`` in a few words; ``maybe_sent`` if the request may have arrived."""
 
     def __init__(self, cause: str, *, maybe_sent: bool) -> None:
         super().__init__(cause)

@@ -8,6 +8,12 @@ ephemeral port) for the real ``kubernetes`` client: point it there through
 the client is patched. The builders make realistic objects (GPU nodes labelled as GPU
 Feature Discovery labels them, pods, events, CRDs).
 
+Known gaps against a real API server: no controllers run (tests set status and events);
+no defaulting beyond the key fields server-side apply merges on (a port's protocol);
+validation covers what gpukit's objects can get wrong (names, labels, containers); a
+strategic merge patch is applied as a JSON merge patch (lists replaced, not merged by key);
+list pages are offsets, not snapshots.
+
 >>> from gpukit.testing import FakeApiServer, gpu_node
 >>> with FakeApiServer([gpu_node("gpu-1", "NVIDIA-L4", gpus=4)]) as api:
 ...     api.url.startswith("http://127.0.0.1:")

@@ -169,7 +169,9 @@ class FakeApi:
         record = RecordedRequest(request.method, request.path, query, content_type, request.body)
         self.requests.append(record)
         try:
-            reply = handle(self, request.method, request.path, query, content_type, request.body, record)
+            reply = handle(
+                self, request.method, request.path, query, content_type, request.body, record
+            )
         except Reset:
             raise TransportError("connection closed without a response", maybe_sent=True) from None
         if reply.events is not None:

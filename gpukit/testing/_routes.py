@@ -3,6 +3,9 @@
 :func:`handle` takes one request already taken apart (method, path, query, content type,
 parsed body) and gives a :class:`Reply`: a status and a JSON body, or a stream of watch
 events. The HTTP server and the in-process transport both call it, so the two answer alike.
+
+A strategic merge patch is answered as a JSON merge patch (its lists replaced whole): gpukit
+sends server-side apply, never strategic merge patches.
 """
 
 from __future__ import annotations
@@ -340,7 +343,11 @@ def _list(api: FakeApi, rt: ResourceType, namespace: str | None, query: dict[str
     )
 
 def _watch(
-    api: FakeApi, rt: ResourceType, namespace: str | None, query: dict[str, str], fault: Fault | None
+    api: FakeApi,
+    rt: ResourceType,
+    namespace: str | None,
+    query: dict[str, str],
+    fault: Fault | None,
 ) -> Reply:
     store = api.store
     labels_ok = label_matcher(query.get("labelSelector"))

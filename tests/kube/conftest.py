@@ -1,6 +1,7 @@
 """A cluster for the kube tests: the default fleet's nodes, served by gpukit's API double.
 
-Most tests talk to the double in-process (``kube.Cluster(api.transport())``: no socket).
+Most tests talk to the double in-process (``kube.Cluster(api.transport())``: no socket,
+and no kubernetes package needed).
 A test that asks for ``kubeconfig`` (the CLI, connecting, the e2e suite) gets the same
 objects behind the HTTP server instead, so the real kubernetes client is exercised too.
 """
@@ -11,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("kubernetes")
 
 from gpukit import kube
 from gpukit.testing import FakeApi, FakeApiServer, component_crds, gpu_node, namespace
@@ -116,7 +115,8 @@ def _fill(api: FakeApi) -> FakeApi:
 
 @pytest.fixture
 def api_server() -> Iterator[FakeApiServer]:
-    """The double over HTTP on 127.0.0.1, for the real client."""
+    """The double over HTTP on 127.0.0.1, for the real client (the kube extra)."""
+    pytest.importorskip("kubernetes")
     with _fill(FakeApiServer()) as server:
         yield server
 

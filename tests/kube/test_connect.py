@@ -15,6 +15,8 @@ from gpukit.errors import ClusterError, MissingExtraError
 from gpukit.kube._connect import in_cluster_configuration
 from gpukit.kube._transport import kubernetes_module
 
+pytest.importorskip("kubernetes")
+
 
 @pytest.fixture
 def api(api_server):
