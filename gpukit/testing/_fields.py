@@ -14,6 +14,7 @@ on a real server); for built-in kinds, :data:`BUILTIN_LIST_KEYS`.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Self
@@ -217,8 +218,6 @@ def get_path(obj: Obj, path: Path) -> Any:
 
 def set_path(obj: Obj, path: Path, value: Any) -> None:
     """Set a leaf, making the maps and keyed list items on the way (new items go last)."""
-    import copy
-
     current: Any = obj
     for part, after in zip(path[:-1], path[1:], strict=True):
         nxt = _child(current, part)

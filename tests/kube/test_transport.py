@@ -278,3 +278,13 @@ def test_the_in_process_double_plays_faults_and_stops(api, cluster):
     with pytest.raises(kube.Unreachable, match="connection refused") as caught:
         cluster.list(NODES)
     assert not caught.value.maybe_sent
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gpukit.kube._transport
+    import gpukit.testing._api
+
+    for module in (gpukit.kube._transport, gpukit.testing._api):
+        assert doctest.testmod(module).failed == 0
