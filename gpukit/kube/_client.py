@@ -211,7 +211,7 @@ class Cluster:
             )
         except TransportError as exc:
             raise self._unreachable(exc, target) from None
-        if response.status >= 400:
+        if not 200 <= response.status < 300:
             raise self._status_error(
                 response.status, response.body, response.reason, verb, resource, target
             )

@@ -246,7 +246,7 @@ class MockTransport:
         if request.body is not None:
             request = _with_body(request, json.loads(json.dumps(request.body)))
         response = self.handler(request)
-        if request.stream and response.status < 400:
+        if request.stream and 200 <= response.status < 300:
             if response.lines is None:
                 events: Sequence[Any] = response.body or ()
                 lines = iter([json.dumps(e).encode() for e in events])

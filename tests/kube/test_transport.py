@@ -63,6 +63,11 @@ def status(code: int, reason: str, message: str, **details: object) -> dict:
             "get jobs.batch 'train' in namespace 'team' failed (502 Bad Gateway): Bad Gateway",
             id="502-not-json",
         ),
+        pytest.param(
+            ApiResponse(304, None, "Not Modified"),
+            "get jobs.batch 'train' in namespace 'team' failed (304 Not Modified): Not Modified",
+            id="304-not-a-success",
+        ),
     ],
 )
 def test_failure_statuses_become_one_line_errors(response, message):
