@@ -283,8 +283,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 when it succeeded (or is running/ready as asked), 1 when it failed or the
         timeout passed.
         """
-        from gpukit.kube import fleet_from_option, wait
-        from gpukit.kube import WaitTimeout
+        from gpukit.kube import WaitTimeout, fleet_from_option, wait
 
         given = fleet_from_option(fleet) if fleet not in (None, "live") else None
 

@@ -56,7 +56,9 @@ def _check_kubeconfig(path: Path) -> None:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ClusterError(f"kubeconfig {path}: not UTF-8 text; give a kubeconfig YAML file") from None
+        raise ClusterError(
+            f"kubeconfig {path}: not UTF-8 text; give a kubeconfig YAML file"
+        ) from None
     except OSError as exc:
         raise ClusterError(f"kubeconfig {path}: cannot be read ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+from gpukit.testing._api import FakeApi, Fault, RecordedRequest
 from gpukit.testing._objects import (
     COMPONENT_CRDS,
     component_crds,
@@ -31,7 +32,6 @@ from gpukit.testing._objects import (
     namespace,
     pod,
 )
-from gpukit.testing._api import FakeApi, Fault, RecordedRequest
 from gpukit.testing._server import FakeApiServer
 
 __all__ = [

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterable, Iterator
+from itertools import pairwise
 from typing import Any, Self
 
 from gpukit.testing._types import CRD, Obj, Path, ResourceType
@@ -219,7 +220,7 @@ def get_path(obj: Obj, path: Path) -> Any:
 def set_path(obj: Obj, path: Path, value: Any) -> None:
     """Set a leaf, making the maps and keyed list items on the way (new items go last)."""
     current: Any = obj
-    for part, after in zip(path[:-1], path[1:], strict=True):
+    for part, after in pairwise(path):
         nxt = _child(current, part)
         if isinstance(part, ItemKey):
             if nxt is MISSING:

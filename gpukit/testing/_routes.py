@@ -234,9 +234,7 @@ def _route(
     if method == "PUT":
         _check_identity(rt, body, namespace, name)
         if sub == "status":
-            return Reply(
-                200, store.set_status(rt, namespace, name, body.get("status") or {})
-            )
+            return Reply(200, store.set_status(rt, namespace, name, body.get("status") or {}))
         store.get(rt, namespace, name)
         code, obj = store.put(
             rt, body, manager or "unknown", namespace, validate=True, dry_run=dry_run
@@ -253,9 +251,7 @@ def _route(
             )
         _check_identity(rt, body, namespace, name)
         force = _parse_bool(query.get("force"))
-        code, obj = store.apply(
-            rt, namespace, name, body, manager, force=force, dry_run=dry_run
-        )
+        code, obj = store.apply(rt, namespace, name, body, manager, force=force, dry_run=dry_run)
         return Reply(code, obj)
     if content_type in MERGE_PATCHES:
         current = store.find(rt, namespace, name)
@@ -285,9 +281,8 @@ def _route(
         f"types include: {APPLY_PATCH}, {', '.join(MERGE_PATCHES)}",
     )
 
-def _check_identity(
-    rt: ResourceType, body: Obj, namespace: str | None, name: str | None
-) -> None:
+
+def _check_identity(rt: ResourceType, body: Obj, namespace: str | None, name: str | None) -> None:
     if body.get("apiVersion") != rt.group_version or body.get("kind") != rt.kind:
         raise ApiError(
             400,
@@ -312,9 +307,9 @@ def _check_identity(
         raise ApiError(
             400,
             "BadRequest",
-            "the namespace of the provided object does not "
-            "match the namespace sent on the request",
+            "the namespace of the provided object does not match the namespace sent on the request",
         )
+
 
 def _list(api: FakeApi, rt: ResourceType, namespace: str | None, query: dict[str, str]) -> Reply:
     start = 0
@@ -341,6 +336,7 @@ def _list(api: FakeApi, rt: ResourceType, namespace: str | None, query: dict[str
             "items": items,
         },
     )
+
 
 def _watch(
     api: FakeApi,

@@ -132,9 +132,7 @@ def api(request: pytest.FixtureRequest) -> Iterator[FakeApi]:
 
 
 @pytest.fixture
-def kubeconfig(
-    api_server: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path:
+def kubeconfig(api_server: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = api_server.write_kubeconfig(tmp_path / "kubeconfig", context="lab")
     monkeypatch.setenv("KUBECONFIG", str(path))
     return path

@@ -152,9 +152,7 @@ def job_set(*containers: dict) -> dict:
             "replicatedJobs": [
                 {
                     "name": "workers",
-                    "template": {
-                        "spec": {"template": {"spec": {"containers": list(containers)}}}
-                    },
+                    "template": {"spec": {"template": {"spec": {"containers": list(containers)}}}},
                 }
             ]
         },

@@ -126,7 +126,7 @@ def test_bodies_cross_as_json_so_no_object_is_shared():
 
     obj = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "train"}}
     cluster = kube.Cluster(MockTransport(handler))
-    code, answer = cluster.apply(JOBS, obj, dry_run=True)
+    code, _ = cluster.apply(JOBS, obj, dry_run=True)
     assert (code, kept) == (201, [obj])
     assert kept[0] is not obj
 
@@ -196,7 +196,7 @@ def test_a_cluster_still_takes_an_api_client(api_server):
         assert cluster.server == api_server.url
         assert cluster.get(NODES, "h100-0")["metadata"]["name"] == "h100-0"
     with pytest.raises(AttributeError, match="MockTransport has no kubernetes ApiClient"):
-        kube.Cluster(FakeApi().transport()).api_client
+        _ = kube.Cluster(FakeApi().transport()).api_client
 
 
 # -- the in-process double answers as the HTTP one does --------------------------------------
