@@ -6,6 +6,8 @@ The double runs in the same process, so the figures hold gpukit's cost (requests
 kubernetes client, JSON decoding, grouping, summing) plus the double's (filtering, encoding),
 at fleet sizes well beyond the test fixtures. A real API server adds its latency per request:
 discover makes about 8 requests plus one per 500 nodes; inventory adds one per 500 pods.
+The "in-process" lines reach the same double through the transport seam (no HTTP, no
+kubernetes client): the difference to the lines above is what the client and HTTP cost.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import time
 
 from gpukit import kube
-from gpukit.testing import FakeApiServer, component_crds, gpu_node, namespace, pod
+from gpukit.testing import FakeApi, FakeApiServer, component_crds, gpu_node, namespace, pod
 
 BALANCED = {
     "mig_strategy": "mixed",
@@ -50,6 +52,16 @@ def timed(label: str, func, repeat: int = 3) -> None:
     print(f"{label}: {best * 1000:.0f} ms (best of {repeat})")
 
 
+def fill(api: FakeApi, count: int) -> None:
+    api.add(namespace("work"))
+    api.add(
+        *(
+            pod(f"p{i}", "work", node=f"node-{i % count:05d}", limits={"nvidia.com/gpu": 1})
+            for i in range(count * 4)
+        )
+    )
+
+
 def main() -> None:
     import kubernetes  # noqa: F401 - loaded once, outside the timings
 
@@ -58,18 +70,23 @@ def main() -> None:
             FakeApiServer([*nodes(count), *component_crds("kueue", "volcano")]) as api,
             kube.connect(configuration=api.configuration()) as cluster,
         ):
-            api.add(namespace("work"))
-            api.add(
-                *(
-                    pod(f"p{i}", "work", node=f"node-{i % count:05d}", limits={"nvidia.com/gpu": 1})
-                    for i in range(count * 4)
-                )
-            )
+            fill(api, count)
             timed(f"discover, {count} GPU nodes", lambda: kube.discover(cluster=cluster))
             timed(
                 f"inventory, {count} nodes and {count * 4} pods",
                 lambda: kube.inventory(cluster=cluster),
             )
+    count = 1000
+    with (
+        FakeApi([*nodes(count), *component_crds("kueue", "volcano")]) as api,
+        kube.Cluster(api.transport()) as cluster,
+    ):
+        fill(api, count)
+        timed(f"discover in-process, {count} GPU nodes", lambda: kube.discover(cluster=cluster))
+        timed(
+            f"inventory in-process, {count} nodes and {count * 4} pods",
+            lambda: kube.inventory(cluster=cluster),
+        )
     with FakeApiServer(nodes(8)) as api, kube.connect(configuration=api.configuration()) as cluster:
         objects = [
             {

@@ -300,8 +300,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 when it succeeded (or is running/ready as asked), 1 when it failed or the
         timeout passed.
         """
-        from gpukit.kube import wait
-        from gpukit.kube._status import WaitTimeout
+        from gpukit.kube import WaitTimeout, wait
 
         chosen = parse_output(output, STREAM_FORMATS)[0] or Format.table
         target = parse_choice("--for", until, Until)

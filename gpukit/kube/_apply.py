@@ -20,8 +20,8 @@ from gpukit.kube._client import (
     Resource,
     Unreachable,
     object_ref,
-    use_cluster,
 )
+from gpukit.kube._connect import use_cluster
 
 __all__ = ["ApplyResult", "ObjectResult", "apply", "load_manifests"]
 

@@ -1,32 +1,34 @@
-"""Connection to a cluster: kubeconfig or in-cluster config, discovery, requests, errors.
+"""Talking to one cluster: requests, failure Statuses as one-line errors, discovery, verbs.
 
-Every call gpukit makes to a Kubernetes API goes through :class:`Cluster`, which uses the
-official ``kubernetes`` client's ApiClient (configuration, authentication, TLS) and turns
-its failures into one-line ClusterErrors that name the verb and the resource.
+Every call gpukit makes to a Kubernetes API goes through :class:`Cluster`, which sends it
+through a :class:`~gpukit.kube.Transport` (the official ``kubernetes`` client in real use,
+an in-process handler in tests) and turns failures into one-line ClusterErrors that name
+the verb and the resource. Connecting (kubeconfig, in-cluster) lives in ``_connect``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Self
 
-from gpukit.errors import ClusterError, MissingExtraError, did_you_mean
+from gpukit.errors import ClusterError, did_you_mean
+from gpukit.kube._transport import (
+    TIMEOUT,
+    ApiRequest,
+    KubernetesTransport,
+    Transport,
+    TransportError,
+)
 
-__all__ = ["ApiStatusError", "Cluster", "Resource", "Unreachable", "WatchDropped", "connect"]
+__all__ = ["ApiStatusError", "Cluster", "Resource", "Unreachable", "WatchDropped"]
 
 Obj = dict[str, Any]
 
 FIELD_MANAGER = "gpukit"
 APPLY_PATCH = "application/apply-patch+yaml"
-#: (connect, read) seconds for ordinary requests.
-TIMEOUT = (5, 30)
 PAGE_SIZE = 500
-
-SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 #: API groups and the component that serves them, for "not installed" messages.
 COMPONENTS = {
@@ -42,15 +44,6 @@ COMPONENTS = {
     "ray.io": "KubeRay",
     "resource.k8s.io": "dynamic resource allocation (Kubernetes 1.34 or later)",
 }
-
-
-def kubernetes_module() -> Any:
-    """The kubernetes package, or MissingExtraError naming the extra that brings it."""
-    try:
-        import kubernetes
-    except ImportError:
-        raise MissingExtraError.for_module("kubernetes", "kube") from None
-    return kubernetes
 
 
 class ApiStatusError(ClusterError):
@@ -147,25 +140,6 @@ def _scope(res: Resource, namespace: str | None) -> str | None:
     return namespace or ALL_NAMESPACES
 
 
-def _short_cause(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    text = str(reason)
-    for known, short in (
-        ("Connection refused", "connection refused"),
-        ("timed out", "connection timed out"),
-        ("Name or service not known", "host name not found"),
-        ("nodename nor servname", "host name not found"),
-        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
-        ("IncompleteRead", "connection closed mid-response"),
-        ("RemoteDisconnected", "connection closed without a response"),
-        ("Connection aborted", "connection closed without a response"),
-        ("Connection broken", "connection closed mid-response"),
-    ):
-        if known in text:
-            return short
-    return text.rsplit(": ", 1)[-1].strip("'\")( ") or type(exc).__name__
-
-
 class Cluster:
     """One connection to one cluster: its context, default namespace and discovery cache.
 
@@ -173,9 +147,16 @@ class Cluster:
     """
 
     def __init__(
-        self, api_client: Any, *, namespace: str = "default", context: str | None = None
+        self,
+        transport: Transport | Any,
+        *,
+        namespace: str = "default",
+        context: str | None = None,
     ) -> None:
-        self.api_client = api_client
+        # An ApiClient of the kubernetes package (what this took before transports) still works.
+        if not isinstance(transport, Transport):
+            transport = KubernetesTransport(transport)
+        self.transport: Transport = transport
         self.namespace = namespace
         self.context = context
         self._groups: dict[str, list[str]] | None = None
@@ -183,14 +164,21 @@ class Cluster:
 
     @property
     def server(self) -> str:
-        return str(self.api_client.configuration.host)
+        return self.transport.server
+
+    @property
+    def api_client(self) -> Any:
+        """The kubernetes ApiClient underneath, for calls gpukit does not make itself."""
+        client = getattr(self.transport, "api_client", None)
+        if client is None:
+            raise AttributeError(f"{type(self.transport).__name__} has no kubernetes ApiClient")
+        return client
 
     def __repr__(self) -> str:
         return f"Cluster(context={self.context!r}, server={self.server!r}, namespace={self.namespace!r})"
 
     def close(self) -> None:
-        self.api_client.rest_client.pool_manager.clear()
-        self.api_client.close()
+        self.transport.close()
 
     def __enter__(self) -> Self:
         return self
@@ -215,98 +203,65 @@ class Cluster:
         stream: bool = False,
         timeout: tuple[float, float] = TIMEOUT,
     ) -> tuple[int, Any]:
-        """(HTTP status, parsed JSON) of one call; ``stream`` returns the open response."""
-        kubernetes = kubernetes_module()
-        import urllib3
-
-        headers = {"Accept": "application/json"}
-        if content_type:
-            headers["Content-Type"] = content_type
+        """(HTTP status, parsed JSON) of one call; ``stream`` gives the body's lines instead."""
+        target = _target(verb, resource, namespace, name)
         try:
-            response, status, _ = self.api_client.call_api(
-                path,
-                method,
-                query_params=list(query),
-                header_params=headers,
-                body=body,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _request_timeout=timeout,
+            response = self.transport.send(
+                ApiRequest(method, path, tuple(query), body, content_type, stream, timeout)
             )
-        except kubernetes.client.exceptions.ApiException as exc:
-            raise self._status_error(exc, verb, resource, namespace, name) from None
-        except urllib3.exceptions.HTTPError as exc:
-            raise self.unreachable(exc, _target(verb, resource, namespace, name)) from None
+        except TransportError as exc:
+            raise self._unreachable(exc, target) from None
+        if not 200 <= response.status < 300:
+            raise self._status_error(
+                response.status, response.body, response.reason, verb, resource, target
+            )
         if stream:
-            return status, response
-        try:
-            raw = response.data
-        except urllib3.exceptions.HTTPError as exc:
-            raise self.unreachable(exc, _target(verb, resource, namespace, name)) from None
-        finally:
-            response.release_conn()
-        try:
-            return status, json.loads(raw) if raw else {}
-        except ValueError:
+            return response.status, response.lines
+        if response.body is None:
             raise ClusterError(
-                f"{_target(verb, resource, namespace, name)}: the server at {self.server} did "
-                "not answer with JSON; is this a Kubernetes API server?"
-            ) from None
+                f"{target}: the server at {self.server} did not answer with JSON; is this a "
+                "Kubernetes API server?"
+            )
+        return response.status, response.body
 
-    def unreachable(self, exc: BaseException, target: str) -> Unreachable:
-        import urllib3
-
-        # NewConnectionError subclasses ConnectTimeoutError: either way nothing was sent.
-        never_sent = isinstance(
-            getattr(exc, "reason", None) or exc, urllib3.exceptions.ConnectTimeoutError
-        )
+    def _unreachable(self, exc: TransportError, target: str) -> Unreachable:
         context = f" (context {self.context!r})" if self.context else ""
         return Unreachable(
             f"cannot reach the Kubernetes API at {self.server}{context} to {target}: "
-            f"{_short_cause(exc)}; check that the cluster is up and that the kubeconfig's "
+            f"{exc.cause}; check that the cluster is up and that the kubeconfig's "
             "server address is right (kubectl cluster-info)",
-            maybe_sent=not never_sent,
+            maybe_sent=exc.maybe_sent,
         )
 
     def _status_error(
-        self, exc: Any, verb: str, resource: str, namespace: str | None, name: str | None
+        self, code: int, status: Any, http_reason: str, verb: str, resource: str, target: str
     ) -> ClusterError:
-        # TLS failures come as status 0 before anything was sent
-        target = _target(verb, resource, namespace, name)
-        if not exc.status:
-            unreachable = self.unreachable(exc, target)
-            unreachable.maybe_sent = False
-            return unreachable
-        try:
-            status = json.loads(exc.body) if exc.body else {}
-        except (ValueError, TypeError):
-            status = {}
         if not isinstance(status, dict):
             status = {}
-        api_message = " ".join(str(status.get("message") or exc.reason or "").split())
+        api_message = " ".join(str(status.get("message") or http_reason or "").split())
         details = status.get("details") or {}
         common = {
-            "code": exc.status,
+            "code": code,
             "reason": status.get("reason", ""),
             "api_message": api_message,
             "causes": details.get("causes") or (),
             "details": details,
         }
-        if exc.status == 401:
+        if code == 401:
             return ApiStatusError(
                 f"the Kubernetes API at {self.server} rejected the credentials of context "
                 f"{self.context!r} (401 Unauthorized) to {target}; log in again to refresh "
                 "them, or pick another context with --context",
                 **common,
             )
-        if exc.status == 403:
+        if code == 403:
             return ApiStatusError(
                 f"RBAC forbids {target}: {api_message}; ask a cluster admin for a Role or "
                 f"ClusterRole granting '{verb}' on '{resource}'",
                 **common,
             )
         return ApiStatusError(
-            f"{target} failed ({exc.status} {status.get('reason') or exc.reason}): {api_message}",
+            f"{target} failed ({code} {status.get('reason') or http_reason}): {api_message}",
             **common,
         )
 
@@ -462,8 +417,6 @@ class Cluster:
         Raises WatchDropped when the stream is cut mid-way or its resourceVersion expired
         (410): the caller lists again and resumes.
         """
-        import urllib3
-
         namespace = namespace if res.namespaced else None
         query: list[tuple[str, Any]] = [
             ("watch", "true"),
@@ -476,7 +429,7 @@ class Cluster:
         if fields:
             query.append(("fieldSelector", fields))
         target = _target("watch", res.qualified, _scope(res, namespace), None)
-        _, response = self.request(
+        _, lines = self.request(
             "GET",
             res.path(namespace),
             verb="watch",
@@ -486,24 +439,15 @@ class Cluster:
             stream=True,
             timeout=(TIMEOUT[0], timeout_seconds + 10),
         )
-        buffer = b""
-        ended = False
         try:
-            for chunk in response.stream(2**16, decode_content=True):
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if line.strip():
-                        yield self._watch_event(line, target)
-            if buffer.strip():
-                yield self._watch_event(buffer, target)
-            ended = True
-        except urllib3.exceptions.HTTPError as exc:
-            raise WatchDropped(f"the watch ({target}) was cut: {_short_cause(exc)}") from None
+            for line in lines:
+                yield self._watch_event(line, target)
+        except TransportError as exc:
+            raise WatchDropped(f"the watch ({target}) was cut: {exc.cause}") from None
         finally:
-            if not ended:
-                response.close()  # the stream was left mid-way: its connection is not reusable
-            response.release_conn()
+            close = getattr(lines, "close", None)
+            if close is not None:
+                close()  # a stream left mid-way drops its connection
 
     @staticmethod
     def _watch_event(line: bytes, target: str) -> tuple[str, Obj]:
@@ -552,187 +496,3 @@ class Cluster:
             body=obj,
             content_type=APPLY_PATCH,
         )
-
-
-# -- connecting -------------------------------------------------------------------------
-
-
-def _kubeconfig_files(kubeconfig: str | os.PathLike[str] | None) -> str | None:
-    """The kubeconfig path list to load (KUBECONFIG may hold several), or None if none exists."""
-    if kubeconfig is not None:
-        path = Path(kubeconfig).expanduser()
-        if not path.is_file():
-            raise ClusterError(f"kubeconfig {path}: no such file; give an existing kubeconfig")
-        return str(path)
-    env = os.environ.get("KUBECONFIG", "")
-    paths = [p for p in env.split(os.pathsep) if p]
-    if paths:
-        if any(Path(p).expanduser().is_file() for p in paths):
-            return env
-        raise ClusterError(f"KUBECONFIG={env}: no such file; point it at your kubeconfig")
-    default = Path("~/.kube/config").expanduser()
-    return str(default) if default.is_file() else None
-
-
-# Lists in a kubeconfig that the kubernetes client iterates; anything else there makes it
-# fail with a bare TypeError.
-_KUBECONFIG_LISTS = ("clusters", "contexts", "users")
-
-
-def _check_kubeconfig(path: Path) -> None:
-    """ClusterError naming the file, line and problem for a kubeconfig the client would crash on.
-
-    The kubernetes client lets yaml errors and TypeErrors from malformed files escape as
-    tracebacks; reading the file first turns them into one line. Missing files in a
-    KUBECONFIG list are skipped, as kubectl skips them.
-    """
-    import yaml
-
-    if not path.is_file():
-        return
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ClusterError(f"kubeconfig {path}: not UTF-8 text; give a kubeconfig YAML file") from None
-    except OSError as exc:
-        raise ClusterError(f"kubeconfig {path}: cannot be read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ClusterError(
-            f"kubeconfig {path}: not valid YAML{where}: {problem}; fix the file or pick another"
-        ) from None
-    if data is None:
-        return  # the client's own message for an empty file is clear
-    if not isinstance(data, dict):
-        raise ClusterError(
-            f"kubeconfig {path}: expected a mapping with clusters, contexts and users, "
-            f"got a {type(data).__name__}; fix the file or pick another"
-        )
-    for key in _KUBECONFIG_LISTS:
-        value = data.get(key)
-        if value is not None and not (
-            isinstance(value, list) and all(isinstance(item, dict) for item in value)
-        ):
-            raise ClusterError(
-                f"kubeconfig {path}: {key} must be a list of entries with a name, got "
-                f"{value!r:.60}; fix the file or pick another"
-            )
-
-
-def _in_cluster() -> bool:
-    return (
-        bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
-        and (SERVICE_ACCOUNT_DIR / "token").is_file()
-    )
-
-
-def in_cluster_configuration(
-    account_dir: Path = SERVICE_ACCOUNT_DIR, environ: dict[str, str] | None = None
-) -> tuple[Any, str]:
-    """(Configuration, namespace) from a pod's service account, as pipeline steps run."""
-    kubernetes = kubernetes_module()
-    from kubernetes.config.incluster_config import InClusterConfigLoader
-
-    config = kubernetes.client.Configuration()
-    try:
-        InClusterConfigLoader(
-            token_filename=str(account_dir / "token"),
-            cert_filename=str(account_dir / "ca.crt"),
-            environ=os.environ if environ is None else environ,
-        ).load_and_set(config)
-    except kubernetes.config.ConfigException as exc:
-        raise ClusterError(
-            f"in-cluster configuration: {exc}; run inside a pod with a service "
-            "account, or give a kubeconfig"
-        ) from None
-    namespace_file = account_dir / "namespace"
-    namespace = namespace_file.read_text().strip() if namespace_file.is_file() else "default"
-    return config, namespace
-
-
-def connect(
-    context: str | None = None,
-    *,
-    kubeconfig: str | os.PathLike[str] | None = None,
-    namespace: str | None = None,
-    configuration: Any = None,
-) -> Cluster:
-    """A Cluster for a kubeconfig context (default: the current one), or in-cluster config.
-
-    Order: ``configuration`` (a kubernetes.client.Configuration) if given; else ``kubeconfig``,
-    $KUBECONFIG or ~/.kube/config; else the pod's service account. ``namespace`` defaults to
-    the context's namespace, then 'default'.
-    """
-    kubernetes = kubernetes_module()
-    if configuration is not None:
-        return Cluster(
-            kubernetes.client.ApiClient(configuration),
-            namespace=namespace or "default",
-            context=context,
-        )
-    files = _kubeconfig_files(kubeconfig)
-    if files is None:
-        if context:
-            raise ClusterError(
-                f"--context {context}: no kubeconfig found (KUBECONFIG is unset "
-                "and ~/.kube/config does not exist); give --kubeconfig"
-            )
-        if not _in_cluster():
-            raise ClusterError(
-                "no cluster configured: KUBECONFIG is unset, ~/.kube/config does not exist and "
-                "this is not a pod with a service account; set KUBECONFIG or pass --kubeconfig"
-            )
-        config, pod_namespace = in_cluster_configuration()
-        return Cluster(
-            kubernetes.client.ApiClient(config),
-            namespace=namespace or pod_namespace,
-            context="in-cluster",
-        )
-    from kubernetes.config import ConfigException
-
-    for path in files.split(os.pathsep):
-        _check_kubeconfig(Path(path).expanduser())
-    try:
-        contexts, current = kubernetes.config.list_kube_config_contexts(config_file=files)
-    except (ConfigException, OSError, ValueError) as exc:
-        raise ClusterError(f"kubeconfig {files}: {exc}; fix the file or pick another") from None
-    names = [c["name"] for c in contexts or []]
-    if context is not None and context not in names:
-        raise ClusterError(
-            f"context {context!r} is not in kubeconfig {files}"
-            f"{did_you_mean(context, names)}; contexts: {', '.join(names) or 'none'}"
-        )
-    chosen = context or (current or {}).get("name")
-    if chosen is None:
-        raise ClusterError(
-            f"kubeconfig {files} has no current-context; pass --context "
-            f"(contexts: {', '.join(names) or 'none'})"
-        )
-    entry = next(c for c in contexts if c["name"] == chosen)
-    config = kubernetes.client.Configuration()
-    try:
-        kubernetes.config.load_kube_config(
-            config_file=files, context=chosen, client_configuration=config, persist_config=False
-        )
-    except (ConfigException, OSError, ValueError) as exc:
-        raise ClusterError(f"kubeconfig {files}, context {chosen!r}: {exc}") from None
-    config.retries = 2
-    return Cluster(
-        kubernetes.client.ApiClient(config),
-        namespace=namespace or (entry.get("context") or {}).get("namespace") or "default",
-        context=chosen,
-    )
-
-
-def use_cluster(
-    cluster: Cluster | None,
-    context: str | None,
-    kubeconfig: str | os.PathLike[str] | None = None,
-    namespace: str | None = None,
-) -> tuple[Cluster, bool]:
-    """(cluster, whether the caller owns it and must close it)."""
-    if cluster is not None:
-        return cluster, False
-    return connect(context, kubeconfig=kubeconfig, namespace=namespace), True

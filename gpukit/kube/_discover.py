@@ -15,7 +15,8 @@ from gpukit.errors import ClusterError, GpukitError
 from gpukit.fleet import Fleet, Installed, MigConfig, NodePool, Queue, Sharing, Taint
 from gpukit.hardware import GpuModel
 from gpukit.hardware.catalog import catalog
-from gpukit.kube._client import ApiStatusError, Cluster, use_cluster
+from gpukit.kube._client import ApiStatusError, Cluster
+from gpukit.kube._connect import use_cluster
 from gpukit.quantity import format_bytes, parse_quantity
 
 __all__ = ["Discovery", "discover", "discover_cluster", "fleet_from_option"]

@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from gpukit._text import table
-from gpukit.kube._client import ApiStatusError, Cluster, use_cluster
+from gpukit.kube._client import ApiStatusError, Cluster
+from gpukit.kube._connect import use_cluster
 from gpukit.kube._discover import group_pools, read_nodes
 from gpukit.quantity import parse_quantity
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict
 from gpukit.advisor import Plan, plan
 from gpukit.fleet import Fleet
 from gpukit.kube._apply import ApplyResult, apply
-from gpukit.kube._client import Cluster, use_cluster
+from gpukit.kube._client import Cluster
+from gpukit.kube._connect import use_cluster
 from gpukit.kube._discover import discover
 from gpukit.manifests import render
 from gpukit.workload import Workload

@@ -1,494 +1,39 @@
-"""The state behind FakeApiServer: stored objects, discovery documents, selectors, apply."""
+"""The state behind the API double: stored objects, the watch log, field owners, apply."""
 
 from __future__ import annotations
 
 import copy
-import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-Obj = dict[str, Any]
-Key = tuple[str, str, str, str]  # group, plural, namespace ('' when cluster-scoped), name
-Path = tuple[str, ...]
-
-
-class ApiError(Exception):
-    """An API failure, answered as a metav1.Status object with the same code and reason."""
-
-    def __init__(
-        self,
-        code: int,
-        reason: str,
-        message: str,
-        details: Obj | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-        self.message = message
-        self.details = details
-
-    def status(self) -> Obj:
-        body: Obj = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-        }
-        if self.details is not None:
-            body["details"] = self.details
-        body["code"] = self.code
-        return body
-
-
-@dataclass(frozen=True)
-class ResourceType:
-    """One served resource: what discovery lists and what a URL's plural resolves to."""
-
-    group: str
-    version: str
-    kind: str
-    plural: str
-    namespaced: bool
-    singular: str = ""
-    short_names: tuple[str, ...] = ()
-    status: bool = True  # has a status subresource that apply ignores
-    builtin: bool = True
-
-    @property
-    def group_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    @property
-    def qualified(self) -> str:
-        """'jobs.batch', or 'pods' in the core group, as RBAC and error messages write it."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-    def discovery(self) -> list[Obj]:
-        verbs = ["create", "delete", "get", "list", "patch", "update", "watch"]
-        entry: Obj = {
-            "name": self.plural,
-            "singularName": self.singular or self.kind.lower(),
-            "namespaced": self.namespaced,
-            "kind": self.kind,
-            "verbs": verbs,
-        }
-        if self.short_names:
-            entry["shortNames"] = list(self.short_names)
-        entries = [entry]
-        if self.status:
-            entries.append(
-                {
-                    "name": f"{self.plural}/status",
-                    "singularName": "",
-                    "namespaced": self.namespaced,
-                    "kind": self.kind,
-                    "verbs": ["get", "patch", "update"],
-                }
-            )
-        return entries
-
-
-def _builtin(
-    group: str,
-    version: str,
-    kind: str,
-    plural: str,
-    namespaced: bool,
-    *short: str,
-    status: bool = True,
-) -> ResourceType:
-    return ResourceType(group, version, kind, plural, namespaced, kind.lower(), short, status)
-
-
-#: The built-in resources a Kubernetes 1.34 API server serves that gpukit reads or writes.
-BUILTIN_RESOURCES: tuple[ResourceType, ...] = (
-    _builtin("", "v1", "Namespace", "namespaces", False, "ns"),
-    _builtin("", "v1", "Node", "nodes", False, "no"),
-    _builtin("", "v1", "Pod", "pods", True, "po"),
-    _builtin("", "v1", "Event", "events", True, "ev", status=False),
-    _builtin("", "v1", "ConfigMap", "configmaps", True, "cm", status=False),
-    _builtin("", "v1", "Secret", "secrets", True, status=False),
-    _builtin("", "v1", "Service", "services", True, "svc"),
-    _builtin("", "v1", "ServiceAccount", "serviceaccounts", True, "sa", status=False),
-    _builtin("", "v1", "LimitRange", "limitranges", True, "limits", status=False),
-    _builtin("", "v1", "ResourceQuota", "resourcequotas", True, "quota"),
-    _builtin("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, "pvc"),
-    _builtin("apps", "v1", "Deployment", "deployments", True, "deploy"),
-    _builtin("apps", "v1", "StatefulSet", "statefulsets", True, "sts"),
-    _builtin("apps", "v1", "DaemonSet", "daemonsets", True, "ds"),
-    _builtin("batch", "v1", "Job", "jobs", True),
-    _builtin("batch", "v1", "CronJob", "cronjobs", True, "cj"),
-    _builtin("rbac.authorization.k8s.io", "v1", "Role", "roles", True, status=False),
-    _builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True, status=False),
-    _builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False, status=False),
-    _builtin(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
-        False,
-        status=False,
-    ),
-    _builtin(
-        "apiextensions.k8s.io",
-        "v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        False,
-        "crd",
-        "crds",
-    ),
-    _builtin(
-        "scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, "pc", status=False
-    ),
-    _builtin("resource.k8s.io", "v1", "DeviceClass", "deviceclasses", False, status=False),
-    _builtin("resource.k8s.io", "v1", "ResourceClaim", "resourceclaims", True),
-    _builtin(
-        "resource.k8s.io",
-        "v1",
-        "ResourceClaimTemplate",
-        "resourceclaimtemplates",
-        True,
-        status=False,
-    ),
-    _builtin("resource.k8s.io", "v1", "ResourceSlice", "resourceslices", False, status=False),
+from gpukit.testing._fields import (
+    ListKeys,
+    delete_paths,
+    fields_v1,
+    format_path,
+    get_path,
+    list_keys,
+    owned_paths,
+    set_path,
 )
+from gpukit.testing._selectors import field_matcher, label_matcher
+from gpukit.testing._types import (
+    BUILTIN_RESOURCES,
+    CRD,
+    ApiError,
+    Key,
+    Obj,
+    Path,
+    ResourceType,
+    invalid,
+    namespace_not_found,
+    not_found,
+    version_priority,
+)
+from gpukit.testing._validation import validation_causes
 
-_CRD = ("apiextensions.k8s.io", "customresourcedefinitions")
-
-
-def version_priority(version: str) -> tuple[int, int, int, str]:
-    """Kubernetes' version order: GA before beta before alpha, higher numbers first."""
-    match = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
-    if not match:
-        return (3, 0, 0, version)
-    major = int(match[1])
-    stage = {None: 0, "beta": 1, "alpha": 2}[match[2]]
-    return (stage, -major, -int(match[3] or 0), version)
-
-
-# -- selectors ---------------------------------------------------------------------------
-
-_SET_REQ = re.compile(r"^\s*([^\s!=(),]+)\s+(in|notin)\s+\(([^)]*)\)\s*$")
-
-
-def _split_top(text: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
-    return [p.strip() for p in parts if p.strip()]
-
-
-def label_matcher(selector: str | None):
-    """A predicate over a labels dict for a Kubernetes label selector string."""
-    if not selector:
-        return lambda labels: True
-    tests = []
-    for req in _split_top(selector):
-        set_match = _SET_REQ.match(req)
-        if set_match:
-            key, op, values = (
-                set_match[1],
-                set_match[2],
-                {v.strip() for v in set_match[3].split(",")},
-            )
-            if op == "in":
-                tests.append(lambda lb, k=key, vs=values: lb.get(k) in vs)
-            else:
-                tests.append(lambda lb, k=key, vs=values: lb.get(k) not in vs)
-        elif "!=" in req:
-            key, value = (s.strip() for s in req.split("!=", 1))
-            tests.append(lambda lb, k=key, v=value: lb.get(k) != v)
-        elif "=" in req:
-            key, value = (s.strip() for s in req.replace("==", "=").split("=", 1))
-            tests.append(lambda lb, k=key, v=value: lb.get(k) == v)
-        elif req.startswith("!"):
-            absent = req[1:].strip()
-            tests.append(lambda lb, k=absent: k not in lb)
-        else:
-            tests.append(lambda lb, k=req: k in lb)
-    return lambda labels: all(t(labels) for t in tests)
-
-
-#: Field selectors the real API server accepts, beyond metadata.name and metadata.namespace.
-FIELD_SELECTORS = {
-    ("", "pods"): {
-        "spec.nodeName",
-        "spec.restartPolicy",
-        "spec.schedulerName",
-        "spec.serviceAccountName",
-        "status.phase",
-        "status.podIP",
-        "status.nominatedNodeName",
-    },
-    ("", "events"): {
-        "involvedObject.kind",
-        "involvedObject.namespace",
-        "involvedObject.name",
-        "involvedObject.uid",
-        "involvedObject.apiVersion",
-        "involvedObject.resourceVersion",
-        "involvedObject.fieldPath",
-        "reason",
-        "reportingComponent",
-        "source",
-        "type",
-    },
-    ("", "nodes"): {"spec.unschedulable"},
-    ("", "namespaces"): {"status.phase"},
-    ("", "secrets"): {"type"},
-    ("batch", "jobs"): {"status.successful"},
-}
-
-
-def field_matcher(rt: ResourceType, selector: str | None):
-    if not selector:
-        return lambda obj: True
-    allowed = {"metadata.name", "metadata.namespace"} | FIELD_SELECTORS.get(
-        (rt.group, rt.plural), set()
-    )
-    tests = []
-    for req in _split_top(selector):
-        negate = "!=" in req
-        key, value = (
-            s.strip()
-            for s in (req.split("!=", 1) if negate else req.replace("==", "=").split("=", 1))
-        )
-        if key not in allowed:
-            raise ApiError(400, "BadRequest", f"field label not supported: {key}")
-        tests.append((key.split("."), value, negate))
-
-    def match(obj: Obj) -> bool:
-        for parts, value, negate in tests:
-            current: Any = obj
-            for part in parts:
-                current = current.get(part) if isinstance(current, dict) else None
-            text = (
-                ""
-                if current is None
-                else str(current).lower()
-                if isinstance(current, bool)
-                else str(current)
-            )
-            if (text == value) == negate:
-                return False
-        return True
-
-    return match
-
-
-# -- field paths (server-side apply ownership) ----------------------------------------
-
-_META_SYSTEM = {
-    "name",
-    "namespace",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "managedFields",
-    "deletionTimestamp",
-    "selfLink",
-}
-
-
-def _leaves(value: Any, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
-    if isinstance(value, dict) and (value or not prefix):
-        for key, item in value.items():
-            yield from _leaves(item, (*prefix, key))
-    else:
-        yield prefix, value
-
-
-def owned_paths(obj: Obj, rt: ResourceType) -> dict[Path, Any]:
-    """Leaf fields a manager owns after writing ``obj``: lists are atomic, status is not owned."""
-    result: dict[Path, Any] = {}
-    for path, value in _leaves(obj):
-        top = path[0]
-        if top in ("apiVersion", "kind") or (top == "status" and rt.status):
-            continue
-        if top == "metadata" and len(path) > 1 and path[1] in _META_SYSTEM:
-            continue
-        if top == "metadata" and len(path) == 1:
-            continue
-        result[path] = value
-    return result
-
-
-_MISSING = object()
-
-
-def get_path(obj: Obj, path: Path) -> Any:
-    current: Any = obj
-    for part in path:
-        if not isinstance(current, dict) or part not in current:
-            return _MISSING
-        current = current[part]
-    return current
-
-
-def set_path(obj: Obj, path: Path, value: Any) -> None:
-    current = obj
-    for part in path[:-1]:
-        nxt = current.get(part)
-        if not isinstance(nxt, dict):
-            nxt = current[part] = {}
-        current = nxt
-    current[path[-1]] = copy.deepcopy(value)
-
-
-def delete_path(obj: Obj, path: Path) -> None:
-    parents = [obj]
-    for part in path[:-1]:
-        nxt = parents[-1].get(part)
-        if not isinstance(nxt, dict):
-            return
-        parents.append(nxt)
-    parents[-1].pop(path[-1], None)
-    # Drop maps the removal left empty, as the real server's field sets do.
-    for depth in range(len(path) - 1, 0, -1):
-        if parents[depth] == {}:
-            parents[depth - 1].pop(path[depth - 1], None)
-
-
-def format_path(path: Path) -> str:
-    return "." + ".".join(path)
-
-
-def fields_v1(paths: Iterable[Path]) -> Obj:
-    tree: Obj = {}
-    for path in sorted(paths):
-        node = tree
-        for part in path:
-            node = node.setdefault(f"f:{part}", {})
-    return tree
-
-
-# -- validation (the subset of 422s gpukit's objects can meet) -------------------------
-
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-
-
-def _pod_specs(rt: ResourceType, obj: Obj) -> Iterator[tuple[str, Obj]]:
-    spec = obj.get("spec") or {}
-    if (rt.group, rt.plural) == ("", "pods"):
-        yield "spec", spec
-    elif (rt.group, rt.plural) in {
-        ("batch", "jobs"),
-        ("apps", "deployments"),
-        ("apps", "statefulsets"),
-        ("apps", "daemonsets"),
-    }:
-        yield "spec.template.spec", (spec.get("template") or {}).get("spec") or {}
-    elif (rt.group, rt.plural) == ("batch.volcano.sh", "jobs"):
-        for i, task in enumerate(spec.get("tasks") or []):
-            yield f"spec.tasks[{i}].template.spec", (task.get("template") or {}).get("spec") or {}
-
-
-def validation_causes(rt: ResourceType, obj: Obj) -> list[Obj]:
-    causes: list[Obj] = []
-    meta = obj.get("metadata") or {}
-    name = meta.get("name") or ""
-    if not name:
-        causes.append(
-            {
-                "reason": "FieldValueRequired",
-                "message": "Required value: name or generateName is required",
-                "field": "metadata.name",
-            }
-        )
-    elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
-        causes.append(
-            {
-                "reason": "FieldValueInvalid",
-                "field": "metadata.name",
-                "message": f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must '
-                "consist of lower case alphanumeric characters, '-' or '.', and must "
-                "start and end with an alphanumeric character",
-            }
-        )
-    for key, value in sorted((meta.get("labels") or {}).items()):
-        text = str(value)
-        if len(text) > 63 or not _LABEL_VALUE.match(text):
-            causes.append(
-                {
-                    "reason": "FieldValueInvalid",
-                    "field": "metadata.labels",
-                    "message": f'Invalid value: "{text}": a valid label must be an empty '
-                    "string or consist of alphanumeric characters, '-', '_' or '.', and "
-                    "must start and end with an alphanumeric character (at most 63)",
-                }
-            )
-    for where, pod in _pod_specs(rt, obj):
-        containers = pod.get("containers") or []
-        if not containers:
-            causes.append(
-                {
-                    "reason": "FieldValueRequired",
-                    "message": "Required value",
-                    "field": f"{where}.containers",
-                }
-            )
-        for i, container in enumerate(containers):
-            for required in ("name", "image"):
-                if not container.get(required):
-                    causes.append(
-                        {
-                            "reason": "FieldValueRequired",
-                            "message": "Required value",
-                            "field": f"{where}.containers[{i}].{required}",
-                        }
-                    )
-    return causes
-
-
-def invalid(rt: ResourceType, name: str, causes: list[Obj]) -> ApiError:
-    kind = f"{rt.kind}.{rt.group}" if rt.group else rt.kind
-    parts = [f"{c['field']}: {c['message']}" for c in causes]
-    detail = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
-    return ApiError(
-        422,
-        "Invalid",
-        f'{kind} "{name}" is invalid: {detail}',
-        {"name": name, "group": rt.group, "kind": rt.kind, "causes": causes},
-    )
-
-
-def not_found(rt: ResourceType, name: str) -> ApiError:
-    return ApiError(
-        404,
-        "NotFound",
-        f'{rt.qualified} "{name}" not found',
-        {"name": name, "group": rt.group, "kind": rt.plural},
-    )
-
-
-def namespace_not_found(namespace: str) -> ApiError:
-    return ApiError(
-        404,
-        "NotFound",
-        f'namespaces "{namespace}" not found',
-        {"name": namespace, "kind": "namespaces"},
-    )
-
-
-# -- the store ------------------------------------------------------------------------
+__all__ = ["Store"]
 
 
 @dataclass
@@ -523,7 +68,7 @@ class Store:
     def types(self) -> list[ResourceType]:
         """Built-in resources, then every served version of every stored CRD."""
         with self.lock:
-            crds = [o for k, o in self.objects.items() if k[:2] == _CRD]
+            crds = [o for k, o in self.objects.items() if k[:2] == CRD]
         found = list(BUILTIN_RESOURCES)
         for crd in sorted(crds, key=lambda c: c["metadata"]["name"]):
             spec = crd.get("spec") or {}
@@ -558,6 +103,10 @@ class Store:
             if (rt.group, rt.version, rt.plural) == (group, version, plural):
                 return rt
         return None
+
+    def list_keys(self, rt: ResourceType) -> ListKeys:
+        """How apply merges ``rt``'s lists: by key where its schema says so, else whole."""
+        return list_keys(rt, self.objects)
 
     def by_kind(self, api_version: str, kind: str) -> ResourceType:
         group, _, version = api_version.rpartition("/")
@@ -677,7 +226,7 @@ class Store:
         meta["generation"] = 1
         if (rt.group, rt.plural) == ("", "namespaces"):
             obj.setdefault("status", {"phase": "Active"})
-        if (rt.group, rt.plural) == _CRD:
+        if (rt.group, rt.plural) == CRD:
             obj.setdefault(
                 "status",
                 {
@@ -747,8 +296,9 @@ class Store:
     def _take_update(self, rt: ResourceType, key: Key, old: Obj, new: Obj, manager: str) -> None:
         self._managed_cache.pop(key, None)
         owners = self.owners.setdefault(key, {})
-        old_paths = owned_paths(old, rt) if old else {}
-        new_paths = owned_paths(new, rt)
+        keys = self.list_keys(rt)
+        old_paths = owned_paths(old, rt, keys) if old else {}
+        new_paths = owned_paths(new, rt, keys)
         for path in set(owners) - set(new_paths):
             owners.pop(path, None)
         for path, value in new_paths.items():
@@ -800,7 +350,7 @@ class Store:
         with self.lock:
             key = self._key(rt, namespace, name)
             current = self.objects.get(key)
-            new_paths = owned_paths(body, rt)
+            new_paths = owned_paths(body, rt, self.list_keys(rt))
             if current is None:
                 obj = copy.deepcopy(body)
                 obj.setdefault("metadata", {})
@@ -824,6 +374,7 @@ class Store:
                 if conflicts and not force:
                     raise _conflict(rt, name, conflicts)
                 obj = copy.deepcopy(current)
+                dropped = []
                 for path in list(owners):
                     managers = owners[path]
                     if (
@@ -834,7 +385,8 @@ class Store:
                         del managers[manager]
                         if not managers:
                             del owners[path]
-                            delete_path(obj, path)
+                            dropped.append(path)
+                delete_paths(obj, dropped)
                 for path, value in new_paths.items():
                     if force or get_path(current, path) != value:
                         owners[path] = {manager: ("Apply", rt.group_version)}

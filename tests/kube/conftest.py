@@ -1,4 +1,10 @@
-"""A cluster for the kube tests: the default fleet's nodes, served by gpukit's API double."""
+"""A cluster for the kube tests: the default fleet's nodes, served by gpukit's API double.
+
+Most tests talk to the double in-process (``kube.Cluster(api.transport())``: no socket,
+and no kubernetes package needed).
+A test that asks for ``kubeconfig`` (the CLI, connecting, the e2e suite) gets the same
+objects behind the HTTP server instead, so the real kubernetes client is exercised too.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("kubernetes")
-
 from gpukit import kube
-from gpukit.testing import FakeApiServer, component_crds, gpu_node, namespace
+from gpukit.testing import FakeApi, FakeApiServer, component_crds, gpu_node, namespace
 
 BALANCED = {
     "mig_strategy": "mixed",
@@ -103,23 +107,43 @@ def queue_objects() -> list[dict]:
     return objects
 
 
+def _fill(api: FakeApi) -> FakeApi:
+    api.add(*default_cluster_nodes(), *component_crds("kueue", "volcano", "gpu-operator"))
+    api.add(*queue_objects())
+    return api
+
+
 @pytest.fixture
-def api() -> Iterator[FakeApiServer]:
-    with FakeApiServer(
-        [*default_cluster_nodes(), *component_crds("kueue", "volcano", "gpu-operator")]
-    ) as server:
-        server.add(*queue_objects())
+def api_server() -> Iterator[FakeApiServer]:
+    """The double over HTTP on 127.0.0.1, for the real client (the kube extra)."""
+    pytest.importorskip("kubernetes")
+    with _fill(FakeApiServer()) as server:
         yield server
 
 
 @pytest.fixture
-def kubeconfig(api: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = api.write_kubeconfig(tmp_path / "kubeconfig", context="lab")
+def api(request: pytest.FixtureRequest) -> Iterator[FakeApi]:
+    """The double: in-process, or the HTTP server when the test also uses ``kubeconfig``."""
+    if "kubeconfig" in request.fixturenames:
+        yield request.getfixturevalue("api_server")
+        return
+    with _fill(FakeApi()) as in_process:
+        yield in_process
+
+
+@pytest.fixture
+def kubeconfig(api_server: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = api_server.write_kubeconfig(tmp_path / "kubeconfig", context="lab")
     monkeypatch.setenv("KUBECONFIG", str(path))
     return path
 
 
 @pytest.fixture
-def cluster(kubeconfig: Path) -> Iterator[kube.Cluster]:
-    with kube.connect(kubeconfig=kubeconfig) as connected:
+def cluster(request: pytest.FixtureRequest, api: FakeApi) -> Iterator[kube.Cluster]:
+    """A Cluster on the double: through the transport seam, or the kubeconfig when asked."""
+    if "kubeconfig" in request.fixturenames:
+        with kube.connect(kubeconfig=request.getfixturevalue("kubeconfig")) as connected:
+            yield connected
+        return
+    with kube.Cluster(api.transport(), context="lab") as connected:
         yield connected

@@ -12,7 +12,16 @@ import yaml
 import gpukit.kube
 from gpukit import kube
 from gpukit.errors import ClusterError, MissingExtraError
-from gpukit.kube._client import in_cluster_configuration, kubernetes_module
+from gpukit.kube._connect import in_cluster_configuration
+from gpukit.kube._transport import kubernetes_module
+
+pytest.importorskip("kubernetes")
+
+
+@pytest.fixture
+def api(api_server):
+    """Connecting reads kubeconfigs: these tests need the double over HTTP."""
+    return api_server
 
 
 def test_public_names_are_sorted_and_complete():

@@ -12,7 +12,7 @@ from gpukit.errors import ClusterError
 from gpukit.fleet import Fleet, MigConfig, Sharing, Taint, default_fleet, load_fleet
 from gpukit.kube._discover import group_pools, read_gpu_node
 from gpukit.manifests import to_yaml
-from gpukit.testing import FakeApiServer, component_crds, gpu_node, namespace
+from gpukit.testing import FakeApi, component_crds, gpu_node, namespace
 from gpukit.workload import load_workloads
 
 NODE_CASES = [
@@ -253,7 +253,7 @@ def test_pools_follow_the_cloud_node_pool_label():
         gpu_node("b1", "NVIDIA-H100-80GB-HBM3", 8, labels={"eks.amazonaws.com/nodegroup": "gpu-b"}),
         gpu_node("b2", "NVIDIA-H100-80GB-HBM3", 8, labels={"eks.amazonaws.com/nodegroup": "gpu-b"}),
     ]
-    with FakeApiServer(nodes) as api, kube.connect(configuration=api.configuration()) as cluster:
+    with FakeApi(nodes) as api, kube.Cluster(api.transport()) as cluster:
         found = kube.discover_cluster(cluster=cluster)
     pools = {p.name: p for p in found.fleet.node_pools}
     assert sorted(pools) == ["gpu-a-all-1g-10gb", "gpu-a-all-3g-40gb", "gpu-b"]
@@ -278,8 +278,8 @@ def test_pools_follow_the_cloud_node_pool_label():
 )
 def test_installed_components_from_api_discovery(components, flag):
     with (
-        FakeApiServer([gpu_node("g", "NVIDIA-L4", 1), *component_crds(*components)]) as api,
-        kube.connect(configuration=api.configuration()) as cluster,
+        FakeApi([gpu_node("g", "NVIDIA-L4", 1), *component_crds(*components)]) as api,
+        kube.Cluster(api.transport()) as cluster,
     ):
         installed = kube.discover(cluster=cluster).installed.model_dump()
     flags = {
@@ -304,8 +304,8 @@ def test_dra_needs_an_nvidia_device_class():
         "spec": {},
     }
     with (
-        FakeApiServer([gpu_node("g", "NVIDIA-L4", 1)]) as api,
-        kube.connect(configuration=api.configuration()) as cluster,
+        FakeApi([gpu_node("g", "NVIDIA-L4", 1)]) as api,
+        kube.Cluster(api.transport()) as cluster,
     ):
         assert kube.discover(cluster=cluster).installed.dra is False
         api.add(device_class)
@@ -326,8 +326,8 @@ def test_dcgm_exporter_found_by_its_pods_when_nodes_lack_the_label():
         "spec": {"containers": [{"name": "e", "image": "dcgm-exporter"}]},
     }
     with (
-        FakeApiServer([node, namespace("monitoring")]) as api,
-        kube.connect(configuration=api.configuration()) as cluster,
+        FakeApi([node, namespace("monitoring")]) as api,
+        kube.Cluster(api.transport()) as cluster,
     ):
         assert kube.discover(cluster=cluster).installed.dcgm_exporter is False
         api.add(exporter)
@@ -386,8 +386,8 @@ def test_a_cluster_without_gpu_nodes_is_a_clear_error():
         "status": {"allocatable": {"cpu": "4"}},
     }
     with (
-        FakeApiServer([plain]) as api,
-        kube.connect(configuration=api.configuration()) as cluster,
+        FakeApi([plain]) as api,
+        kube.Cluster(api.transport()) as cluster,
         pytest.raises(ClusterError) as caught,
     ):
         kube.discover(cluster=cluster)

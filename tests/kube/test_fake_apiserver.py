@@ -7,12 +7,13 @@ import threading
 
 import pytest
 import yaml
-from kubernetes import client as k8s
-from kubernetes.client.exceptions import ApiException
 
 import gpukit.testing
 from gpukit.testing import FakeApiServer, component_crds, crd, event, gpu_node, namespace, pod
 from tests._reference import crd_text
+
+k8s = pytest.importorskip("kubernetes").client
+ApiException = k8s.exceptions.ApiException
 
 JOB = {
     "apiVersion": "batch/v1",

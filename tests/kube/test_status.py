@@ -9,7 +9,7 @@ import pytest
 from gpukit import kube
 from gpukit.errors import ClusterError, InputError
 from gpukit.fleet import default_fleet
-from gpukit.kube._status import KINDS
+from gpukit.kube._job_kinds import KINDS
 from gpukit.testing import component_crds, event, pod
 
 PHASE = {k.key: k.phase for k in KINDS}
