@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from gpukit import kube
 from gpukit.testing import FakeApi, crd
+from tests._reference import crd_text
 
 DEPLOYMENTS = kube.Resource("apps", "v1", "Deployment", "deployments", namespaced=True)
 
@@ -159,12 +160,10 @@ def job_set(*containers: dict) -> dict:
     }
 
 
-def test_custom_resources_follow_their_crd_schema(reference_dir):
+def test_custom_resources_follow_their_crd_schema():
     """The real JobSet CRD keys replicatedJobs and containers; a schemaless CRD keys nothing."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    real = yaml.load(
-        (reference_dir / "crds" / "jobset.x-k8s.io_jobsets.yaml").read_text(), Loader=loader
-    )
+    real = yaml.load(crd_text("jobset.x-k8s.io_jobsets"), Loader=loader)
     bare = crd("jobset.x-k8s.io", "JobSet", "jobsets", ("v1alpha2",))
     for definition, merged in ((real, True), (bare, False)):
         with FakeApi([definition]) as api, kube.Cluster(api.transport()) as cluster:
