@@ -15,6 +15,7 @@ from gpukit.errors import ClusterError, GpukitError
 from gpukit.fleet import Fleet, Installed, MigConfig, NodePool, Queue, Sharing, Taint
 from gpukit.hardware import GpuModel
 from gpukit.hardware.catalog import catalog
+from gpukit.integrations import installed_flags
 from gpukit.kube._client import ApiStatusError, Cluster
 from gpukit.kube._connect import use_cluster
 from gpukit.quantity import format_bytes, parse_quantity
@@ -341,18 +342,14 @@ def _installed(cluster: Cluster, gpu_nodes: list[GpuNode], notes: list[str]) -> 
                         break
         except ApiStatusError as exc:
             notes.append(f"DCGM exporter: {exc}; assuming it is not deployed")
-    return Installed(
-        volcano="batch.volcano.sh" in groups or "scheduling.volcano.sh" in groups,
-        kueue="kueue.x-k8s.io" in groups,
-        kai="scheduling.run.ai" in groups,
-        gpu_operator=serves("nvidia.com", "clusterpolicies"),
-        dcgm_exporter=dcgm,
-        kubeflow_trainer=serves("trainer.kubeflow.org", "trainjobs"),
-        training_operator=serves("kubeflow.org", "pytorchjobs"),
-        jobset="jobset.x-k8s.io" in groups,
-        lws="leaderworkerset.x-k8s.io" in groups,
-        dra=dra,
-    )
+    # Each integration says how it is detected (gpukit.integrations); DRA and DCGM need more
+    # than the API groups, so they are read above.
+    flags = {
+        k: v
+        for k, v in installed_flags(groups, serves).items()
+        if k not in ("dra", "dcgm_exporter")
+    }
+    return Installed(**flags, dcgm_exporter=dcgm, dra=dra)
 
 
 def _queues(cluster: Cluster, installed: Installed, notes: list[str]) -> list[Queue]:
