@@ -198,6 +198,15 @@ def plan(
         _exit(1)
 
 
+def _rollout() -> None:
+    from gpukit.cli.rollout import rollout_cmd
+
+    mig_app.command("rollout")(rollout_cmd)
+
+
+_rollout()
+
+
 def register(app: typer.Typer) -> None:
     """Add the `mig` sub-command group to the main app."""
     app.add_typer(mig_app, name="mig")
