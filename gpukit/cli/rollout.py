@@ -3,52 +3,55 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gpukit.cli._options import choice_metavar, parse_choice
+from gpukit.cli._options import (
+    FleetOpt,
+    Format,
+    is_live,
+    output_option,
+    parse_output,
+    resolve_fleet,
+)
 from gpukit.cli.kube import ContextOpt, KubeconfigOpt
 from gpukit.cli.verify import parse_duration
 from gpukit.errors import InputError
 
-
-class RolloutOutput(str, Enum):
-    text = "text"
-    json = "json"
+FORMATS = (Format.table, Format.json)
+OutputOpt = output_option(*FORMATS)
 
 
 def rollout_cmd(
     target: Annotated[
-        Path, typer.Option("--target", help="the target: `gpukit mig plan ... -o yaml` written to a file")
-    ],
-    fleet: Annotated[
-        str | None,
+        Path,
         typer.Option(
-            "--fleet",
-            "-f",
-            help="'live' (or 'live:CONTEXT') for the cluster's current state, or a fleet file "
-            "(nodes <pool>-<i> in the pool's layout); default: the embedded default fleet",
+            "--target", help="the target: `gpukit mig plan ... -o yaml` written to a file"
         ),
-    ] = None,
+    ],
+    fleet: FleetOpt = None,
     pods: Annotated[
         Path | None,
-        typer.Option("--pods", help="with a fleet file: a PodList (kubectl get pods -A -o json) of the running work"),
+        typer.Option(
+            "--pods",
+            help="with a fleet file: a PodList (kubectl get pods -A -o json) of the running work",
+        ),
     ] = None,
     max_unavailable: Annotated[
         int, typer.Option("--max-unavailable", min=1, help="nodes relabelled at the same time")
     ] = 1,
     yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="carry it out (default: a dry run that prints the waves)")
+        bool,
+        typer.Option("--yes", "-y", help="carry it out (default: a dry run that prints the waves)"),
     ] = False,
-    output: Annotated[
-        str, typer.Option("-o", "--output", metavar=choice_metavar(RolloutOutput), help="text or json")
-    ] = "text",
+    output: OutputOpt = None,
     progress_namespace: Annotated[
         str,
-        typer.Option("--progress-namespace", help="namespace of the ConfigMap that records progress"),
+        typer.Option(
+            "--progress-namespace", help="namespace of the ConfigMap that records progress"
+        ),
     ] = "gpu-operator",
     node_timeout: Annotated[
         str, typer.Option("--node-timeout", help="how long one node may take to reconfigure (15m)")
@@ -63,27 +66,36 @@ def rollout_cmd(
     Exit 0 when the plan is safe (and, with --yes, done); 1 when no safe order exists or the
     rollout stopped.
     """
-    from gpukit.rollout import carry_out, consumers_from_pods, load_target, nodes_from_fleet, plan_rollout, read_cluster
+    from gpukit.rollout import (
+        carry_out,
+        consumers_from_pods,
+        load_target,
+        nodes_from_fleet,
+        plan_rollout,
+        read_cluster,
+    )
 
-    fmt = parse_choice("--output", output, RolloutOutput)
+    fmt = parse_output(output, FORMATS)[0] or Format.table
     seconds = parse_duration("--node-timeout", node_timeout)
     goal = load_target(target)
-    live = fleet is not None and (fleet == "live" or fleet.startswith("live:"))
+    live = is_live(fleet)
     if yes and not live:
         raise InputError("--yes changes a cluster: use it with --fleet live")
     if pods is not None and live:
-        raise InputError("--pods is for a fleet file; with --fleet live the cluster's pods are read")
+        raise InputError(
+            "--pods is for a fleet file; with --fleet live the cluster's pods are read"
+        )
     cluster = None
     if live:
         from gpukit import kube
 
-        cluster = kube.connect(context or (fleet.partition(":")[2] or None), kubeconfig=kubeconfig)
+        cluster = kube.connect(
+            context or (str(fleet).partition(":")[2] or None), kubeconfig=kubeconfig
+        )
     try:
         if cluster is not None:
             nodes, consumers, budgets = read_cluster(cluster, goal)
         else:
-            from gpukit.cli.core import resolve_fleet
-
             nodes = nodes_from_fleet(resolve_fleet(fleet), goal)
             consumers, budgets = [], []
             if pods is not None:
@@ -91,12 +103,21 @@ def rollout_cmd(
 
                 label, text = read_text(pods)
                 docs = [d for _, d in load_documents(label, text)]
-                items = [i for d in docs for i in ((d or {}).get("items") or [d] if isinstance(d, dict) else [])]
-                consumers, budgets = consumers_from_pods([i for i in items if i.get("kind", "Pod") == "Pod"])
+                items = [
+                    i
+                    for d in docs
+                    for i in ((d or {}).get("items") or [d] if isinstance(d, dict) else [])
+                ]
+                consumers, budgets = consumers_from_pods(
+                    [i for i in items if i.get("kind", "Pod") == "Pod"]
+                )
         plan = plan_rollout(nodes, consumers, budgets, max_unavailable=max_unavailable)
         if not live and pods is None:
-            typer.echo("note: no running pods given (--pods, or --fleet live): the waves assume none run", err=True)
-        if fmt is RolloutOutput.json and not yes:
+            typer.echo(
+                "note: no running pods given (--pods, or --fleet live): the waves assume none run",
+                err=True,
+            )
+        if fmt is Format.json and not yes:
             typer.echo(json.dumps(plan.to_dict(), indent=2))
         else:
             typer.echo(plan.text())
@@ -104,7 +125,9 @@ def rollout_cmd(
             raise SystemExit(1)
         if not yes:
             if live and plan.waves:
-                typer.echo("dry run: nothing changed; run again with --yes to carry it out", err=True)
+                typer.echo(
+                    "dry run: nothing changed; run again with --yes to carry it out", err=True
+                )
             return
         result = carry_out(
             cluster,
@@ -112,9 +135,9 @@ def rollout_cmd(
             goal,
             namespace=progress_namespace,
             node_timeout=seconds,
-            on_event=lambda line: typer.echo(line, err=fmt is RolloutOutput.json),
+            on_event=lambda line: typer.echo(line, err=fmt is Format.json),
         )
-        if fmt is RolloutOutput.json:
+        if fmt is Format.json:
             typer.echo(json.dumps({"plan": plan.to_dict(), "result": result.to_dict()}, indent=2))
         if not result.ok:
             raise SystemExit(1)

@@ -33,10 +33,10 @@ from gpukit.rollout._state import (
 
 __all__ = [
     "MIG_CONFIG_LABEL",
+    "PROGRESS_NAME",
     "Budget",
     "Consumer",
     "NodeChange",
-    "PROGRESS_NAME",
     "PodDemand",
     "RolloutPlan",
     "RolloutResult",

@@ -96,7 +96,11 @@ class Wave:
     why_safe: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"nodes": list(self.nodes), "evicts": list(self.evicts), "why_safe": list(self.why_safe)}
+        return {
+            "nodes": list(self.nodes),
+            "evicts": list(self.evicts),
+            "why_safe": list(self.why_safe),
+        }
 
 
 @dataclass(frozen=True)
@@ -133,9 +137,7 @@ class RolloutPlan:
         for i, wave in enumerate(self.waves, 1):
             changes = ", ".join(f"{n} -> {self.targets.get(n)}" for n in wave.nodes)
             lines.append(f"wave {i}: {changes}")
-            lines.append(
-                "  evicts: " + (", ".join(wave.evicts) if wave.evicts else "no GPU pod")
-            )
+            lines.append("  evicts: " + (", ".join(wave.evicts) if wave.evicts else "no GPU pod"))
             lines += [f"  safe: {why}" for why in wave.why_safe]
         if self.blocked:
             lines.append("no safe order for the rest:")
@@ -193,14 +195,16 @@ def check_wave(
             if floats or (consumer.gang and hit):
                 moves.append((consumer, pod))
                 if hit and consumer.budget and pod.node is not None:
-                    evicted_per_budget[consumer.budget] = evicted_per_budget.get(consumer.budget, 0) + 1
+                    evicted_per_budget[consumer.budget] = (
+                        evicted_per_budget.get(consumer.budget, 0) + 1
+                    )
             elif pod.node in free:
                 for res, n in pod.requests.items():
                     free[pod.node][res] = free[pod.node].get(res, 0) - n
     for name, room in free.items():
         short = {r: -n for r, n in room.items() if n < 0}
         if short:  # more bound than the node offers: the input is inconsistent
-            res, n = sorted(short.items())[0]
+            res, n = min(short.items())
             return _Check(False, why=(f"{name} runs more {res} than it offers ({n} over)",))
     for name, count in sorted(evicted_per_budget.items()):
         budget = budgets.get(name)
@@ -208,8 +212,10 @@ def check_wave(
             return _Check(
                 False,
                 why=(
-                    f"PodDisruptionBudget {name} allows {budget.allowed} disruption(s), this would "
-                    f"evict {count}",
+                    (
+                        f"PodDisruptionBudget {name} allows {budget.allowed} disruption(s), this "
+                        f"would evict {count}"
+                    ),
                 ),
             )
     # Largest first: the order first-fit decreasing places in.
@@ -234,8 +240,11 @@ def check_wave(
             return _Check(
                 False,
                 why=(
-                    f"{consumer.name}{' (gang)' if consumer.gang else ''}: pod {pod.name} needs "
-                    f"{wanted} on a node its selector admits; free there meanwhile: {room}",
+                    (
+                        f"{consumer.name}{' (gang)' if consumer.gang else ''}: pod {pod.name} "
+                        f"needs {wanted} on a node its selector admits; free there meanwhile: "
+                        f"{room}"
+                    ),
                 ),
             )
         for r, k in pod.requests.items():
@@ -244,9 +253,7 @@ def check_wave(
     resources = sorted({r for n in nodes.values() for r in (*n.capacity, *n.target_capacity)})
     for res in resources:
         left = sum(room.get(res, 0) for room in free.values())
-        used = sum(
-            p.requests.get(res, 0) for c in consumers for p in c.pods
-        )
+        used = sum(p.requests.get(res, 0) for c in consumers for p in c.pods)
         if used:
             why.append(f"{res}: {used} in use fit in what the other nodes offer ({left} left free)")
     if not why:
@@ -257,11 +264,16 @@ def check_wave(
 # -- the search -------------------------------------------------------------------------
 
 
-def _order(names: list[str], nodes: Mapping[str, NodeChange], consumers: list[Consumer]) -> list[str]:
+def _order(
+    names: list[str], nodes: Mapping[str, NodeChange], consumers: list[Consumer]
+) -> list[str]:
     """Nodes with the least running work first: they are the cheapest to empty."""
 
     def load(name: str) -> tuple[int, str]:
-        return (sum(sum(p.requests.values()) for c in consumers for p in c.pods if p.node == name), name)
+        return (
+            sum(sum(p.requests.values()) for c in consumers for p in c.pods if p.node == name),
+            name,
+        )
 
     return sorted(names, key=load)
 
@@ -276,7 +288,9 @@ def _exact(
     """Fewest waves by breadth-first search over the set of nodes already relabelled."""
     start: frozenset[str] = frozenset()
     goal = frozenset(changing)
-    parents: dict[frozenset[str], tuple[frozenset[str], tuple[str, ...], _Check] | None] = {start: None}
+    parents: dict[frozenset[str], tuple[frozenset[str], tuple[str, ...], _Check] | None] = {
+        start: None
+    }
     frontier = [start]
     while frontier and goal not in parents:
         following = []
@@ -333,7 +347,11 @@ def _greedy(
 
 
 def _blocked_reasons(
-    rest: list[str], done: set[str], nodes: Mapping[str, NodeChange], consumers: list[Consumer], budgets: Mapping[str, Budget]
+    rest: list[str],
+    done: set[str],
+    nodes: Mapping[str, NodeChange],
+    consumers: list[Consumer],
+    budgets: Mapping[str, Budget],
 ) -> tuple[str, ...]:
     reasons = []
     for name in rest:
@@ -388,4 +406,6 @@ def plan_rollout(
     waves = tuple(Wave(w, r.evicts, r.why) for w, r in steps)
     done = {n for w in waves for n in w.nodes}
     blocked = _blocked_reasons(rest, done, by_name, work, limits) if rest else ()
-    return RolloutPlan(waves, unchanged, max_unavailable, blocked, exact and not rest, tuple(notes), targets)
+    return RolloutPlan(
+        waves, unchanged, max_unavailable, blocked, exact and not rest, tuple(notes), targets
+    )

@@ -51,7 +51,9 @@ class _Stop(Exception):
 
 
 def plan_id(plan: RolloutPlan) -> str:
-    text = json.dumps({"waves": [w.nodes for w in plan.waves], "targets": plan.targets}, sort_keys=True)
+    text = json.dumps(
+        {"waves": [w.nodes for w in plan.waves], "targets": plan.targets}, sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -166,7 +168,8 @@ class _Runner:
                 self.say(f"{name}: already cordoned by someone else; it stays cordoned afterwards")
             return
         self.patch_node(
-            name, {"spec": {"unschedulable": True}, "metadata": {"annotations": {CORDONED_BY: self.id}}}
+            name,
+            {"spec": {"unschedulable": True}, "metadata": {"annotations": {CORDONED_BY: self.id}}},
         )
 
     def gpu_pods(self, name: str) -> list[Obj]:
@@ -174,7 +177,8 @@ class _Runner:
         return [
             p
             for p in pods
-            if _gpu_requests(p) and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            if _gpu_requests(p)
+            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
         ]
 
     def evict(self, name: str) -> None:
@@ -263,7 +267,8 @@ class _Runner:
         node = self.node(name)
         if (node["metadata"].get("annotations") or {}).get(CORDONED_BY) == self.id:
             self.patch_node(
-                name, {"spec": {"unschedulable": None}, "metadata": {"annotations": {CORDONED_BY: None}}}
+                name,
+                {"spec": {"unschedulable": None}, "metadata": {"annotations": {CORDONED_BY: None}}},
             )
 
     # -- the rollout ----------------------------------------------------------------------
@@ -279,9 +284,12 @@ class _Runner:
                 steps = (
                     ("cordoned", self.cordon),
                     ("evicted", self.evict),
-                    ("labelled", lambda n: self.patch_node(
-                        n, {"metadata": {"labels": {MIG_CONFIG_LABEL: self.plan.targets[n]}}}
-                    )),
+                    (
+                        "labelled",
+                        lambda n: self.patch_node(
+                            n, {"metadata": {"labels": {MIG_CONFIG_LABEL: self.plan.targets[n]}}}
+                        ),
+                    ),
                     ("configured", self.wait_configured),
                     ("done", self.uncordon),
                 )

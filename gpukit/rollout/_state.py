@@ -24,13 +24,20 @@ __all__ = ["Target", "consumers_from_pods", "load_target", "nodes_from_fleet", "
 Obj = dict[str, Any]
 MIG_PREFIX = "nvidia.com/mig-"
 VOLCANO_GROUP = "scheduling.k8s.io/group-name"
-GANG_LABELS = ("volcano.sh/job-name", "jobset.sigs.k8s.io/jobset-name", "training.kubeflow.org/job-name", "leaderworkerset.sigs.k8s.io/name")
+GANG_LABELS = (
+    "volcano.sh/job-name",
+    "jobset.sigs.k8s.io/jobset-name",
+    "training.kubeflow.org/job-name",
+    "leaderworkerset.sigs.k8s.io/name",
+)
 
 
 class Target:
     """Per node: the config label to set and the GPU resources it then offers."""
 
-    def __init__(self, configs: Mapping[str, str], capacity: Mapping[str, Mapping[str, int]]) -> None:
+    def __init__(
+        self, configs: Mapping[str, str], capacity: Mapping[str, Mapping[str, int]]
+    ) -> None:
         self.configs = dict(configs)
         self.capacity = {n: dict(c) for n, c in capacity.items()}
 
@@ -73,10 +80,14 @@ def load_target(path: str | Path) -> Target:
     return Target(configs, capacity)
 
 
-def _change(name: str, labels: Mapping[str, str], capacity: Mapping[str, int], target: Target) -> NodeChange:
+def _change(
+    name: str, labels: Mapping[str, str], capacity: Mapping[str, int], target: Target
+) -> NodeChange:
     config = labels.get(MIG_CONFIG_LABEL)
     if name in target.configs:
-        return NodeChange(name, labels, config, capacity, target.configs[name], target.capacity.get(name, {}))
+        return NodeChange(
+            name, labels, config, capacity, target.configs[name], target.capacity.get(name, {})
+        )
     return NodeChange(name, labels, config, capacity, config, capacity)
 
 
@@ -140,7 +151,9 @@ def _selected(selector: Obj | None, labels: Mapping[str, str]) -> bool:
     return True
 
 
-def consumers_from_pods(pods: list[Obj], budgets: list[Obj] = ()) -> tuple[list[Consumer], list[Budget]]:
+def consumers_from_pods(
+    pods: list[Obj], budgets: list[Obj] = ()
+) -> tuple[list[Consumer], list[Budget]]:
     """GPU pods as consumers (pods of one gang together), and the PDBs that cover them."""
     groups: dict[str, list[tuple[Obj, PodDemand]]] = {}
     for pod in pods:
@@ -165,23 +178,41 @@ def consumers_from_pods(pods: list[Obj], budgets: list[Obj] = ()) -> tuple[list[
     for pdb in budgets:
         meta = pdb["metadata"]
         allowed = int(((pdb.get("status") or {}).get("disruptionsAllowed")) or 0)
-        pdbs.append((f"{meta.get('namespace', 'default')}/{meta['name']}", meta.get("namespace", "default"), pdb, allowed))
+        pdbs.append(
+            (
+                f"{meta.get('namespace', 'default')}/{meta['name']}",
+                meta.get("namespace", "default"),
+                pdb,
+                allowed,
+            )
+        )
     consumers = []
     for key, members in sorted(groups.items()):
         first = members[0][0]
         labels = first["metadata"].get("labels") or {}
         ns = first["metadata"].get("namespace", "default")
         budget = next(
-            (name for name, where, pdb, _ in pdbs if where == ns and _selected((pdb.get("spec") or {}).get("selector"), labels)),
+            (
+                name
+                for name, where, pdb, _ in pdbs
+                if where == ns and _selected((pdb.get("spec") or {}).get("selector"), labels)
+            ),
             None,
         )
         consumers.append(
-            Consumer(key, tuple(d for _, d in members), gang=len(members) > 1 or _gang(first) is not None, budget=budget)
+            Consumer(
+                key,
+                tuple(d for _, d in members),
+                gang=len(members) > 1 or _gang(first) is not None,
+                budget=budget,
+            )
         )
     return consumers, [Budget(name, allowed) for name, _, _, allowed in pdbs]
 
 
-def read_cluster(cluster: Any, target: Target) -> tuple[list[NodeChange], list[Consumer], list[Budget]]:
+def read_cluster(
+    cluster: Any, target: Target
+) -> tuple[list[NodeChange], list[Consumer], list[Budget]]:
     """Nodes (labels, allocatable MIG resources), GPU pods, their PDBs, from a live cluster."""
     nodes_res = cluster.resource("v1", "Node")
     pods_res = cluster.resource("v1", "Pod")
@@ -193,7 +224,9 @@ def read_cluster(cluster: Any, target: Target) -> tuple[list[NodeChange], list[C
         if MIG_CONFIG_LABEL not in labels and name not in target.configs:
             continue
         alloc = (node.get("status") or {}).get("allocatable") or {}
-        capacity = {r: int(parse_quantity(v)) for r, v in alloc.items() if r.startswith("nvidia.com/")}
+        capacity = {
+            r: int(parse_quantity(v)) for r, v in alloc.items() if r.startswith("nvidia.com/")
+        }
         nodes.append(_change(name, labels, capacity, target))
     unknown = sorted(set(target.configs) - {n.name for n in nodes})
     if unknown:

@@ -17,7 +17,9 @@ BALANCED = {G1: 16, G2: 8, G3: 8}  # 8 H100s in all-balanced
 SMALL = {G1: 56}  # 8 H100s in all-1g.10gb
 
 
-def node(name: str, cap=BALANCED, target=SMALL, config="all-balanced", target_config="all-1g.10gb") -> NodeChange:
+def node(
+    name: str, cap=BALANCED, target=SMALL, config="all-balanced", target_config="all-1g.10gb"
+) -> NodeChange:
     return NodeChange(
         name,
         {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3", "nvidia.com/mig.config": config},
@@ -43,7 +45,10 @@ def test_nothing_to_change():
 
 def test_idle_nodes_go_together_within_max_unavailable():
     nodes = [node(n) for n in "abcd"]
-    assert [w.nodes for w in plan_rollout(nodes, max_unavailable=2).waves] == [("a", "b"), ("c", "d")]
+    assert [w.nodes for w in plan_rollout(nodes, max_unavailable=2).waves] == [
+        ("a", "b"),
+        ("c", "d"),
+    ]
     assert len(plan_rollout(nodes, max_unavailable=4).waves) == 1
 
 
@@ -72,8 +77,16 @@ def test_no_safe_order_names_the_shortage():
 
 def test_gang_moves_whole():
     # A 2-pod gang with one pod on each node: relabelling either node restarts both pods.
-    nodes = [node("a", target=BALANCED, target_config="other"), node("b", target=BALANCED, target_config="other"), node("c", target_config="all-balanced", target=BALANCED)]
-    gang = Consumer("ns/train", (PodDemand("train-0", {G3: 8}, "a"), PodDemand("train-1", {G3: 8}, "b")), gang=True)
+    nodes = [
+        node("a", target=BALANCED, target_config="other"),
+        node("b", target=BALANCED, target_config="other"),
+        node("c", target_config="all-balanced", target=BALANCED),
+    ]
+    gang = Consumer(
+        "ns/train",
+        (PodDemand("train-0", {G3: 8}, "a"), PodDemand("train-1", {G3: 8}, "b")),
+        gang=True,
+    )
     ok = check_wave({"a"}, set(), {n.name: n for n in nodes}, [gang], {})
     assert ok.ok and ok.evicts == ("ns/train",)
     # with c gone too there is room for one 8x3g pod only: the gang does not fit
@@ -83,7 +96,10 @@ def test_gang_moves_whole():
 
 def test_pod_disruption_budget_limits_a_wave():
     nodes = [node(n) for n in "abc"]
-    web = [Consumer(f"ns/web-{i}", (PodDemand(f"web-{i}", {G1: 1}, "a"),), budget="ns/web") for i in range(3)]
+    web = [
+        Consumer(f"ns/web-{i}", (PodDemand(f"web-{i}", {G1: 1}, "a"),), budget="ns/web")
+        for i in range(3)
+    ]
     assert not plan_rollout(nodes, web, [Budget("ns/web", 1)]).safe
     assert plan_rollout(nodes, web, [Budget("ns/web", 3)]).safe
 
@@ -92,7 +108,10 @@ def test_selector_on_the_old_config_counts():
     # Pods pinned to all-balanced cannot move onto relabelled nodes.
     nodes = [node("a"), node("b")]
     pinned = [
-        Consumer(f"ns/p-{i}", (PodDemand(f"p-{i}", {G1: 1}, "a", {"nvidia.com/mig.config": "all-balanced"}),))
+        Consumer(
+            f"ns/p-{i}",
+            (PodDemand(f"p-{i}", {G1: 1}, "a", {"nvidia.com/mig.config": "all-balanced"}),),
+        )
         for i in range(4)
     ]
     plan = plan_rollout(nodes, pinned, max_unavailable=1)
@@ -162,7 +181,9 @@ layouts = st.sampled_from([BALANCED, SMALL, {G2: 24}, {G3: 16}])
 )
 def test_waves_safe_complete_and_minimal(shapes, placed, k):
     nodes = [
-        node(f"n{i}", cap, target, "c" + str(sorted(cap.items())), "c" + str(sorted(target.items())))
+        node(
+            f"n{i}", cap, target, "c" + str(sorted(cap.items())), "c" + str(sorted(target.items()))
+        )
         for i, (cap, target) in enumerate(shapes)
     ]
     by_name = {n.name: n for n in nodes}
@@ -173,7 +194,9 @@ def test_waves_safe_complete_and_minimal(shapes, placed, k):
     # only inputs that are consistent now: nothing runs beyond what a node offers
     for n in nodes:
         for res in (G1, G2, G3):
-            if sum(c.pods[0].requests.get(res, 0) for c in consumers if c.pods[0].node == n.name) > n.capacity.get(res, 0):
+            if sum(
+                c.pods[0].requests.get(res, 0) for c in consumers if c.pods[0].node == n.name
+            ) > n.capacity.get(res, 0):
                 return
     plan = plan_rollout(nodes, consumers, max_unavailable=k)
     changing = sorted(n.name for n in nodes if n.changes)
