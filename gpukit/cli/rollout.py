@@ -99,18 +99,9 @@ def rollout_cmd(
             nodes = nodes_from_fleet(resolve_fleet(fleet), goal)
             consumers, budgets = [], []
             if pods is not None:
-                from gpukit._loading import load_documents, read_text
+                from gpukit.sizing import load_pods
 
-                label, text = read_text(pods)
-                docs = [d for _, d in load_documents(label, text)]
-                items = [
-                    i
-                    for d in docs
-                    for i in ((d or {}).get("items") or [d] if isinstance(d, dict) else [])
-                ]
-                consumers, budgets = consumers_from_pods(
-                    [i for i in items if i.get("kind", "Pod") == "Pod"]
-                )
+                consumers, budgets = consumers_from_pods(list(load_pods(pods)))
         plan = plan_rollout(nodes, consumers, budgets, max_unavailable=max_unavailable)
         if not live and pods is None:
             typer.echo(

@@ -88,6 +88,10 @@ class _Runner:
         self.cm_res = cluster.resource("v1", "ConfigMap")
         self.id = plan_id(plan)
         self.progress: dict[str, str] = {}
+        #: The waves and targets carried out: the plan's, or on a resume the recorded ones
+        #: (nodes already relabelled no longer show up as changes in a fresh plan).
+        self.waves: list[tuple[str, ...]] = [w.nodes for w in plan.waves]
+        self.targets: dict[str, str | None] = dict(plan.targets)
 
     def say(self, line: str) -> None:
         self.events.append(line)
@@ -97,19 +101,29 @@ class _Runner:
 
     def load_progress(self) -> None:
         found = self.cluster.get(self.cm_res, PROGRESS_NAME, self.namespace)
-        nodes = [n for w in self.plan.waves for n in w.nodes]
         if found is None:
-            self.progress = {n: "pending" for n in nodes}
+            self.progress = {n: "pending" for w in self.waves for n in w}
             self.save()
             return
         data = found.get("data") or {}
-        if data.get("plan") != self.id:
+        recorded_targets = json.loads(data.get("targets") or "{}")
+        recorded = json.loads(data.get("nodes") or "{}")
+        unfinished = any(state != "done" for state in recorded.values())
+        same_goal = all(recorded_targets.get(n) == t for n, t in self.targets.items())
+        if unfinished and not same_goal:
             raise InputError(
                 f"ConfigMap {self.namespace}/{PROGRESS_NAME} records another rollout (plan "
-                f"{data.get('plan')}, this one is {self.id}); finish that one, or delete the "
-                "ConfigMap once its nodes are as you want them"
+                f"{data.get('plan')}, to other targets) that has not finished; finish that one, "
+                "or delete the ConfigMap once its nodes are as you want them"
             )
-        recorded = json.loads(data.get("nodes") or "{}")
+        if not unfinished and not same_goal:  # the last rollout finished: start this one
+            self.progress = {n: "pending" for w in self.waves for n in w}
+            self.save()
+            return
+        self.id = str(data.get("plan"))
+        self.waves = [tuple(w) for w in json.loads(data.get("waves") or "[]")]
+        self.targets = recorded_targets
+        nodes = [n for w in self.waves for n in w]
         self.progress = {n: recorded.get(n, "pending") for n in nodes}
         done = sum(s == "done" for s in self.progress.values())
         self.say(f"resuming rollout {self.id}: {done}/{len(nodes)} nodes done")
@@ -125,8 +139,8 @@ class _Runner:
             },
             "data": {
                 "plan": self.id,
-                "waves": json.dumps([list(w.nodes) for w in self.plan.waves]),
-                "targets": json.dumps(self.plan.targets, sort_keys=True),
+                "waves": json.dumps([list(w) for w in self.waves]),
+                "targets": json.dumps(self.targets, sort_keys=True),
                 "nodes": json.dumps(self.progress, sort_keys=True),
             },
         }
@@ -276,18 +290,18 @@ class _Runner:
     def run(self) -> RolloutResult:
         self.load_progress()
         try:
-            for index, wave in enumerate(self.plan.waves, 1):
-                todo = [n for n in wave.nodes if not self.reached(n, "done")]
+            for index, wave in enumerate(self.waves, 1):
+                todo = [n for n in wave if not self.reached(n, "done")]
                 if not todo:
                     continue
-                self.say(f"wave {index}/{len(self.plan.waves)}: {', '.join(todo)}")
+                self.say(f"wave {index}/{len(self.waves)}: {', '.join(todo)}")
                 steps = (
                     ("cordoned", self.cordon),
                     ("evicted", self.evict),
                     (
                         "labelled",
                         lambda n: self.patch_node(
-                            n, {"metadata": {"labels": {MIG_CONFIG_LABEL: self.plan.targets[n]}}}
+                            n, {"metadata": {"labels": {MIG_CONFIG_LABEL: self.targets[n]}}}
                         ),
                     ),
                     ("configured", self.wait_configured),
