@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from gpukit.cli._options import FleetOpt, Format, input_paths, is_live, output_option, parse_output
+from gpukit.cli.rollout import rollout_cmd
 from gpukit.errors import GpukitError
 
 __all__ = ["register"]
@@ -196,6 +197,9 @@ def plan(
         typer.echo(f"unplaced: {missing.demand} x{missing.count}: {missing.reason}", err=True)
     if result.unplaced:
         _exit(1)
+
+
+mig_app.command("rollout")(rollout_cmd)  # its own module: it is the one that changes a cluster
 
 
 def register(app: typer.Typer) -> None:

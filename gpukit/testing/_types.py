@@ -135,6 +135,7 @@ BUILTIN_RESOURCES: tuple[ResourceType, ...] = (
     _builtin("apps", "v1", "DaemonSet", "daemonsets", True, "ds"),
     _builtin("batch", "v1", "Job", "jobs", True),
     _builtin("batch", "v1", "CronJob", "cronjobs", True, "cj"),
+    _builtin("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, "pdb"),
     _builtin("rbac.authorization.k8s.io", "v1", "Role", "roles", True, status=False),
     _builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True, status=False),
     _builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False, status=False),

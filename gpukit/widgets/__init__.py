@@ -1,4 +1,4 @@
-"""Notebook widgets over the core functions: Planner, MigDesigner and FleetView.
+"""Notebook widgets over the core functions: Planner, MigDesigner, FleetView and RolloutView.
 
 Needs the widgets extra (`pip install 'gpukit[widgets]'`). The widgets hold no decision
 logic: they call gpukit.plan, gpukit.render, gpukit.to_yaml, the MIG engine and gpukit.kube,
@@ -20,5 +20,6 @@ except ImportError:  # pragma: no cover - exercised by a subprocess test with th
 from gpukit.widgets.fleet_view import FleetView
 from gpukit.widgets.mig_designer import MigDesigner
 from gpukit.widgets.planner import Planner
+from gpukit.widgets.rollout_view import RolloutView
 
-__all__ = ["FleetView", "MigDesigner", "Planner"]
+__all__ = ["FleetView", "MigDesigner", "Planner", "RolloutView"]
