@@ -303,7 +303,7 @@ def import_calibration(
     calibration = parse_calibration_source(label, text, gpu=gpu)
     folder = Path(into)
     if folder.exists() and not folder.is_dir():
-        raise ManifestError(f"{folder}: --into must be a folder of <gpu>.yaml calibration files")
+        raise ManifestError(f"{folder}: --out must be a folder of <gpu>.yaml calibration files")
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{calibration.gpu}.yaml"
     if target.is_file() and not replace:

@@ -59,7 +59,7 @@ def calibration_job(
     ``image`` must hold gpukit and PyTorch (the repository's ``Containerfile`` builds one);
     the Job runs ``python -m gpukit.calibrate run`` in it as rendered, installing nothing.
     With no image it raises InputError saying how to build one. Read the result with
-    ``kubectl logs job/NAME | gpukit calibrate import - --into calibration/``.
+    ``kubectl logs job/NAME | gpukit calibrate import - --out calibration/``.
     """
     from gpukit.manifests.pods import pool_node_selector, tolerations
 
@@ -75,7 +75,7 @@ def calibration_job(
         "--gpu", pool.model.key,
         "--replicas", ",".join(str(n) for n in replicas),
         "--window", f"{window:g}", "--warmup", f"{warmup:g}",
-        "--output", "/tmp/calibration.yaml", "--log-json",
+        "--out", "/tmp/calibration.yaml", "--log-json",
     ]
     command = run
     name = job_name(pool_name)

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from gpukit.cli._options import Format, choice_metavar, output_option, parse_choice, parse_output
+from gpukit.cli._options import (
+    FleetOpt,
+    Format,
+    choice_metavar,
+    output_option,
+    parse_choice,
+    parse_output,
+)
 from gpukit.errors import InputError
 
 LINT_FORMATS = (Format.table, Format.json, Format.sarif)
@@ -23,18 +30,15 @@ class FailOn(str, Enum):
 
 
 def _fleet(value: str | None):
-    # No --fleet: the fleet `gpukit plan` uses by default, so lint agrees with the planner.
-    if value is None:
+    # No --fleet: the fleet `gpukit plan` uses by default, so lint agrees with the planner
+    # (lint's "default": fixes built from fleet facts are not offered on a stand-in fleet).
+    if value is None or value == "default":
         return "default"
     if value == "none":
         return None
-    if value == "live":
-        from gpukit.cli.core import resolve_fleet
+    from gpukit.cli._options import resolve_fleet
 
-        return resolve_fleet(value)
-    from gpukit.fleet import load_fleet
-
-    return load_fleet(value)
+    return resolve_fleet(value)
 
 
 def _rules_table() -> str:
@@ -64,10 +68,7 @@ def register(app: typer.Typer) -> None:
                 metavar=choice_metavar(FailOn),
             ),
         ] = FailOn.error.value,
-        fleet: Annotated[
-            str | None,
-            typer.Option("--fleet", "-f", help="fleet YAML file, 'live', or 'none' (default: the fleet plan uses; fixes that need fleet facts only with a fleet file)"),
-        ] = None,
+        fleet: FleetOpt = None,
         workloads: Annotated[
             str | None,
             typer.Option("--workloads", "-w", help="workload file or folder: enables sizing rules"),
@@ -97,6 +98,8 @@ def register(app: typer.Typer) -> None:
         Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: unreadable input.
         With --fix, the findings shown are those left after fixing (re-linted). An object
         annotated gpukit.io/lint-skip: "GPU010,GPU012" (or "all") is exempt from those rules.
+        Without --fleet, lint judges on the fleet `gpukit plan` uses (fixes that need fleet
+        facts are then not offered: give a fleet file); --fleet none lints with no fleet.
         """
         chosen = parse_output(output, LINT_FORMATS)[0] or Format.table
         threshold = parse_choice("--fail-on", fail_on, FailOn)

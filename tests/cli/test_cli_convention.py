@@ -21,9 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Commands whose --fleet defaults to the cluster they connect to.
 CLUSTER_COMMANDS = {"gpukit submit", "gpukit status", "gpukit verify", "gpukit wait"}
-# lint's --fleet default is set by issue 19's "lint agrees with the planner" part, which
-# another change owns; until it lands lint keeps its own option (no fleet: no fleet rules).
-OWN_FLEET = {"gpukit lint"}
 
 
 def _leaves(command, path: str = "gpukit"):
@@ -70,7 +67,7 @@ def test_output_is_the_format_and_out_the_destination(path, command):
 @pytest.mark.parametrize(("path", "command"), LEAVES, ids=IDS)
 def test_fleet_is_one_declared_option(path, command):
     for option in _options(command):
-        if "--fleet" not in option.opts or path in OWN_FLEET:
+        if "--fleet" not in option.opts:
             continue
         assert set(option.opts) == {"--fleet", "-f"}, path
         assert option.metavar == "FLEET" and option.default is None, path
