@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gpukit import vocab
 from gpukit._loading import load_documents, read_text, validate_model
 from gpukit.errors import FleetError, GpukitError
 from gpukit.hardware import GpuModel, MigProfile, get_gpu
@@ -29,7 +30,7 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 #: The taint the GPU Operator and most managed clusters put on GPU nodes.
-GPU_TAINT_KEY = "nvidia.com/gpu"
+GPU_TAINT_KEY = vocab.GPU_TAINT
 
 
 class Taint(BaseModel):

@@ -35,6 +35,7 @@ __all__ = [
     "LWS_NAME_LABEL",
     "MANAGED_BY_LABEL",
     "MIG_CONFIG_LABEL",
+    "MIG_CONFIG_STATE_LABEL",
     "MIG_RESOURCE_PREFIX",
     "VOLCANO_GROUP_ANNOTATION",
     "VOLCANO_QUEUE_ANNOTATION",
@@ -71,6 +72,8 @@ GPU_COUNT_LABEL = "nvidia.com/gpu.count"
 GPU_REPLICAS_LABEL = "nvidia.com/gpu.replicas"
 #: GPU Operator MIG manager: the mig-parted config a node applies.
 MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+#: GPU Operator MIG manager: where applying that config stands (pending, success, failed).
+MIG_CONFIG_STATE_LABEL = "nvidia.com/mig.config.state"
 #: GPU Operator: the named device-plugin config a node uses.
 DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 #: GPU Operator per-operand gates ("false" keeps that operand off the node).

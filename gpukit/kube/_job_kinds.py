@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from gpukit import vocab
 from gpukit.errors import InputError, did_you_mean
 
 __all__ = ["KINDS", "KIND_KEYS", "Condition", "JobKind", "Phase", "conditions_of", "kinds"]
@@ -21,7 +22,7 @@ Obj = dict[str, Any]
 Phase = Literal[
     "queued", "suspended", "pending", "running", "ready", "succeeded", "failed", "unknown"
 ]
-QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+QUEUE_LABEL = vocab.KUEUE_QUEUE_LABEL
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 

@@ -14,6 +14,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
+from gpukit import vocab
 from gpukit._yaml import Loaded
 from gpukit.quantity import parse_quantity
 
@@ -34,12 +35,12 @@ __all__ = [
     "queue_label",
 ]
 
-GPU = "nvidia.com/gpu"
-GPU_SHARED = "nvidia.com/gpu.shared"
-MIG_PREFIX = "nvidia.com/mig-"
-GPU_TAINT = "nvidia.com/gpu"
-PRODUCT_LABEL = "nvidia.com/gpu.product"
-QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+GPU = vocab.GPU
+GPU_SHARED = vocab.GPU_SHARED
+MIG_PREFIX = vocab.MIG_RESOURCE_PREFIX
+GPU_TAINT = vocab.GPU_TAINT
+PRODUCT_LABEL = vocab.GPU_PRODUCT_LABEL
+QUEUE_LABEL = vocab.KUEUE_QUEUE_LABEL
 
 Loc = tuple[Any, ...]
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+from gpukit import vocab
 from gpukit.errors import InputError
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
     "plan_rollout",
 ]
 
-MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+MIG_CONFIG_LABEL = vocab.MIG_CONFIG_LABEL
 #: Changed nodes up to which the fewest waves are found exactly (breadth-first search).
 EXACT_LIMIT = 10
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gpukit import vocab
 from gpukit.errors import ClusterError, InputError
 from gpukit.quantity import parse_quantity
 from gpukit.rollout._plan import MIG_CONFIG_LABEL, RolloutPlan
@@ -26,7 +27,7 @@ from gpukit.rollout._state import Target, _gpu_requests
 __all__ = ["PROGRESS_NAME", "RolloutResult", "carry_out"]
 
 Obj = dict[str, Any]
-STATE_LABEL = "nvidia.com/mig.config.state"
+STATE_LABEL = vocab.MIG_CONFIG_STATE_LABEL
 PROGRESS_NAME = "gpukit-mig-rollout"
 CORDONED_BY = "gpukit.io/mig-rollout-cordoned"
 MERGE = "application/merge-patch+json"

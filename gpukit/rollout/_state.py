@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from gpukit import vocab
 from gpukit.errors import InputError
 from gpukit.fleet import Fleet
 from gpukit.hardware.catalog import get_gpu
@@ -22,8 +23,7 @@ from gpukit.rollout._plan import MIG_CONFIG_LABEL, Budget, Consumer, NodeChange,
 __all__ = ["Target", "consumers_from_pods", "load_target", "nodes_from_fleet", "read_cluster"]
 
 Obj = dict[str, Any]
-MIG_PREFIX = "nvidia.com/mig-"
-VOLCANO_GROUP = "scheduling.k8s.io/group-name"
+VOLCANO_GROUP = vocab.VOLCANO_GROUP_ANNOTATION
 GANG_LABELS = (
     "volcano.sh/job-name",
     "jobset.sigs.k8s.io/jobset-name",

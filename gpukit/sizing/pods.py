@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gpukit import vocab
 from gpukit.advisor import HEADROOM
 from gpukit.errors import InputError, ManifestError
 from gpukit.quantity import format_bytes, parse_quantity
@@ -40,9 +41,9 @@ __all__ = ["KIND_RULES", "PodWorkloads", "live_pods", "load_pods", "workloads_fr
 
 Obj = dict[str, Any]
 
-GPU = "nvidia.com/gpu"
-SHARED = "nvidia.com/gpu.shared"
-MIG_PREFIX = "nvidia.com/mig-"
+GPU = vocab.GPU
+SHARED = vocab.GPU_SHARED
+MIG_PREFIX = vocab.MIG_RESOURCE_PREFIX
 KIND_LABEL = "gpukit.io/kind"
 MEMORY_ANNOTATION = "gpukit.io/gpu-memory"
 

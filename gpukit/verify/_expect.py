@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gpukit import vocab
 from gpukit.advisor import Plan
 
 __all__ = ["Admission", "Expectation", "expect"]
@@ -17,8 +18,8 @@ Admission = Literal["kueue", "volcano", "kai", "none"]
 _SUPPORT_KINDS = frozenset(
     {"Service", "ResourceClaimTemplate", "ResourceClaim", "PodGroup", "ConfigMap", "Secret"}
 )
-_MANAGED_BY = "app.kubernetes.io/managed-by"
-_NAME = "app.kubernetes.io/name"
+_MANAGED_BY = vocab.MANAGED_BY_LABEL
+_NAME = vocab.APP_NAME_LABEL
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gpukit import vocab
 from gpukit.errors import ClusterError
 from gpukit.verify._expect import Expectation
 
@@ -18,7 +19,7 @@ Obj = dict[str, Any]
 KUEUE = "kueue.x-k8s.io"
 VOLCANO_SCHEDULING = "scheduling.volcano.sh"
 KAI_SCHEDULING = "scheduling.run.ai"
-VOLCANO_GROUP_ANNOTATION = "scheduling.k8s.io/group-name"
+VOLCANO_GROUP_ANNOTATION = vocab.VOLCANO_GROUP_ANNOTATION
 KAI_GROUP_ANNOTATION = "pod-group-name"
 
 

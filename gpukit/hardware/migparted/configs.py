@@ -10,6 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from gpukit import vocab
 from gpukit.hardware.catalog import GpuModel
 from gpukit.hardware.mig import canonical_counts
 
@@ -26,7 +27,7 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 #: The node label the MIG manager watches.
-MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+MIG_CONFIG_LABEL = vocab.MIG_CONFIG_LABEL
 #: Name gpukit gives its ConfigMap; point ClusterPolicy spec.migManager.config.name at it.
 DEFAULT_CONFIGMAP = "gpukit-mig-parted-config"
 

@@ -8,6 +8,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
+from gpukit import vocab
 from gpukit.errors import GpukitError
 from gpukit.fleet import NodePool
 from gpukit.hardware import catalog
@@ -32,8 +33,8 @@ __all__ = [
     "whole_value",
 ]
 
-SHARING_LABEL = "nvidia.com/gpu.sharing-strategy"
-MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+SHARING_LABEL = vocab.GPU_SHARING_STRATEGY_LABEL
+MIG_CONFIG_LABEL = vocab.MIG_CONFIG_LABEL
 
 
 @functools.cache
