@@ -151,9 +151,14 @@ class PlatformPlan:
 
     @property
     def kueue_ignores_gpus(self) -> bool:
-        """Kueue quotas are rendered, but pods ask for GPUs through DRA ResourceClaims, which
-        Kueue's quota on extended resources does not see."""
-        return self.dra and self.fleet.installed.kueue and bool(self.cluster_queues)
+        """Kueue quotas are rendered, but the fleet turned Kueue's DRA integration off, so its
+        quotas do not count ResourceClaims (on by default since Kueue 0.18: gpukit.dra.kueue)."""
+        return (
+            self.dra
+            and self.fleet.installed.kueue
+            and bool(self.cluster_queues)
+            and not self.fleet.dra.kueue_gate("KueueDRAIntegration")
+        )
 
     @property
     def warnings(self) -> tuple[str, ...]:
