@@ -55,3 +55,17 @@ def test_every_gate_names_the_driver_release_it_appeared_in():
 def test_example_fleet_declares_its_driver(fleet):
     dra = fleet("dra").dra
     assert dra.gate("ConsumableShares") and dra.share_count == 4
+
+
+def test_readme_dra_block_is_a_valid_fleet_section():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    section = text[text.index("### DRA: the NVIDIA DRA driver and Kueue") :]
+    block = re.search(r"```text\n(dra:.*?)```", section, re.DOTALL)
+    assert block is not None
+    settings = DraSettings(**yaml.safe_load(block.group(1))["dra"])
+    assert settings.share_count == 4
