@@ -391,6 +391,8 @@ def platform_plan(
     device_plugin = _device_plugin_configs(fleet)
     standalone = _standalone_plugins(fleet)
     mig_configs = _mig_configs(fleet)  # fleet errors first: they are the user's to fix
+    if fleet.installed.dra and fleet.dra.gate("DynamicMIG"):
+        mig_configs = {}  # the DRA driver makes MIG devices per claim: no layout set ahead
     plans = tuple(plan(w, fleet) for w in workloads)
     installed = fleet.installed
     local: dict[tuple[str, str], LocalQueueSpec] = {}

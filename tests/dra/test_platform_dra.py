@@ -118,3 +118,16 @@ def test_kueue_without_its_dra_integration_says_quota_is_not_enforced(dra_fleet,
     settings["kueue_feature_gates"] = {"KueueDRAIntegration": on}
     pp = platform_plan(dra_fleet(**settings), gk.load_workloads(WORKLOADS))
     assert any(w.startswith("GPU quota is not enforced by Kueue") for w in pp.warnings) is not on
+
+
+def test_dynamic_mig_sets_no_layout_ahead_and_stops_the_mig_manager(dra_fleet, fleet):
+    settings = fleet("dra").dra.model_dump()
+    settings["feature_gates"] = {"ConsumableShares": True, "DynamicMIG": True}
+    f = dra_fleet(**settings)
+    files = _files(f)
+    assert platform_plan(f, []).mig_configs == {}
+    (values,) = _body(files["helm/gpu-operator-values.yaml"])
+    assert values["migManager"] == {"enabled": False}
+    # with a fixed layout (no DynamicMIG) the MIG manager applies gpukit's mig-parted config
+    (fixed,) = _body(_files(fleet("dra"))["helm/gpu-operator-values.yaml"])
+    assert fixed["migManager"]["enabled"] is True
