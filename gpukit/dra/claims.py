@@ -61,7 +61,9 @@ def claim_mode(option: Option, fleet: Fleet) -> ClaimMode:
     if option.sharing == "mps":
         return "shared"
     if option.sharing == "time-slicing":
-        return "capacity" if fleet.dra.consumable else "shared"
+        # consumable shares are counted on whole GPUs; a time-sliced MIG slice is one claim
+        whole = option.mig_profile is None
+        return "capacity" if fleet.dra.consumable and whole else "shared"
     return "template"
 
 

@@ -52,9 +52,9 @@ def shares_claim(plan: Plan) -> bool:
     """With DRA, the plan's pods share one ResourceClaim (time-slicing, MPS) instead of each
     getting its own from a ResourceClaimTemplate. Not time-slicing where the DRA driver runs
     with consumable shares: there each pod's claim asks for a share of a GPU's capacity."""
-    if plan.sharing == "time-slicing":
-        return plan.fleet.dra.consumable_shares is None
-    return plan.sharing == "mps"
+    from gpukit.dra.claims import claim_mode  # lazy: gpukit.dra.claims imports this module
+
+    return claim_mode(plan.choice, plan.fleet) == "shared"
 
 
 def pool_node_selector(

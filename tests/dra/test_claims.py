@@ -190,3 +190,11 @@ def test_every_example_workload_renders_valid_claims_on_the_dra_fleet(dra_fleet,
         objects = gk.render(gk.plan(w, f))
         assert _claims(objects), w.name
         assert validate_objects(objects) == [], w.name
+
+
+def test_a_time_sliced_mig_slice_is_one_shared_claim_even_with_consumable_shares(dra_fleet):
+    f = dra_fleet(**CONSUMABLE)
+    p = gk.plan(gk.Workload(name="nb", **NOTEBOOK), f)
+    assert claim_mode(p.choice, f) == "capacity"
+    slice_share = p.choice.model_copy(update={"mig_profile": "1g.10gb"})
+    assert claim_mode(slice_share, f) == "shared"
