@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gpukit import vocab
 from gpukit._loading import load_documents, read_text, validate_model
+from gpukit.dra.settings import DraSettings
 from gpukit.errors import FleetError, GpukitError
 from gpukit.hardware import GpuModel, MigProfile, get_gpu
 from gpukit.quantity import check_memory_unit, parse_quantity
@@ -226,6 +227,10 @@ class Fleet(BaseModel):
     description: str | None = None
     node_pools: tuple[NodePool, ...] = Field(min_length=1)
     installed: Installed = Installed()
+    dra: DraSettings = Field(
+        default=DraSettings(),
+        description="the NVIDIA DRA driver's version and gates (read when installed.dra)",
+    )
     queues: tuple[Queue, ...] = ()
     calibration: str | None = Field(
         default=None,

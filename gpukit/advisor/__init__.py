@@ -186,7 +186,7 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
     )
     # Every part is a validated value already (frozen models, tuples, checked strings), so the
     # Plan is assembled without validating them again: the same object, built faster.
-    return Plan.model_construct(
+    result = Plan.model_construct(
         workload=planned,
         fleet=fleet,
         choice=choice,
@@ -201,3 +201,10 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         priority_class=sched.priority_class,
         predictions=decision.predictions,
     )
+    if fleet.installed.dra:  # the claims' own warnings: gates, sharing scope, Kueue (lazy)
+        from gpukit.dra.warnings import dra_warnings
+
+        extra = tuple(dra_warnings(result))
+        if extra:
+            result = result.model_copy(update={"warnings": (*result.warnings, *extra)})
+    return result

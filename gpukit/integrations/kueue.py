@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gpukit.dra import kueue as dra_kueue
 from gpukit.integrations._base import Detection, Integration, WireKind
 from gpukit.manifests.pods import pool_node_selector
 from gpukit.platform.files import PlatformFile, manifest_file
@@ -68,9 +69,17 @@ def _quantity(resource: str, amount: int) -> int | str:
     return format_bytes(amount) if resource == "memory" else amount
 
 
+def _pool_capacity(pp: PlatformPlan, pool: Any) -> dict[str, int]:
+    """cpu, memory and GPUs; on DRA fleets the GPUs as Kueue counts DRA claims (gpukit.dra.kueue)."""
+    res = pool_resources(pool)[0]
+    if not pp.dra:
+        return res
+    return {"cpu": res["cpu"], "memory": res["memory"], **dra_kueue.pool_devices(pool, pp.fleet)}
+
+
 def cluster_queues(pp: PlatformPlan) -> list[Obj]:
     """ClusterQueues with a quota for every resource the pools offer (MIG devices included;
-    on DRA fleets cpu and memory only, see :attr:`PlatformPlan.kueue_ignores_gpus`).
+    on DRA fleets the names Kueue's deviceClassMappings count, see :mod:`gpukit.dra.kueue`).
 
     One resource group: every flavor lists every covered resource in the same order (0
     where the pool has none), as Kueue requires. The pools' capacity is split evenly among
@@ -78,12 +87,8 @@ def cluster_queues(pp: PlatformPlan) -> list[Obj]:
     and gets its nominal quota back by preempting borrowers.
     """
     pools = pp.fleet.node_pools
-    capacity = {pool.name: pool_resources(pool)[0] for pool in pools}
+    capacity = {pool.name: _pool_capacity(pp, pool) for pool in pools}
     gpu_names = sorted({r for c in capacity.values() for r in c if r not in ("cpu", "memory")})
-    if pp.dra:
-        # DRA pods ask for GPUs in resources.claims, not as extended resources: a quota on
-        # nvidia.com/gpu would never be used up, so it would promise a limit that is not there.
-        gpu_names = []
     covered = ["cpu", "memory", *gpu_names]
     queues = []
     count = len(pp.cluster_queues)
@@ -148,16 +153,13 @@ def quota_lines(pp: PlatformPlan) -> list[str]:
     lines = [
         "Quotas (whole cluster, split evenly over the ClusterQueues, borrowable in the cohort):"
     ]
-    if pp.kueue_ignores_gpus:
-        lines += [
-            "  GPU quota is NOT enforced by Kueue here: DRA pods ask for GPUs through",
-            "  ResourceClaims, which ClusterQueue quotas do not count; cpu and memory only.",
-        ]
+    lines += dra_kueue.quota_note(pp)
     for pool in pp.fleet.node_pools:
-        res, estimated = pool_resources(pool)
+        estimated = pool_resources(pool)[1]
+        res = _pool_capacity(pp, pool)
         parts = [f"cpu {res['cpu']}", f"memory {format_bytes(res['memory'])}"]
         for resource, amount in res.items():
-            if resource not in ("cpu", "memory") and not pp.dra:
+            if resource not in ("cpu", "memory"):
                 wanted = pp.kueue_demand.get((pool.name, resource))
                 parts.append(
                     f"{resource} {amount}" + (f" (Kueue workloads ask {wanted})" if wanted else "")
@@ -172,6 +174,7 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
     if not objects:
         return []
     return [
+        *dra_kueue.config_files(pp),
         manifest_file(
             "manifests/30-kueue.yaml",
             "Kueue flavors, ClusterQueues and LocalQueues.",
@@ -182,7 +185,7 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
             ],
             objects,
             needs="Kueue",
-        )
+        ),
     ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from gpukit.dra.slices import SliceFindings, read_slices
 from gpukit.errors import ClusterError, GpukitError
 from gpukit.fleet import Fleet, Installed, MigConfig, NodePool, Queue, Sharing, Taint
 from gpukit.hardware import GpuModel
@@ -404,8 +405,34 @@ def _queues(cluster: Cluster, installed: Installed, notes: list[str]) -> list[Qu
     return queues
 
 
-def read_nodes(cluster: Cluster) -> tuple[list[GpuNode], list[str], int]:
-    """(GPU nodes, notes, number of nodes listed)."""
+def _dra_slices(cluster: Cluster, notes: list[str]) -> SliceFindings | None:
+    """What the NVIDIA DRA driver's ResourceSlices publish, or None where none are served."""
+    res = cluster.find("resource.k8s.io", "resourceslices")
+    if res is None:
+        return None
+    try:
+        items, _ = cluster.list(res)
+    except ApiStatusError as exc:
+        notes.append(f"DRA ResourceSlices: {exc}; GPUs read from node labels only")
+        return None
+    return read_slices(items)
+
+
+def _with_slice_labels(node: Obj, labels: dict[str, dict[str, str]]) -> Obj:
+    """The node with the GFD-style labels its ResourceSlices imply, where GFD wrote none."""
+    meta = node.get("metadata") or {}
+    found = labels.get(meta.get("name", ""))
+    if not found or (meta.get("labels") or {}).get("nvidia.com/gpu.product"):
+        return node
+    merged = {**found, **(meta.get("labels") or {})}
+    return {**node, "metadata": {**meta, "labels": merged}}
+
+
+def read_nodes(
+    cluster: Cluster, slice_labels: dict[str, dict[str, str]] | None = None
+) -> tuple[list[GpuNode], list[str], int]:
+    """(GPU nodes, notes, number of nodes listed). ``slice_labels``: per node, the labels
+    its DRA ResourceSlices imply, for nodes GPU Feature Discovery did not label."""
     nodes_res = cluster.find("", "nodes")
     if nodes_res is None:
         raise ClusterError(
@@ -416,7 +443,7 @@ def read_nodes(cluster: Cluster) -> tuple[list[GpuNode], list[str], int]:
     gpu_nodes: list[GpuNode] = []
     notes: list[str] = []
     for item in items:
-        node, node_notes = read_gpu_node(item)
+        node, node_notes = read_gpu_node(_with_slice_labels(item, slice_labels or {}))
         notes.extend(node_notes)
         if node is not None:
             gpu_nodes.append(node)
@@ -437,12 +464,16 @@ def discover_cluster(
 ) -> Discovery:
     """The Fleet of a live cluster, which pool each GPU node is in, and notes on what was odd.
 
-    Reads nodes (required), API discovery, device classes, LocalQueues and Volcano Queues
-    (each optional: a forbidden read becomes a note).
+    Reads nodes (required), API discovery, device classes, DRA ResourceSlices (a node's GPUs
+    where GPU Feature Discovery did not label it; the driver's consumable shares and dynamic
+    MIG), LocalQueues and Volcano Queues (each optional: a forbidden read becomes a note).
     """
     cluster, owned = use_cluster(cluster, context, kubeconfig)
     try:
-        gpu_nodes, notes, listed = read_nodes(cluster)
+        slice_notes: list[str] = []
+        findings = _dra_slices(cluster, slice_notes)
+        gpu_nodes, notes, listed = read_nodes(cluster, findings.labels if findings else None)
+        notes[:0] = slice_notes
         where = f"context {cluster.context!r}" if cluster.context else cluster.server
         if not gpu_nodes:
             skipped = f"; {'; '.join(notes)}" if notes else ""
@@ -473,6 +504,7 @@ def discover_cluster(
             f"{len(pools)} pools",
             node_pools=tuple(pools),
             installed=installed,
+            dra=findings.settings() if findings and installed.dra else {},
             queues=tuple(queues),
         )
         return Discovery(

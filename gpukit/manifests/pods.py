@@ -50,8 +50,11 @@ def uses_dra(plan: Plan) -> bool:
 
 def shares_claim(plan: Plan) -> bool:
     """With DRA, the plan's pods share one ResourceClaim (time-slicing, MPS) instead of each
-    getting its own from a ResourceClaimTemplate."""
-    return plan.sharing in ("time-slicing", "mps")
+    getting its own from a ResourceClaimTemplate. Not time-slicing where the DRA driver runs
+    with consumable shares: there each pod's claim asks for a share of a GPU's capacity."""
+    from gpukit.dra.claims import claim_mode  # lazy: gpukit.dra.claims imports this module
+
+    return claim_mode(plan.choice, plan.fleet) == "shared"
 
 
 def pool_node_selector(

@@ -83,7 +83,11 @@ def helm_values(pp: PlatformPlan) -> dict[str, Any]:
         "serviceMonitor": {"enabled": True, "interval": "15s"},
     }
     values["mig"] = {"strategy": pp.mig_strategy}
-    if pp.mig_configs:
+    if pp.dra and pp.fleet.dra.gate("DynamicMIG"):
+        # The DRA driver creates and deletes MIG devices per claim (dynamic MIG): a MIG manager
+        # applying a fixed layout would undo them (gpukit.dra.settings).
+        values["migManager"] = {"enabled": False}
+    elif pp.mig_configs:
         values["migManager"] = {
             "enabled": True,
             "config": {"name": options.mig_configmap, "default": "all-disabled"},

@@ -151,9 +151,14 @@ class PlatformPlan:
 
     @property
     def kueue_ignores_gpus(self) -> bool:
-        """Kueue quotas are rendered, but pods ask for GPUs through DRA ResourceClaims, which
-        Kueue's quota on extended resources does not see."""
-        return self.dra and self.fleet.installed.kueue and bool(self.cluster_queues)
+        """Kueue quotas are rendered, but the fleet turned Kueue's DRA integration off, so its
+        quotas do not count ResourceClaims (on by default since Kueue 0.18: gpukit.dra.kueue)."""
+        return (
+            self.dra
+            and self.fleet.installed.kueue
+            and bool(self.cluster_queues)
+            and not self.fleet.dra.kueue_gate("KueueDRAIntegration")
+        )
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -386,6 +391,8 @@ def platform_plan(
     device_plugin = _device_plugin_configs(fleet)
     standalone = _standalone_plugins(fleet)
     mig_configs = _mig_configs(fleet)  # fleet errors first: they are the user's to fix
+    if fleet.installed.dra and fleet.dra.gate("DynamicMIG"):
+        mig_configs = {}  # the DRA driver makes MIG devices per claim: no layout set ahead
     plans = tuple(plan(w, fleet) for w in workloads)
     installed = fleet.installed
     local: dict[tuple[str, str], LocalQueueSpec] = {}

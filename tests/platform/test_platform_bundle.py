@@ -207,7 +207,7 @@ def test_cluster_queues_follow_kueue_rules_and_add_up_to_the_fleet(fleet, name):
         capacity, _ = pool_resources(pool)
         for resource, amount in capacity.items():
             if f.installed.dra and resource not in ("cpu", "memory"):
-                continue  # DRA claims are not extended resources: no GPU quota rows
+                continue  # DRA claims count under mapped names: tests/dra/test_kueue_dra.py
             assert totals[(pool.name, resource)] == amount
 
 
@@ -537,16 +537,7 @@ def test_nodepool_gpu_memory_tells_memory_variants_apart(gpu, same_name, ec2_mib
 # -- Kueue and DRA ----------------------------------------------------------------------------
 
 
-def test_dra_fleet_has_no_gpu_quota_and_says_kueue_does_not_enforce_it(fleet):
-    files = _bundle(fleet, "dra")
-    for cq in _kind(files, "ClusterQueue"):
-        (group,) = cq["spec"]["resourceGroups"]
-        assert group["coveredResources"] == ["cpu", "memory"]
-    (kueue,) = [f for f in files if f.path == "manifests/30-kueue.yaml"]
-    assert "GPU quota is NOT enforced by Kueue here" in kueue.content()
-    pp = platform_plan(fleet("dra"), gk.load_workloads(WORKLOADS))
-    assert any(w.startswith("GPU quota is not enforced by Kueue") for w in pp.warnings)
-    assert not any("enforced" in w for w in platform_plan(fleet("no-volcano"), []).warnings)
+# DRA quotas through deviceClassMappings: tests/dra/test_kueue_dra.py
 
 
 def test_quota_lines_count_only_workloads_kueue_admits(fleet):
