@@ -100,18 +100,22 @@ class Context:
             )
         return None
 
+    @reads("kind")
     def _too_large_to_share(self) -> Reason | None:
         need = self.need_with_headroom
         largest = self.facts.largest_share
         if need is None or (largest is not None and need <= largest[0]):
             return None
-        where = (
-            f"the largest slice or share in the fleet ({largest[1]}) holds {gib(largest[0])}"
-            if largest
-            else "the fleet has no MIG slices or shared GPUs"
-        )
+        if largest is None:
+            # Not the model's size: the fleet has nothing smaller than a whole GPU to give.
+            return reason(
+                ReasonCode.NO_SHARING_IN_FLEET,
+                f"the fleet offers no MIG slices or shared GPUs, so this {self.workload.kind} "
+                f"workload ({gib(self.need.bytes or 0)}) gets whole GPUs, whatever its size",
+            )
         return reason(
             ReasonCode.LARGE_MODEL_DEDICATED,
             f"{gib(self.need.bytes or 0)} ({gib(need)} with headroom) is more than a slice "
-            f"or share gives: {where}; large models get whole GPUs",
+            f"or share gives: the largest slice or share in the fleet ({largest[1]}) holds "
+            f"{gib(largest[0])}; large models get whole GPUs",
         )

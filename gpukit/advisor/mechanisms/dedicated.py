@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     from gpukit.advisor.option import Option
     from gpukit.advisor.reasons import Reason
 
-__all__ = ["SMALL_WORK_SHARE", "SPANNABLE_KINDS", "Dedicated", "dedicated_shape"]
+__all__ = [
+    "SMALL_WORK_SHARE",
+    "SPANNABLE_KINDS",
+    "Dedicated",
+    "dedicated_shape",
+    "no_sharing_warning",
+]
 
 #: A dedicated GPU for work this much smaller than it (and not training) is the seed guide's
 #: first anti-pattern, "a whole GPU for small work".
@@ -53,6 +59,59 @@ def dedicated_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
         return count, w.workers, False
     per_node = _power_of_two_at_most(facts.gpus_per_node)
     return per_node, math.ceil(count / per_node), True
+
+
+#: Time-slicing replicas a no-sharing warning suggests at most (the device plugin takes any
+#: count of 2 or more; more replicas than this only add turns, not work done).
+SUGGESTED_REPLICAS_MAX = 8
+
+
+def _sharing_fix(facts: PoolFacts, need: int, ctx: Context) -> str:
+    """The pool setting that would give this workload a slice or share instead of a GPU."""
+    model = facts.model
+    fitting = [p for p in model.profiles if p.memory_bytes >= need]
+    if fitting and ctx.isolation != "none":
+        smallest = min(fitting, key=lambda p: (p.memory_bytes, p.compute_slices))
+        return (
+            f"give pool {facts.name} a MIG layout, e.g. mig: {{strategy: mixed, layout: "
+            f"{{{smallest.name}: {smallest.max_instances}}}}}"
+        )
+    if ctx.isolation == "strict":
+        return "strict isolation needs MIG: add a pool of MIG-capable GPUs (A100, H100, ...)"
+    replicas = max(2, min(SUGGESTED_REPLICAS_MAX, model.memory_bytes // max(1, need)))
+    mode = "time-slicing" if ctx.isolation == "none" else "mps"
+    return (
+        f"give pool {facts.name} sharing: {{mode: {mode}, replicas: {replicas}}} "
+        f"({gib(model.memory_bytes // replicas)} per share)"
+    )
+
+
+@reads("kind", "utilisation")
+def no_sharing_warning(facts: PoolFacts, ctx: Context) -> list[Reason]:
+    """NO_SHARING_IN_FLEET: small work on a whole GPU because the fleet shares none of its GPUs."""
+    need = ctx.need_with_headroom
+    small = need is not None and need < SMALL_WORK_SHARE * facts.model.memory_bytes
+    utilisation = ctx.workload.utilisation
+    if not small and not (utilisation is not None and utilisation < SMALL_WORK_SHARE):
+        return []
+    what = (
+        f"needs {gib(ctx.need.bytes or 0)} of {gib(facts.model.memory_bytes)}"
+        if small
+        else f"expected utilisation {utilisation:.0%}"
+    )
+    fix = (
+        _sharing_fix(facts, need, ctx)
+        if need is not None
+        else "give gpu_memory or a model, and a MIG layout or sharing to a pool"
+    )
+    return [
+        reason(
+            ReasonCode.NO_SHARING_IN_FLEET,
+            f"a whole {facts.model.key} for small work ({what}): no pool in the fleet shares "
+            f"its GPUs, so most of this one sits idle; {fix}, then run 'gpukit platform "
+            "render' for the device plugin and MIG configs that set it up",
+        )
+    ]
 
 
 class Dedicated(Mechanism):
@@ -109,14 +168,10 @@ class Dedicated(Mechanism):
     @reads("kind", "workers", "gpus", "utilisation")  # is_training, is_distributed
     def warnings(self, choice: Option, facts: PoolFacts, ctx: Context) -> list[Reason]:
         w = ctx.workload
-        if (
-            w.is_training
-            or w.is_distributed
-            or w.gpus is not None
-            or choice.gpus != 1
-            or ctx.facts.largest_share is None
-        ):
+        if w.is_training or w.is_distributed or w.gpus is not None or choice.gpus != 1:
             return []
+        if ctx.facts.largest_share is None:
+            return no_sharing_warning(facts, ctx)
         small = (
             ctx.need.known and (ctx.need.bytes or 0) < SMALL_WORK_SHARE * facts.model.memory_bytes
         )
