@@ -21,6 +21,7 @@ from gpukit.advisor.plan import (
     Reason,
     Rejection,
 )
+from gpukit.advisor.precision import prefer_native
 from gpukit.advisor.predictions import OptionPrediction
 from gpukit.advisor.preference import sharing_preference
 from gpukit.advisor.reasons import ReasonCode, reason, rejection
@@ -106,6 +107,8 @@ def _decide(ctx: Context) -> _Decision:
             )
         else:
             feasible.append((option, rank))
+    feasible, not_native = prefer_native(feasible, ctx)
+    rejections.extend(not_native)
     if not feasible:
         return _Decision(ctx.facts, None, (), tuple(rejections), (), ())
 

@@ -7,6 +7,7 @@ import math
 from gpukit.advisor.facts import FleetFacts, fleet_facts
 from gpukit.advisor.mechanisms import MECHANISMS, Mechanism
 from gpukit.advisor.option import Option
+from gpukit.advisor.precision import precision_facts
 from gpukit.advisor.reads import reads, shape_of
 from gpukit.advisor.reasons import Reason, ReasonCode, gib, reason
 from gpukit.fleet import Fleet
@@ -32,7 +33,10 @@ class Context:
         "isolation",
         "need",
         "need_with_headroom",
+        "precision",
+        "precision_given",
         "priority",
+        "training_model",
         "workload",
     )
 
@@ -45,6 +49,9 @@ class Context:
         self.facts = facts or fleet_facts(fleet)
         self.isolation = workload.effective_isolation
         self.priority = workload.effective_priority
+        #: The Tensor Core precision the model computes in (None: no model given), the
+        #: precision as written, and whether the model is trained (training, LoRA, QLoRA).
+        self.precision, self.precision_given, self.training_model = precision_facts(workload)
         self.need_with_headroom = (
             None if need.bytes is None else math.ceil(need.bytes * (1 + HEADROOM))
         )
@@ -76,7 +83,15 @@ class Context:
         rules declare (gpukit.advisor.reads). Two workloads of one shape on one fleet get the
         same options, ranked alike. Of the memory need the decision reads only the bytes (how
         the need was found is said per plan), so a given and an estimated 6 GiB share one."""
-        return (self.need.bytes, self.isolation, self.priority, *shape_of(self.workload))
+        return (
+            self.need.bytes,
+            self.isolation,
+            self.priority,
+            self.precision,
+            self.precision_given,
+            self.training_model,
+            *shape_of(self.workload),
+        )
 
     @reads("workers", "kind", "gpus")  # is_distributed: workers; is_training: kind
     def _whole_gpus_required(self) -> Reason | None:

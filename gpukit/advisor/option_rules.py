@@ -15,6 +15,7 @@ from gpukit.advisor.mechanisms import MECHANISMS, Mechanism
 from gpukit.advisor.mechanisms.base import applies_to
 from gpukit.advisor.mechanisms.dedicated import SPANNABLE_KINDS
 from gpukit.advisor.option import Option, make_option
+from gpukit.advisor.precision import rule_precision
 from gpukit.advisor.reads import reads
 from gpukit.advisor.reasons import ReasonCode, Rejection, gib, rejection
 from gpukit.advisor.serving import lws_missing
@@ -207,6 +208,7 @@ OPTION_RULES: tuple[OptionRule, ...] = (
     rule_mig_profile_exists,
     rule_memory_known,
     rule_memory_fits,
+    rule_precision,
     sharing_rules.rule_share_fit,
     rule_node_size,
     rule_multi_node_serving,

@@ -75,3 +75,58 @@ def test_no_sharing_fleet_does_not_warn_for_work_that_fills_the_gpu():
     p = gk.plan(W(name="big", kind="inference", gpu_memory="12Gi"), fleet(T4))
     assert p.reasons[0].code == "NO_SHARING_IN_FLEET"
     assert "NO_SHARING_IN_FLEET" not in codes(p.warnings)
+
+
+# -- case 7: the plan computes in the workload's precision, or says what happens instead --------
+
+L4 = {"name": "l4", "gpu": "L4", "gpus_per_node": 4, "nodes": 2}
+A100_CHEAP = {**A100, "name": "a100-cheap", "price_per_hour": 0.5}
+H100 = {"name": "h100", "gpu": "H100-80GB", "gpus_per_node": 8, "nodes": 1}
+
+
+@pytest.mark.parametrize(
+    ("pools", "model", "chosen", "dropped"),
+    [
+        # T4 is cheaper, but has no bf16 Tensor Cores: the L4 computes bf16 natively
+        ((T4, L4), {"params": "3B", "precision": "bf16"}, "L4", "T4"),
+        # a cheaper A100 has no FP8 Tensor Cores: the H100 serves FP8 natively
+        ((A100_CHEAP, H100), {"params": "8B", "precision": "fp8"}, "H100-80GB", "A100-80GB"),
+    ],
+)
+def test_plan_picks_a_gpu_with_the_precision_natively(pools, model, chosen, dropped):
+    p = gk.plan(W(name="m", kind="inference", model=model), fleet(*pools))
+    assert p.choice.gpu_model == chosen
+    gap = next(r for r in p.rejections if r.code == "PRECISION_NOT_NATIVE")
+    assert gap.option.startswith(f"1x {dropped} ")
+    assert "PRECISION_NOT_NATIVE" not in codes(p.warnings)
+
+
+def test_weight_only_int4_needs_fp16_not_int4_tensor_cores():
+    # gpukit sizes int4 as weight-only (16-bit activations): an H100 runs it natively
+    p = gk.plan(
+        W(name="m", kind="inference", model={"params": "8B", "precision": "int4"}), fleet(H100)
+    )
+    assert "PRECISION_NOT_NATIVE" not in codes(p.warnings)
+
+
+@pytest.mark.parametrize(
+    ("pools", "model", "says"),
+    [
+        ((T4,), {"params": "3B", "precision": "bf16"}, "bf16 work runs as fp16"),
+        ((A100,), {"params": "8B", "precision": "fp8"}, "FP8 weights are served by weight-only"),
+    ],
+)
+def test_without_a_native_gpu_the_plan_says_what_runs_instead(pools, model, says):
+    p = gk.plan(W(name="m", kind="inference", model=model), fleet(*pools))
+    warning = next(w for w in p.warnings if w.code == "PRECISION_NOT_NATIVE")
+    assert says in warning.message
+    assert f"{model['precision']} on {p.choice.gpu_model}" in warning.message
+
+
+def test_fp8_training_is_rejected_where_there_are_no_fp8_tensor_cores():
+    model = {"params": "1B", "precision": "fp8", "mode": "training"}
+    with pytest.raises(gk.NoFeasiblePlan, match="PRECISION_NOT_SUPPORTED"):
+        gk.plan(W(name="t", kind="training", model=model), fleet(A100))
+    p = gk.plan(W(name="t", kind="training", model=model), fleet(A100, H100))
+    assert p.choice.gpu_model == "H100-80GB"
+    assert "PRECISION_NOT_SUPPORTED" in codes(p.rejections)
