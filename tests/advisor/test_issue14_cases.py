@@ -130,3 +130,38 @@ def test_fp8_training_is_rejected_where_there_are_no_fp8_tensor_cores():
     p = gk.plan(W(name="t", kind="training", model=model), fleet(A100, H100))
     assert p.choice.gpu_model == "H100-80GB"
     assert "PRECISION_NOT_SUPPORTED" in codes(p.rejections)
+
+
+# -- case 10: an LLM's decode on a MIG slice scales by the slice's memory-bandwidth share -------
+
+H100_MIG = {
+    "name": "h100-mig",
+    "gpu": "H100-80GB",
+    "gpus_per_node": 8,
+    "nodes": 1,
+    "mig": {"strategy": "mixed", "layout": {"3g.40gb": 2}},
+}
+
+
+def test_llm_decode_on_a_mig_slice_runs_at_the_slices_memory_share():
+    w = W(
+        name="llm",
+        kind="inference",
+        isolation="strict",
+        model={"name": "Llama-3.1-8B", "precision": "bf16"},
+    )
+    p = gk.plan(w, fleet(H100_MIG))
+    assert p.choice.mig_profile == "3g.40gb"
+    pred = p.prediction
+    assert pred is not None and pred.mode == "mig"
+    # 3g.40gb holds 4 of the H100's 8 memory slices: half the bandwidth, not ~0.95x
+    assert pred.per_replica_throughput == pytest.approx(0.5, abs=0.01)
+    assert any("law: memory-bandwidth bound" in a for a in pred.assumptions)
+
+
+def test_small_kernel_serving_on_a_mig_slice_keeps_the_compute_law():
+    w = W(name="bert", kind="inference", isolation="strict", gpu_memory="6Gi")
+    p = gk.plan(w, fleet(H100_MIG))
+    pred = p.prediction
+    assert pred is not None and pred.per_replica_throughput > 0.8
+    assert any("law: small-kernel (compute)" in a for a in pred.assumptions)
