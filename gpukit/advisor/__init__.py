@@ -168,10 +168,11 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
             decision.rejections,
         )
     sched = choose_scheduler(ctx, choice.workers)
+    need = ctx.need_for(choice)  # a trained model: under the sharding that fits the choice
     memory_reason = reason(
         _MEMORY_CODES.get(need.source, ReasonCode.MEMORY_UNKNOWN),
         f"GPU memory per pod: {need.describe()}"
-        if not choice.spans_nodes
+        if not choice.spans_nodes or ctx.trained is not None
         else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
     )
     engine = engine_settings(workload, choice, need)

@@ -11,10 +11,10 @@ from gpukit.advisor.precision import precision_facts
 from gpukit.advisor.reads import reads, shape_of
 from gpukit.advisor.reasons import Reason, ReasonCode, gib, reason
 from gpukit.fleet import Fleet
-from gpukit.memory import MemoryNeed
-from gpukit.workload import Workload
+from gpukit.memory import MemoryNeed, trained_need
+from gpukit.workload import ModelSpec, Workload
 
-__all__ = ["HEADROOM", "Context"]
+__all__ = ["HEADROOM", "Context", "trained_model"]
 
 #: Memory kept free above the need: allocator fragmentation, CUDA context, spikes.
 HEADROOM = 0.10
@@ -22,10 +22,19 @@ HEADROOM = 0.10
 _UNSET = object()
 
 
+def trained_model(workload: Workload) -> ModelSpec | None:
+    """The model spec when the workload trains it and gives no gpu_memory, else None."""
+    spec = workload.model
+    if spec is None or spec.mode == "inference" or workload.gpu_memory is not None:
+        return None
+    return spec
+
+
 class Context:
     """A workload in the light of one fleet: the facts every rule reads, computed once."""
 
     __slots__ = (
+        "_needs",
         "_too_large",
         "_whole",
         "facts",
@@ -36,6 +45,7 @@ class Context:
         "precision",
         "precision_given",
         "priority",
+        "trained",
         "training_model",
         "workload",
     )
@@ -52,11 +62,29 @@ class Context:
         #: The Tensor Core precision the model computes in (None: no model given), the
         #: precision as written, and whether the model is trained (training, LoRA, QLoRA).
         self.precision, self.precision_given, self.training_model = precision_facts(workload)
+        #: A model trained without a given gpu_memory: its need depends on the option's GPUs
+        #: (the sharding that fits them), so rules ask need_for(option).
+        self.trained = trained_model(workload)
+        self._needs: dict[tuple[int, int, int], MemoryNeed] = {}
         self.need_with_headroom = (
             None if need.bytes is None else math.ceil(need.bytes * (1 + HEADROOM))
         )
         self._whole: Reason | None | object = _UNSET
         self._too_large: Reason | None | object = _UNSET
+
+    def need_on(self, gpus: int, workers: int, gpu_bytes: int) -> MemoryNeed:
+        """The need of a pod of ``gpus`` GPUs of ``gpu_bytes``, ``workers`` pods in all."""
+        if self.trained is None:
+            return self.need
+        key = (gpus, workers, gpu_bytes)
+        need = self._needs.get(key)
+        if need is None:
+            need = self._needs[key] = trained_need(self.trained, gpus, workers, gpu_bytes)
+        return need
+
+    def need_for(self, option: Option) -> MemoryNeed:
+        """The memory need on this option: the sharding that fits its GPUs, when trained."""
+        return self.need_on(option.gpus, option.workers, option.memory_bytes // option.gpus)
 
     @staticmethod
     def mechanism(option: Option) -> Mechanism:
@@ -90,6 +118,7 @@ class Context:
             self.precision,
             self.precision_given,
             self.training_model,
+            self.trained,
             *shape_of(self.workload),
         )
 

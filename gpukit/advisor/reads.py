@@ -27,6 +27,7 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
     "priority": ("priority", "kind"),  # Workload.effective_priority
     # gpukit.advisor.precision.precision_facts: computed and given precision, trained or served
     "precision": ("model",),
+    "trained": ("model", "gpu_memory"),  # gpukit.advisor.context.trained_model
 }
 
 #: Workload fields the cached decision does not read: the scheduler choice and the renderers

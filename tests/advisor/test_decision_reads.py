@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import gpukit as gk
 from gpukit import advisor
-from gpukit.advisor.context import Context
+from gpukit.advisor.context import Context, trained_model
 from gpukit.advisor.precision import precision_facts
 from gpukit.advisor.reads import DERIVED_INPUTS, NOT_DECISION_INPUTS, declared_reads, reads
 from gpukit.memory import memory_need
@@ -103,6 +103,7 @@ def test_derived_facts_read_only_their_declared_inputs(fact: str):
         "isolation": lambda w: Workload.effective_isolation.fget(w),  # type: ignore[attr-defined]
         "priority": lambda w: Workload.effective_priority.fget(w),  # type: ignore[attr-defined]
         "precision": lambda w: precision_facts(w),  # type: ignore[arg-type]
+        "trained": lambda w: trained_model(w),  # type: ignore[arg-type]
     }[fact]
     model = {"params": "7B", "precision": "bf16"}
     for w in (

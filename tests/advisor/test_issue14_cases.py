@@ -165,3 +165,87 @@ def test_small_kernel_serving_on_a_mig_slice_keeps_the_compute_law():
     pred = p.prediction
     assert pred is not None and pred.per_replica_throughput > 0.8
     assert any("law: small-kernel (compute)" in a for a in pred.assumptions)
+
+
+# -- case 9: training plans name their sharding and never need more than their GPUs hold --------
+
+
+def pool(gpu: str, name: str = "p", nodes: int = 4) -> dict[str, Any]:
+    return {"name": name, "gpu": gpu, "gpus_per_node": 8, "nodes": nodes}
+
+
+def test_params_only_training_on_16_a100s_names_the_sharding_that_fits():
+    w = W(name="t", kind="training", workers=2, gpus=8, model={"params": "13B", "mode": "training"})
+    p = gk.plan(w, fleet(pool("A100-80GB")))
+    gpu = 80 * 2**30
+    # unsharded this is 242 GiB per worker, which no A100 holds; ZeRO-1 over 16 GPUs fits
+    assert p.memory.strategy == "ZeRO-1 over 16 GPUs"
+    assert p.memory.per_gpu_bytes * 1.1 <= gpu
+    assert p.memory.bytes <= p.choice.memory_bytes
+    assert "SHARDED_TRAINING" in codes(p.reasons)
+    text = p.explain()
+    assert "ZeRO-1 over 16 GPUs" in text and "no optimizer-state sharding" not in text
+
+
+@pytest.mark.parametrize(
+    ("gpu", "strategy"),
+    [
+        ("A100-80GB", "ZeRO-1 over 16 GPUs"),  # 112 GiB unsharded does not fit 80 GiB
+        ("H200", "DDP over 16 GPUs"),  # but it fits a 141 GB H200: no sharding needed
+    ],
+)
+def test_the_strategy_is_chosen_against_the_options_gpu_memory(gpu, strategy):
+    w = W(name="t", kind="training", workers=2, gpus=8, model={"params": "6B", "mode": "training"})
+    p = gk.plan(w, fleet(pool(gpu)))
+    assert p.memory.strategy == strategy
+    assert strategy in next(r.message for r in p.reasons if r.code == "SHARDED_TRAINING")
+
+
+def test_a_params_only_model_too_big_for_a_node_spreads_over_sharded_nodes():
+    w = W(name="t", kind="training", model={"params": 70e9, "mode": "training"})
+    p = gk.plan(w, fleet(pool("A100-80GB", nodes=8)))
+    assert p.memory.strategy == f"FSDP full shard (ZeRO-3) over {p.workers * p.choice.gpus} GPUs"
+    assert p.workers > 1 and p.memory.per_gpu_bytes * 1.1 <= 80 * 2**30
+
+
+@pytest.mark.parametrize("params", ["1B", "7B", "13B", "34B", "70B"])
+@pytest.mark.parametrize("mode", ["training", "lora"])
+@pytest.mark.parametrize("gpu", ["A100-40GB", "A100-80GB", "H200"])
+def test_no_training_plan_needs_more_per_gpu_than_its_gpus_hold(params, mode, gpu):
+    w = W(name="t", kind="training", model={"params": params, "mode": mode})
+    try:
+        p = gk.plan(w, fleet(pool(gpu, nodes=16)))
+    except gk.NoFeasiblePlan as exc:
+        assert "MEMORY_DOES_NOT_FIT" in str(exc) and "per GPU" in str(exc)
+        return
+    per_gpu = p.choice.memory_bytes // p.choice.gpus
+    assert (p.memory.per_gpu_bytes or 0) * 1.1 <= per_gpu
+    assert (p.memory.bytes or 0) <= p.choice.memory_bytes
+    if p.choice.gpus * p.workers > 1:
+        assert p.memory.strategy and p.memory.strategy in p.explain()
+
+
+def test_an_architecture_model_is_sharded_against_each_options_gpus():
+    w = W(
+        name="t",
+        kind="fine-tuning",
+        workers=2,
+        gpus=8,
+        model={"name": "Llama-3.1-70B", "mode": "training", "sequence_length": 4096},
+    )
+    p = gk.plan(w, fleet(pool("A100-80GB")))
+    assert p.memory.strategy.startswith("FSDP full shard (ZeRO-3)")
+    assert p.memory.per_gpu_bytes * 1.1 <= 80 * 2**30
+    with pytest.raises(gk.NoFeasiblePlan, match=r"MEMORY_DOES_NOT_FIT\] needs .* per GPU"):
+        gk.plan(w, fleet(pool("A100-40GB")))
+
+
+def test_memory_need_of_a_multi_gpu_params_only_job_names_its_sharding():
+    from gpukit.memory import TRAINING_GPU_BUDGET, memory_need
+
+    w = W(name="t", kind="training", workers=2, gpus=8, model={"params": "13B", "mode": "training"})
+    need = memory_need(w)
+    assert need.strategy == "ZeRO-1 over 16 GPUs"
+    assert need.per_gpu_bytes <= TRAINING_GPU_BUDGET
+    assert need.bytes == need.per_gpu_bytes * 8
+    assert not any("no optimizer-state sharding" in a for a in need.assumptions)

@@ -221,9 +221,9 @@ CASES = [
             "dedicated",
             "A100-80GB",
             gpus=8,
-            workers=4,
+            workers=3,  # FSDP (ZeRO-3) over 24 A100s: 54 GiB per GPU (issue 14, case 9)
             scheduler="volcano",
-            reasons={"TRAINING_WHOLE_GPU", "MULTI_NODE", "GANG_VOLCANO", "MEMORY_ESTIMATED"},
+            reasons={"TRAINING_WHOLE_GPU", "SHARDED_TRAINING", "GANG_VOLCANO", "MEMORY_ESTIMATED"},
         ),
     ),
     case(

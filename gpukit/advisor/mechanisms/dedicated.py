@@ -29,6 +29,8 @@ __all__ = [
 SMALL_WORK_SHARE = 0.5
 #: Kinds whose model may be split over several nodes (gang-scheduled workers).
 SPANNABLE_KINDS = frozenset({"training", "fine-tuning", "inference"})
+#: The advisor's memory headroom (gpukit.advisor.context.HEADROOM, which imports this module).
+_HEADROOM = 0.10
 
 
 def _power_of_two_at_least(n: int) -> int:
@@ -51,6 +53,8 @@ def dedicated_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
     w = ctx.workload
     if w.gpus is not None:
         return w.gpus, w.workers, False
+    if ctx.trained is not None:
+        return _sharded_shape(ctx, facts)
     need = ctx.need_with_headroom
     if need is None:
         return 1, w.workers, False
@@ -114,6 +118,34 @@ def no_sharing_warning(facts: PoolFacts, ctx: Context) -> list[Reason]:
     ]
 
 
+#: Nodes a sharded training job is spread over at most when one node's GPUs do not hold it.
+MAX_TRAINING_NODES = 64
+
+
+def sharded_fits(ctx: Context, gpus: int, workers: int, gpu_bytes: int) -> bool:
+    """Whether the per-GPU need under the sharding chosen for this shape fits with headroom."""
+    per_gpu = ctx.need_on(gpus, workers, gpu_bytes).per_gpu_bytes
+    return per_gpu is not None and per_gpu * (1 + _HEADROOM) <= gpu_bytes
+
+
+@reads("workers", "kind")
+def _sharded_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
+    """A trained model: the fewest GPUs (a power of two in a node, then whole nodes) whose
+    per-GPU need, under the least sharding that fits them, fits each GPU."""
+    w, gpu_bytes = ctx.workload, facts.model.memory_bytes
+    per_node = _power_of_two_at_most(facts.gpus_per_node)
+    counts = [1 << i for i in range(per_node.bit_length())]
+    for count in counts:
+        if sharded_fits(ctx, count, w.workers, gpu_bytes):
+            return count, w.workers, False
+    if w.workers > 1 or w.kind not in SPANNABLE_KINDS:
+        return per_node, w.workers, False
+    for nodes in range(2, MAX_TRAINING_NODES + 1):
+        if sharded_fits(ctx, per_node, nodes, gpu_bytes):
+            return per_node, nodes, True
+    return per_node, 1, False  # nothing fits: the memory rule says what the least needs
+
+
 class Dedicated(Mechanism):
     """Whole GPUs of a pool that neither partitions (MIG) nor shares its GPUs."""
 
@@ -149,6 +181,16 @@ class Dedicated(Mechanism):
     @reads("gpus")
     def fit_reason(self, choice: Option, facts: PoolFacts, ctx: Context) -> Reason | None:
         model = facts.model
+        if ctx.trained is not None and choice.gpus * choice.workers > 1:
+            need = ctx.need_for(choice)
+            return reason(
+                ReasonCode.SHARDED_TRAINING,
+                f"trained under {need.strategy}: {gib(need.per_gpu_bytes or 0)} per GPU "
+                f"({gib(int((need.per_gpu_bytes or 0) * (1 + _HEADROOM)))} with headroom) of "
+                f"the {gib(model.memory_bytes)} each {model.key} holds; the least sharding "
+                "that fits these GPUs"
+                + (f", {choice.workers} workers started as one gang" if choice.workers > 1 else ""),
+            )
         if choice.spans_nodes:
             return reason(
                 ReasonCode.MULTI_NODE,
