@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gpukit.models import Architecture
 from gpukit.models import estimate as llm
+from gpukit.models.params_sharding import params_training_need
 from gpukit.quantity import GIB, format_gib, parse_quantity
 from gpukit.workload import ModelSpec, Workload
 
@@ -52,6 +53,7 @@ __all__ = [
     "kv_cache_bytes",
     "memory_need",
     "serving_settings",
+    "trained_need",
 ]
 
 #: Bytes that hold one weight at each precision.
@@ -286,9 +288,14 @@ def memory_need(workload: Workload) -> MemoryNeed:
             )
         return MemoryNeed(bytes=given, source="given", assumptions=notes)
     if workload.model is not None:
-        if workload.model.name is not None or workload.model.config is not None:
-            return _architecture_need(workload.model, workload.gpus, workload.workers)
-        return estimate_model_memory(workload.model)
+        spec = workload.model
+        if spec.name is not None or spec.config is not None:
+            return _architecture_need(spec, workload.gpus, workload.workers)
+        if spec.mode != "inference" and ((workload.gpus or 1) > 1 or workload.workers > 1):
+            # several GPUs: the sharding that fits an 80 GiB GPU (plan() sizes per option)
+            gpus = workload.gpus or GPUS_PER_NODE
+            return trained_need(spec, gpus, workload.workers, int(TRAINING_GPU_BUDGET * 1.1))
+        return estimate_model_memory(spec)
     return MemoryNeed(bytes=None, source="unknown")
 
 
@@ -320,7 +327,9 @@ def _serving_shape(spec: ModelSpec, arch: Architecture) -> tuple[int, int, list[
 
 
 @functools.lru_cache(maxsize=1024)
-def _architecture_need(spec: ModelSpec, gpus: int | None, workers: int) -> MemoryNeed:
+def _architecture_need(
+    spec: ModelSpec, gpus: int | None, workers: int, budget: int | None = None
+) -> MemoryNeed:
     arch = spec.architecture()
     assert arch is not None  # guarded by the caller
     if spec.mode == "inference":
@@ -337,11 +346,11 @@ def _architecture_need(spec: ModelSpec, gpus: int | None, workers: int) -> Memor
             bytes=int(total), source="estimated", formula=formula,
             assumptions=(*est.notes, *notes), context_included=True,
         )
-    return _training_need(spec, arch, gpus, workers)
+    return _training_need(spec, arch, gpus, workers, budget or TRAINING_GPU_BUDGET)
 
 
 def _training_need(
-    spec: ModelSpec, arch: Architecture, gpus: int | None, workers: int
+    spec: ModelSpec, arch: Architecture, gpus: int | None, workers: int, budget: int
 ) -> MemoryNeed:
     notes: list[str] = []
     sequence = spec.sequence_length or spec.context_length or 4096
@@ -384,7 +393,7 @@ def _training_need(
                     data_parallel=total_gpus // (tp * pp), tensor_parallel=tp,
                     pipeline_parallel=pp,
                 )
-                if est.bytes <= TRAINING_GPU_BUDGET:
+                if est.bytes <= budget:
                     return est
                 if best is None or est.bytes < best.bytes:
                     best = est
@@ -401,22 +410,22 @@ def _training_need(
     else:  # one pod, GPUs open: the fewest (a power of two, within a node) that fit
         for per_worker in (1, 2, 4, GPUS_PER_NODE):
             est = choose(per_worker)
-            if est.bytes <= TRAINING_GPU_BUDGET:
+            if est.bytes <= budget:
                 break
         if per_worker > 1:
             notes.append(f"gpus not given: {per_worker} GPUs in one pod, the fewest that fit")
     total_gpus = per_worker * workers
     assert est is not None
-    fits = est.bytes <= TRAINING_GPU_BUDGET
+    fits = est.bytes <= budget
     if spec.sharding == "auto" and total_gpus > 1 and fits:
         notes.append(
             f"sharding chosen: {est.strategy}, the least sharding whose per-GPU need fits "
-            f"{format_gib(TRAINING_GPU_BUDGET)} (an 80 GiB GPU with 10% headroom); set "
+            f"{format_gib(budget)} (each GPU's memory less 10% headroom); set "
             "model.sharding to choose"
         )
     if not fits:
         notes.append(
-            f"no layout on {total_gpus} GPU(s) fits {format_gib(TRAINING_GPU_BUDGET)} per GPU; "
+            f"no layout on {total_gpus} GPU(s) fits {format_gib(budget)} per GPU; "
             f"the least, {est.strategy or 'one GPU'}, needs {format_gib(est.bytes)} per GPU: "
             "give more GPUs or workers, a smaller optimizer state (adamw-8bit), LoRA or a "
             "shorter micro-batch"
@@ -429,6 +438,36 @@ def _training_need(
         bytes=int(total), source="estimated", formula=formula,
         assumptions=(*est.notes, *notes), strategy=est.strategy if total_gpus > 1 else "",
         context_included=True, per_gpu_bytes=est.bytes, checkpointing=est.checkpointing,
+    )
+
+
+def trained_need(spec: ModelSpec, gpus: int, workers: int, gpu_bytes: int) -> MemoryNeed:
+    """The need of a trained model on one pod of ``gpus`` GPUs of ``gpu_bytes``, ``workers`` pods.
+
+    Sized under the least sharding whose per-GPU need fits each GPU less the plan's 10 %
+    headroom: ``bytes`` is the pod's (per GPU x gpus), ``strategy`` names the sharding.
+    """
+    budget = int(gpu_bytes / 1.1)
+    if spec.name is not None or spec.config is not None:
+        return _architecture_need(spec, gpus, workers, budget)
+    one = estimate_model_memory(spec)
+    total_gpus = gpus * workers
+    if total_gpus == 1 and spec.mode == "training":
+        return one.model_copy(update={"per_gpu_bytes": one.bytes})
+    assert spec.params is not None
+    frozen = BYTES_PER_PARAM["int4"] + QLORA_CONSTANTS_BYTES_PER_PARAM if spec.mode == "qlora" else None
+    sized = spec.layers and spec.hidden_size and spec.sequence_length
+    est = params_training_need(
+        params=spec.params, count=_count(spec.params), mode=spec.mode, precision=spec.precision,
+        gpus=gpus, workers=workers, budget=budget, sharding=spec.sharding,
+        trainable_share=LORA_TRAINABLE_SHARE, activation_share=TRAINING_ACTIVATION_OVERHEAD,
+        frozen_bytes_per_param=frozen or BYTES_PER_PARAM[spec.precision],
+        activation_bytes=_activations(spec, 0.0)[0] if sized else None,
+    )
+    notes = [a for a in one.assumptions if "no optimizer-state sharding" not in a]
+    return MemoryNeed(
+        bytes=est.per_gpu_bytes * gpus, source="estimated", formula=est.formula,
+        assumptions=(*notes, est.note), strategy=est.strategy, per_gpu_bytes=est.per_gpu_bytes,
     )
 
 
@@ -521,7 +560,7 @@ def engine_settings(workload: Workload, option: object, need: MemoryNeed) -> str
     spans = option.spans_nodes  # type: ignore[attr-defined]
     if spec.mode != "inference":
         workers = option.workers  # type: ignore[attr-defined]
-        if workload.gpu_memory is None:  # the estimate for the GPUs the plan chose
+        if workload.gpu_memory is None and not need.per_gpu_bytes:  # sized for the choice
             need = _architecture_need(spec, gpus, workers)
         head = need.strategy.split(" over ")[0].split(" across ")[0].split(",")[0]
         switch = _STRATEGY_SWITCH.get(head)

@@ -21,6 +21,7 @@ from gpukit.advisor.plan import (
     Reason,
     Rejection,
 )
+from gpukit.advisor.precision import prefer_native
 from gpukit.advisor.predictions import OptionPrediction
 from gpukit.advisor.preference import sharing_preference
 from gpukit.advisor.reasons import ReasonCode, reason, rejection
@@ -106,6 +107,8 @@ def _decide(ctx: Context) -> _Decision:
             )
         else:
             feasible.append((option, rank))
+    feasible, not_native = prefer_native(feasible, ctx)
+    rejections.extend(not_native)
     if not feasible:
         return _Decision(ctx.facts, None, (), tuple(rejections), (), ())
 
@@ -165,10 +168,11 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
             decision.rejections,
         )
     sched = choose_scheduler(ctx, choice.workers)
+    need = ctx.need_for(choice)  # a trained model: under the sharding that fits the choice
     memory_reason = reason(
         _MEMORY_CODES.get(need.source, ReasonCode.MEMORY_UNKNOWN),
         f"GPU memory per pod: {need.describe()}"
-        if not choice.spans_nodes
+        if not choice.spans_nodes or ctx.trained is not None
         else f"GPU memory of one model copy, split over {choice.workers} workers: {need.describe()}",
     )
     engine = engine_settings(workload, choice, need)

@@ -7,6 +7,7 @@ from gpukit.advisor.context import Context
 from gpukit.advisor.mechanisms import MECHANISMS
 from gpukit.advisor.option import Option
 from gpukit.advisor.option_rules import capacity
+from gpukit.advisor.precision import precision_warning
 from gpukit.advisor.preference import Preference
 from gpukit.advisor.reasons import Reason, ReasonCode, reason
 from gpukit.advisor.scoring import Scored
@@ -65,6 +66,9 @@ def sharing_warnings(choice: Option, ctx: Context) -> list[Reason]:
             )
         )
     warnings.extend(sharing_rules.prediction_warnings(choice, ctx))
+    not_native = precision_warning(choice, ctx)
+    if not_native is not None:
+        warnings.append(not_native)
     if not ctx.fleet.installed.dcgm_exporter:
         warnings.append(
             reason(

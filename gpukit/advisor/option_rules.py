@@ -7,6 +7,7 @@ mechanism (gpukit.advisor.mechanisms), at fixed points in this order.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 
 from gpukit.advisor import sharing_rules
@@ -15,6 +16,7 @@ from gpukit.advisor.mechanisms import MECHANISMS, Mechanism
 from gpukit.advisor.mechanisms.base import applies_to
 from gpukit.advisor.mechanisms.dedicated import SPANNABLE_KINDS
 from gpukit.advisor.option import Option, make_option
+from gpukit.advisor.precision import rule_precision
 from gpukit.advisor.reads import reads
 from gpukit.advisor.reasons import ReasonCode, Rejection, gib, rejection
 from gpukit.advisor.serving import lws_missing
@@ -117,6 +119,8 @@ def rule_memory_known(option: Option, ctx: Context) -> Rejection | None:
 
 
 def rule_memory_fits(option: Option, ctx: Context) -> Rejection | None:
+    if ctx.trained is not None:
+        return _sharded_memory_fits(option, ctx)
     need = ctx.need_with_headroom
     if need is None or need <= option.memory_total_bytes:
         return None
@@ -125,6 +129,23 @@ def rule_memory_fits(option: Option, ctx: Context) -> Rejection | None:
         ReasonCode.MEMORY_DOES_NOT_FIT,
         f"needs {gib(need)} with {HEADROOM:.0%} headroom but "
         f"{MECHANISMS[option.sharing].memory_view(option)}",
+    )
+
+
+def _sharded_memory_fits(option: Option, ctx: Context) -> Rejection | None:
+    """A trained model, per GPU: the sharding chosen for the option's GPUs must fit each one."""
+    gpu_bytes = option.memory_bytes // option.gpus
+    need = ctx.need_for(option)
+    per_gpu = math.ceil((need.per_gpu_bytes or need.bytes or 0) * (1 + HEADROOM))
+    if per_gpu <= gpu_bytes:
+        return None
+    total = option.gpus * option.workers
+    return _reject(
+        option,
+        ReasonCode.MEMORY_DOES_NOT_FIT,
+        f"needs {gib(per_gpu)} per GPU with {HEADROOM:.0%} headroom under "
+        f"{need.strategy or 'one GPU'} (the least sharding on {total} GPU"
+        f"{'s' if total > 1 else ''}) but each GPU holds {gib(gpu_bytes)}",
     )
 
 
@@ -207,6 +228,7 @@ OPTION_RULES: tuple[OptionRule, ...] = (
     rule_mig_profile_exists,
     rule_memory_known,
     rule_memory_fits,
+    rule_precision,
     sharing_rules.rule_share_fit,
     rule_node_size,
     rule_multi_node_serving,

@@ -45,6 +45,7 @@ __all__ = [
     "option_prediction",
     "plan_predictions",
     "replica_choice",
+    "serves_llm",
     "time_slicing_twin",
 ]
 
@@ -71,10 +72,19 @@ def _predict(
     f: float | None,
     kind: str,
     mig_profile: str | None,
+    llm: bool = False,
 ) -> Prediction:
     calibration, _ = _calibration(folder, gpu)
     return predict(
-        mode, n, b, kind=kind, gpu_fill=f, calibration=calibration, gpu=gpu, mig_profile=mig_profile
+        mode,
+        n,
+        b,
+        kind=kind,
+        gpu_fill=f,
+        calibration=calibration,
+        gpu=gpu,
+        mig_profile=mig_profile,
+        llm=llm,
     )
 
 
@@ -91,6 +101,7 @@ def _replicas(
     cpu_cores: float | None,
     gpu_memory_mib: float | None,
     replica_memory_mib: float | None,
+    llm: bool = False,
 ) -> ReplicaChoice | None:
     calibration, _ = _calibration(folder, gpu)
     try:
@@ -98,6 +109,7 @@ def _replicas(
             mode,
             b,
             kind=kind,
+            llm=llm,
             gpu_fill=f,
             p99_target=target,
             max_replicas=max_replicas,
@@ -122,11 +134,17 @@ def _character(ctx: Context) -> tuple[float | None, float | None, str]:
     return w.gpu_boundness, w.gpu_fill, w.kind
 
 
+def serves_llm(ctx: Context) -> bool:
+    """The workload serves a language model (a model given, not trained): its decode is
+    memory-bandwidth bound, and the sharing model takes the kind's LLM character."""
+    return ctx.precision is not None and not ctx.training_model
+
+
 def _prediction_at(option: Option, ctx: Context, mode: str, n: int) -> Prediction:
     b, f, kind = _character(ctx)
     gpu = ctx.facts.by_name[option.pool].model.key
     profile = option.mig_profile if mode == "mig" else None
-    return _predict(ctx.fleet.calibration, gpu, mode, n, b, f, kind, profile)
+    return _predict(ctx.fleet.calibration, gpu, mode, n, b, f, kind, profile, serves_llm(ctx))
 
 
 def option_prediction(option: Option, ctx: Context) -> Prediction | None:
@@ -177,6 +195,7 @@ def replica_choice(option: Option, ctx: Context) -> ReplicaChoice | None:
         cpu,
         facts.model.memory_bytes / MIB,
         None if need is None else need / MIB,
+        serves_llm(ctx),
     )
 
 
@@ -200,6 +219,7 @@ def _summary(option: Option, ctx: Context) -> OptionPrediction | None:
         w.kind,
         w.latency_target,
         ctx.need.bytes,
+        serves_llm(ctx),
     )
     summary = _SUMMARIES.get(key)
     if summary is None:

@@ -25,6 +25,9 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
     "need": ("gpu_memory", "model"),  # gpukit.memory.memory_need; the decision reads its bytes
     "isolation": ("isolation", "kind"),  # Workload.effective_isolation
     "priority": ("priority", "kind"),  # Workload.effective_priority
+    # gpukit.advisor.precision.precision_facts: computed and given precision, trained or served
+    "precision": ("model",),
+    "trained": ("model", "gpu_memory"),  # gpukit.advisor.context.trained_model
 }
 
 #: Workload fields the cached decision does not read: the scheduler choice and the renderers

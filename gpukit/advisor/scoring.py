@@ -63,6 +63,8 @@ def score_options(options: list[tuple[Option, int]], ctx: Context) -> list[Score
     for o, rank in options:
         wanted, free = units(o, ctx)
         pressure = min(1.0, wanted / free) if free else 1.0
+        if ctx.trained is not None:  # the need depends on the option's sharding
+            need = ctx.need_for(o).bytes
         waste = 0.0 if need is None else max(0.0, 1 - need / o.memory_total_bytes)
         score = round(
             SCORE_BASE

@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -30,6 +30,7 @@ __all__ = [
     "calibration_files",
     "dump_calibration",
     "kind_defaults",
+    "llm_defaults",
     "load_calibration",
     "read_calibration",
 ]
@@ -211,6 +212,11 @@ class KindDefault(BaseModel):
     gpu_fill: float = Field(gt=0, le=1)
     like: str = Field(description="the measured workload it resembles (for latency shape)")
     why: str
+    bound: Literal["compute", "memory-bandwidth"] = Field(
+        default="compute",
+        description="what limits it on a MIG slice: compute (the small-kernel law) or memory "
+        "bandwidth (the slice's memory share)",
+    )
 
 
 class Calibration(BaseModel):
@@ -332,13 +338,26 @@ DEFAULT_GPU = "H200-141GB"
 
 
 @functools.cache
+def _kinds_file() -> dict[str, Any]:
+    text = resources.files("gpukit.sharing").joinpath(_DATA, "kinds.yaml").read_text()
+    return yaml.safe_load(text)  # type: ignore[no-any-return]
+
+
+@functools.cache
 def kind_defaults() -> dict[str, KindDefault]:
     """Workload kind -> default character (gpu_boundness, gpu_fill), from data/kinds.yaml."""
-    text = resources.files("gpukit.sharing").joinpath(_DATA, "kinds.yaml").read_text()
-    raw = yaml.safe_load(text)
     return {
         kind: validate_model(KindDefault, entry, f"kinds.yaml: {kind}", ManifestError)
-        for kind, entry in raw["kinds"].items()
+        for kind, entry in _kinds_file()["kinds"].items()
+    }
+
+
+@functools.cache
+def llm_defaults() -> dict[str, KindDefault]:
+    """Workload kind -> default character when the workload serves an LLM (kinds.yaml 'llm')."""
+    return {
+        kind: validate_model(KindDefault, entry, f"kinds.yaml: llm.{kind}", ManifestError)
+        for kind, entry in _kinds_file().get("llm", {}).items()
     }
 
 

@@ -65,6 +65,7 @@ def replicas_for_target(
     calibration: Calibration | None = None,
     gpu: str | None = None,
     tolerance: float = 0.02,
+    llm: bool = False,
 ) -> ReplicaChoice:
     """The replicas per GPU that give the most throughput per GPU within the limits given.
 
@@ -93,7 +94,9 @@ def replicas_for_target(
     rejected: list[tuple[int, str]] = []
     per_core = calibration.overheads.cpu_cores_per_replica
     for n in range(1, limit + 1):
-        p = predict(mode, n, gpu_boundness, kind=kind, gpu_fill=gpu_fill, calibration=calibration, gpu=gpu)
+        p = predict(
+            mode, n, gpu_boundness, kind=kind, gpu_fill=gpu_fill, calibration=calibration, gpu=gpu, llm=llm
+        )
         why = None
         if cpu_cores is not None and n * per_core > cpu_cores:
             why = f"N={n}: needs {n * per_core:g} CPU cores (one per replica), {cpu_cores:g} available"

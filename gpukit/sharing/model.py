@@ -14,7 +14,10 @@ Per mode, for N replicas (X = aggregate throughput / solo, smin a smooth minimum
 - MPS with the device plugin's limits gives each client s = (100 // N) % of the SMs, so no
   client waits for another, but each runs at speed s ** (f ** k): per replica
   1 / ((1 - b) + b / speed), X = N x that;
-- MIG (not measured) is assumed like a limited share with s = the slice's compute and memory share;
+- MIG (not measured) is assumed like a limited share with s = the slice's compute and memory share
+  (the small-kernel law), except for memory-bandwidth-bound work (an LLM's decode), which runs
+  at the slice's memory share: s = memory slices / all memory slices, each memory slice carrying
+  its part of the memory bandwidth;
 - dedicated is the reference, 1.
 
 Latency in a closed loop follows throughput: p50 inflation = N / X (widened by the solo skew
@@ -35,6 +38,7 @@ from gpukit.sharing.calibration import (
     ModelConstants,
     WorkloadCalibration,
     kind_defaults,
+    llm_defaults,
     load_calibration,
 )
 
@@ -62,6 +66,20 @@ MIG_ASSUMPTION = (
 )
 
 
+#: The law a MIG slice is scaled by for memory-bandwidth-bound work.
+MIG_BANDWIDTH_LAW = (
+    "law: memory-bandwidth bound (LLM decode streams the weights and KV cache every token), so "
+    "a slice runs at its memory share, memory slices / all memory slices: a GPU memory slice "
+    "is about one eighth of the GPU's memory resources, capacity and bandwidth both (NVIDIA MIG "
+    "User Guide, 'GPU Memory Slice'); its compute share does not help a bandwidth-bound kernel"
+)
+#: The law a MIG slice is scaled by for everything else.
+MIG_COMPUTE_LAW = (
+    "law: small-kernel (compute): the slice's share of compute and memory, softened by how "
+    "little of the GPU the kernels fill"
+)
+
+
 class WorkloadProfile(BaseModel):
     """What the model needs to know about a workload, and where each number came from."""
 
@@ -73,6 +91,7 @@ class WorkloadProfile(BaseModel):
     solo_mean_over_p50: float = Field(default=1.0, gt=0)
     like: str | None = Field(default=None, description="measured workload it resembles")
     source: str = ""
+    bound: Literal["compute", "memory-bandwidth"] = "compute"
 
 
 class Prediction(BaseModel):
@@ -196,9 +215,12 @@ def workload_profile(
     kind: str | None = None,
     gpu_fill: float | None = None,
     calibration: Calibration | None = None,
+    llm: bool = False,
 ) -> WorkloadProfile:
     """A workload's profile: given numbers, else its kind's defaults (data/kinds.yaml).
 
+    ``llm``: the workload serves an autoregressive language model; kinds with an ``llm``
+    entry in kinds.yaml (serving) take that character instead, memory-bandwidth bound.
     Latency shape (solo p99/p50 and mean/p50) comes from the most similar measured workload.
     """
     calibration = calibration or load_calibration()
@@ -211,6 +233,9 @@ def workload_profile(
                 f"kinds: {', '.join(defaults)}"
             )
         default = defaults[kind]
+        if llm and kind in llm_defaults():
+            default = llm_defaults()[kind]
+            kind = f"{kind} (LLM)"
     if gpu_boundness is None and default is None:
         raise InputError(
             "the sharing model needs gpu_boundness (0-1, share of a request the GPU is busy) "
@@ -243,6 +268,7 @@ def workload_profile(
         solo_mean_over_p50=like.solo.mean_over_p50,
         like=like.name,
         source="; ".join(sources) + f"; latency shape of measured workload {like.name!r}",
+        bound=default.bound if default is not None else "compute",
     )
 
 
@@ -282,7 +308,7 @@ def _memory_overhead(calibration: Calibration, share: float) -> float:
     return o.gpu_memory_per_replica_min_mib + t * (o.gpu_memory_per_replica_mib - o.gpu_memory_per_replica_min_mib)
 
 
-def _mig_share(gpu: str | None, mig_profile: str) -> tuple[float, str]:
+def _mig_share(gpu: str | None, mig_profile: str, bound: str = "compute") -> tuple[float, str]:
     from gpukit.hardware import get_gpu
 
     if gpu is None:
@@ -290,10 +316,13 @@ def _mig_share(gpu: str | None, mig_profile: str) -> tuple[float, str]:
     model = get_gpu(gpu)
     profile = model.profile(mig_profile)
     assert model.mig is not None
-    share = min(
-        profile.compute_slices / model.mig.compute_slices,
-        profile.memory_slices / model.mig.memory_slices,
-    )
+    memory = profile.memory_slices / model.mig.memory_slices
+    if bound == "memory-bandwidth":
+        return memory, (
+            f"{profile.name} on {model.key}: {profile.memory_slices}/{model.mig.memory_slices} "
+            f"memory slices, memory-bandwidth share {memory:.3f} of the GPU"
+        )
+    share = min(profile.compute_slices / model.mig.compute_slices, memory)
     return share, f"{profile.name} on {model.key}: share {share:.3f} of the GPU"
 
 
@@ -308,6 +337,7 @@ def predict(
     gpu: str | None = None,
     mig_profile: str | None = None,
     cpu_cores: float | None = None,
+    llm: bool = False,
 ) -> Prediction:
     """Predicted throughput and latency of ``replicas`` copies of a workload on one GPU.
 
@@ -316,7 +346,9 @@ def predict(
     ``mps-limits``; ``mps`` is an MPS daemon without limits. For ``mig``, ``replicas`` is the
     number of slices of ``mig_profile`` (each one replica). ``cpu_cores``: cores the replicas
     of one GPU can have; fewer than replicas caps throughput. ``calibration`` defaults to the
-    GPU's own, else the shipped H200 reference (said in ``assumptions``).
+    GPU's own, else the shipped H200 reference (said in ``assumptions``). ``llm``: the
+    workload serves a language model (see :func:`workload_profile`); a MIG slice then runs at
+    its memory-bandwidth share, and the law that applies is said in ``assumptions``.
     """
     if mode not in MODES:
         raise InputError(f"unknown sharing mode {mode!r}{did_you_mean(mode, MODES)}; modes: {', '.join(MODES)}")
@@ -343,15 +375,19 @@ def predict(
                 f"measured on {calibration.gpu}, not {get_gpu(gpu).key}: ratios assumed to carry "
                 "over (the measurements say qualitatively, not in absolute numbers)"
             )
-    profile = workload_profile(gpu_boundness, kind=kind, gpu_fill=gpu_fill, calibration=calibration)
+    profile = workload_profile(gpu_boundness, kind=kind, gpu_fill=gpu_fill, calibration=calibration, llm=llm)
     share: float | None = None
     source = calibration.label
     if mode == "mig":
         if mig_profile is None:
             raise InputError("mode 'mig' needs mig_profile (e.g. '1g.18gb') and gpu")
-        share, what = _mig_share(gpu or calibration.gpu, mig_profile)
-        assumptions.append(f"{MIG_ASSUMPTION}; {what}")
-        source = f"assumption (MIG not measured); small-kernel law from {calibration.label}"
+        share, what = _mig_share(gpu or calibration.gpu, mig_profile, profile.bound)
+        if profile.bound == "memory-bandwidth":
+            assumptions.append(f"MIG not measured; {MIG_BANDWIDTH_LAW}; {what}")
+            source = "assumption (MIG not measured); memory-bandwidth law"
+        else:
+            assumptions.append(f"{MIG_ASSUMPTION}; {MIG_COMPUTE_LAW}; {what}")
+            source = f"assumption (MIG not measured); small-kernel law from {calibration.label}"
     elif mig_profile is not None:
         raise InputError(f"mig_profile is only for mode 'mig', not {mode!r}; drop it or use mode='mig'")
     elif mode == "mps-limits":

@@ -16,7 +16,14 @@ W = gk.Workload
 
 
 def pool(name: str, in_use: int = 0, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "gpu": "A100-80GB", "gpus_per_node": 8, "nodes": 1, "gpus_in_use": in_use, **extra}
+    return {
+        "name": name,
+        "gpu": "A100-80GB",
+        "gpus_per_node": 8,
+        "nodes": 1,
+        "gpus_in_use": in_use,
+        **extra,
+    }
 
 
 def fleet(*pools: dict[str, Any]) -> Fleet:
@@ -35,12 +42,35 @@ MPS_PODS = {"kind": "batch-inference", "gpu_memory": "10Gi", "priority": "throug
 CASES = [
     # (id, pool extras, gpus in use, workload, replicas, fits, message when refused)
     ("whole-gpus-all-free", {}, 0, EIGHT_GPUS, 1, True, None),
-    ("whole-gpus-one-in-use", {}, 1, EIGHT_GPUS, 1, False, "needs 8 GPUs in all but pool p has 7 free"),
+    (
+        "whole-gpus-one-in-use",
+        {},
+        1,
+        EIGHT_GPUS,
+        1,
+        False,
+        "needs 8 GPUs in all but pool p has 7 free",
+    ),
     ("whole-gpus-replicas-fill-free", {}, 6, {**EIGHT_GPUS, "gpus": 1}, 2, True, None),
-    ("whole-gpus-replicas-over-free", {}, 7, {**EIGHT_GPUS, "gpus": 1}, 2, False,
-     "needs 2 GPUs in all but pool p has 1 free"),
+    (
+        "whole-gpus-replicas-over-free",
+        {},
+        7,
+        {**EIGHT_GPUS, "gpus": 1},
+        2,
+        False,
+        "needs 2 GPUs in all but pool p has 1 free",
+    ),
     ("mig-slices-of-free-gpus", MIG, 5, SLICES, 6, True, None),  # 3 free GPUs x 2 slices
-    ("mig-slices-over-free", MIG, 5, SLICES, 7, False, "needs 7 3g.40gb slices in all but pool p has 6 free"),
+    (
+        "mig-slices-over-free",
+        MIG,
+        5,
+        SLICES,
+        7,
+        False,
+        "needs 7 3g.40gb slices in all but pool p has 6 free",
+    ),
     ("shares-of-free-gpus", TS, 6, SHARES, 8, True, None),  # 2 free GPUs x 4 replicas
     ("shares-over-free", TS, 6, SHARES, 9, False, "needs 9 shares in all but pool p has 8 free"),
     ("mps-over-free", MPS, 8, MPS_PODS, 1, False, "needs 1 shares in all but pool p has 0 free"),

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 import gpukit as gk
 from gpukit import advisor
-from gpukit.advisor.context import Context
+from gpukit.advisor.context import Context, trained_model
+from gpukit.advisor.precision import precision_facts
 from gpukit.advisor.reads import DERIVED_INPUTS, NOT_DECISION_INPUTS, declared_reads, reads
 from gpukit.memory import memory_need
 from gpukit.workload import Workload
@@ -101,6 +102,8 @@ def test_derived_facts_read_only_their_declared_inputs(fact: str):
         "need": lambda w: memory_need(w),  # type: ignore[arg-type]
         "isolation": lambda w: Workload.effective_isolation.fget(w),  # type: ignore[attr-defined]
         "priority": lambda w: Workload.effective_priority.fget(w),  # type: ignore[attr-defined]
+        "precision": lambda w: precision_facts(w),  # type: ignore[arg-type]
+        "trained": lambda w: trained_model(w),  # type: ignore[arg-type]
     }[fact]
     model = {"params": "7B", "precision": "bf16"}
     for w in (

@@ -16,29 +16,82 @@ from gpukit.fleet import Fleet
 W = gk.Workload
 
 POOLS = [
-    {"name": "h100-mig", "gpu": "H100-80GB", "gpus_per_node": 8, "nodes": 2,
-     "mig": {"strategy": "mixed", "layout": {"1g.10gb": 2, "2g.20gb": 1, "3g.40gb": 1}}},
-    {"name": "a100-40-mig", "gpu": "A100-40GB", "gpus_per_node": 8, "nodes": 1,
-     "mig": {"strategy": "mixed", "layout": {"1g.5gb": 7}}},
-    {"name": "a30-single", "gpu": "A30", "gpus_per_node": 4, "nodes": 1,
-     "mig": {"strategy": "single", "layout": {"2g.12gb": 2}}},
-    {"name": "h200-any", "gpu": "H200", "gpus_per_node": 8, "nodes": 1, "mig": {"strategy": "mixed"}},
+    {
+        "name": "h100-mig",
+        "gpu": "H100-80GB",
+        "gpus_per_node": 8,
+        "nodes": 2,
+        "mig": {"strategy": "mixed", "layout": {"1g.10gb": 2, "2g.20gb": 1, "3g.40gb": 1}},
+    },
+    {
+        "name": "a100-40-mig",
+        "gpu": "A100-40GB",
+        "gpus_per_node": 8,
+        "nodes": 1,
+        "mig": {"strategy": "mixed", "layout": {"1g.5gb": 7}},
+    },
+    {
+        "name": "a30-single",
+        "gpu": "A30",
+        "gpus_per_node": 4,
+        "nodes": 1,
+        "mig": {"strategy": "single", "layout": {"2g.12gb": 2}},
+    },
+    {
+        "name": "h200-any",
+        "gpu": "H200",
+        "gpus_per_node": 8,
+        "nodes": 1,
+        "mig": {"strategy": "mixed"},
+    },
     {"name": "a100-80", "gpu": "A100-80GB", "gpus_per_node": 8, "nodes": 4},
     {"name": "l40s", "gpu": "L40S", "gpus_per_node": 4, "nodes": 2, "price_per_hour": 0.9},
     {"name": "t4", "gpu": "T4", "gpus_per_node": 1, "nodes": 3},
-    {"name": "l4-ts", "gpu": "L4", "gpus_per_node": 4, "nodes": 2,
-     "sharing": {"mode": "time-slicing", "replicas": 4}},
-    {"name": "l4-mps", "gpu": "L4", "gpus_per_node": 4, "nodes": 2, "sharing": {"mode": "mps", "replicas": 8}},
-    {"name": "l4-mps64", "gpu": "L4", "gpus_per_node": 4, "nodes": 1, "sharing": {"mode": "mps", "replicas": 64}},
-    {"name": "v100-mps", "gpu": "V100-32GB", "gpus_per_node": 4, "nodes": 1,
-     "sharing": {"mode": "mps", "replicas": 20}},
+    {
+        "name": "l4-ts",
+        "gpu": "L4",
+        "gpus_per_node": 4,
+        "nodes": 2,
+        "sharing": {"mode": "time-slicing", "replicas": 4},
+    },
+    {
+        "name": "l4-mps",
+        "gpu": "L4",
+        "gpus_per_node": 4,
+        "nodes": 2,
+        "sharing": {"mode": "mps", "replicas": 8},
+    },
+    {
+        "name": "l4-mps64",
+        "gpu": "L4",
+        "gpus_per_node": 4,
+        "nodes": 1,
+        "sharing": {"mode": "mps", "replicas": 64},
+    },
+    {
+        "name": "v100-mps",
+        "gpu": "V100-32GB",
+        "gpus_per_node": 4,
+        "nodes": 1,
+        "sharing": {"mode": "mps", "replicas": 20},
+    },
     # MIG slices time-sliced by the device plugin (mixed: per MIG resource; single: nvidia.com/gpu)
-    {"name": "a100-mig-ts", "gpu": "A100-40GB", "gpus_per_node": 8, "nodes": 1,
-     "mig": {"strategy": "mixed", "layout": {"1g.5gb": 3, "2g.10gb": 2}},
-     "sharing": {"mode": "time-slicing", "replicas": 4, "rename_by_default": True}},
-    {"name": "h100-single-ts", "gpu": "H100-80GB", "gpus_per_node": 8, "nodes": 1,
-     "mig": {"strategy": "single", "layout": {"1g.10gb": 7}},
-     "sharing": {"mode": "time-slicing", "replicas": 2}},
+    {
+        "name": "a100-mig-ts",
+        "gpu": "A100-40GB",
+        "gpus_per_node": 8,
+        "nodes": 1,
+        "mig": {"strategy": "mixed", "layout": {"1g.5gb": 3, "2g.10gb": 2}},
+        "sharing": {"mode": "time-slicing", "replicas": 4, "rename_by_default": True},
+    },
+    {
+        "name": "h100-single-ts",
+        "gpu": "H100-80GB",
+        "gpus_per_node": 8,
+        "nodes": 1,
+        "mig": {"strategy": "single", "layout": {"1g.10gb": 7}},
+        "sharing": {"mode": "time-slicing", "replicas": 2},
+    },
 ]
 
 
@@ -46,10 +99,16 @@ POOLS = [
 def fleets(draw) -> Fleet:
     if draw(st.booleans()):
         return gk.default_fleet()
-    pools = draw(st.lists(st.sampled_from(POOLS), min_size=1, max_size=4, unique_by=lambda p: p["name"]))
+    pools = draw(
+        st.lists(st.sampled_from(POOLS), min_size=1, max_size=4, unique_by=lambda p: p["name"])
+    )
     volcano, kueue, lws = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
     kai = draw(st.booleans())
-    queues = [{"name": "team-a", "scheduler": "kueue", "team": "team-a", "namespace": "team-a"}] if kueue else []
+    queues = (
+        [{"name": "team-a", "scheduler": "kueue", "team": "team-a", "namespace": "team-a"}]
+        if kueue
+        else []
+    )
     if kai and draw(st.booleans()):
         queues.append({"name": "team-b-kai", "scheduler": "kai", "team": "team-b"})
     return Fleet.model_validate(
@@ -57,7 +116,10 @@ def fleets(draw) -> Fleet:
             "name": "random",
             "node_pools": pools,
             "installed": {
-                "volcano": volcano, "kueue": kueue, "lws": lws, "kai": kai,
+                "volcano": volcano,
+                "kueue": kueue,
+                "lws": lws,
+                "kai": kai,
                 "dcgm_exporter": draw(st.booleans()),
             },
             "queues": queues,
@@ -82,7 +144,11 @@ models = st.fixed_dictionaries(
 
 @st.composite
 def workloads(draw) -> W:
-    kind = draw(st.sampled_from(["training", "fine-tuning", "inference", "batch-inference", "interactive", "ci"]))
+    kind = draw(
+        st.sampled_from(
+            ["training", "fine-tuning", "inference", "batch-inference", "interactive", "ci"]
+        )
+    )
     may_gang = kind in ("training", "fine-tuning", "inference")
     memory = draw(st.sampled_from(["none", "given", "model"]))
     return W(
@@ -122,7 +188,9 @@ def test_plan_invariants(workload: W, fleet: Fleet):
         if c.sharing == "mig":
             assert c.memory_bytes == model.profile(c.mig_profile).memory_bytes
         elif c.mig_profile is not None:  # a time-sliced MIG slice: the slice's memory / replicas
-            assert c.memory_bytes == model.profile(c.mig_profile).memory_bytes // pool.sharing.replicas
+            assert (
+                c.memory_bytes == model.profile(c.mig_profile).memory_bytes // pool.sharing.replicas
+            )
         elif c.sharing == "dedicated":
             assert c.memory_bytes == model.memory_bytes * c.gpus
         else:
@@ -161,7 +229,9 @@ def test_plan_invariants(workload: W, fleet: Fleet):
     # a multi-worker plan has a gang mechanism or says it has none
     if p.workers > 1:
         assert p.gang
-        assert p.scheduler in ("volcano", "kueue", "kai") or "NO_GANG" in {w.code for w in p.warnings}
+        assert p.scheduler in ("volcano", "kueue", "kai") or "NO_GANG" in {
+            w.code for w in p.warnings
+        }
 
     # a fleet with KAI schedules through it unless a named Volcano/Kueue queue says otherwise
     if fleet.installed.kai and workload.queue is None:

@@ -15,39 +15,124 @@ GB = 1e9
 @pytest.mark.parametrize(
     ("spec", "expected_bytes", "formula_has", "assumption_has"),
     [
-        pytest.param({"params": "7B", "precision": "bf16"}, 7 * GB * 2 * 1.2,
-                     ["7B params", "2 B (bf16)", "20% overhead"], "KV cache not counted", id="inference-bf16"),
-        pytest.param({"params": "7B", "precision": "fp32"}, 7 * GB * 4 * 1.2, ["4 B (fp32)"], "20%", id="inference-fp32"),
-        pytest.param({"params": "7B", "precision": "fp16"}, 7 * GB * 2 * 1.2, ["2 B (fp16)"], "20%", id="inference-fp16"),
-        pytest.param({"params": "70B", "precision": "fp8"}, 70 * GB * 1 * 1.2, ["1 B (fp8)"], "20%", id="inference-fp8"),
-        pytest.param({"params": "70B", "precision": "int8"}, 70 * GB * 1 * 1.2, ["1 B (int8)"], "20%", id="inference-int8"),
-        pytest.param({"params": "70B", "precision": "int4"}, 70 * GB * 0.5 * 1.2, ["0.5 B (int4)"], "20%", id="inference-int4"),
-        pytest.param({"params": "7B", "kv_cache": "4Gi"}, 7 * GB * 2 * 1.2 + 4 * GIB,
-                     ["4 GiB KV cache (given)"], "20%", id="inference-kv-given"),
         pytest.param(
-            {"params": "8B", "precision": "bf16", "sequence_length": 4096, "batch_size": 4, "layers": 32, "hidden_size": 4096},
+            {"params": "7B", "precision": "bf16"},
+            7 * GB * 2 * 1.2,
+            ["7B params", "2 B (bf16)", "20% overhead"],
+            "KV cache not counted",
+            id="inference-bf16",
+        ),
+        pytest.param(
+            {"params": "7B", "precision": "fp32"},
+            7 * GB * 4 * 1.2,
+            ["4 B (fp32)"],
+            "20%",
+            id="inference-fp32",
+        ),
+        pytest.param(
+            {"params": "7B", "precision": "fp16"},
+            7 * GB * 2 * 1.2,
+            ["2 B (fp16)"],
+            "20%",
+            id="inference-fp16",
+        ),
+        pytest.param(
+            {"params": "70B", "precision": "fp8"},
+            70 * GB * 1 * 1.2,
+            ["1 B (fp8)"],
+            "20%",
+            id="inference-fp8",
+        ),
+        pytest.param(
+            {"params": "70B", "precision": "int8"},
+            70 * GB * 1 * 1.2,
+            ["1 B (int8)"],
+            "20%",
+            id="inference-int8",
+        ),
+        pytest.param(
+            {"params": "70B", "precision": "int4"},
+            70 * GB * 0.5 * 1.2,
+            ["0.5 B (int4)"],
+            "20%",
+            id="inference-int4",
+        ),
+        pytest.param(
+            {"params": "7B", "kv_cache": "4Gi"},
+            7 * GB * 2 * 1.2 + 4 * GIB,
+            ["4 GiB KV cache (given)"],
+            "20%",
+            id="inference-kv-given",
+        ),
+        pytest.param(
+            {
+                "params": "8B",
+                "precision": "bf16",
+                "sequence_length": 4096,
+                "batch_size": 4,
+                "layers": 32,
+                "hidden_size": 4096,
+            },
             8 * GB * 2 * 1.2 + 2 * 32 * 4096 * 4096 * 4 * 2,
             ["KV 2 x 32 layers x 4096 hidden x 4096 tokens x batch 4 x 2 B"],
-            "grouped-query attention", id="inference-kv-formula",
+            "grouped-query attention",
+            id="inference-kv-formula",
         ),
         pytest.param(
-            {"params": "8B", "precision": "int4", "sequence_length": 1024, "layers": 32, "hidden_size": 4096},
+            {
+                "params": "8B",
+                "precision": "int4",
+                "sequence_length": 1024,
+                "layers": 32,
+                "hidden_size": 4096,
+            },
             8 * GB * 0.5 * 1.2 + 2 * 32 * 4096 * 1024 * 1 * 2,
-            ["batch 1 x 2 B"], "16-bit KV cache", id="inference-int4-kv-stays-16-bit",
+            ["batch 1 x 2 B"],
+            "16-bit KV cache",
+            id="inference-int4-kv-stays-16-bit",
         ),
-        pytest.param({"params": "1B", "mode": "training"}, 1 * GB * 16 * 1.25,
-                     ["16 B (weights, gradients, Adam)", "activations 25%"], "ZeRO", id="training-adam"),
         pytest.param(
-            {"params": "1B", "mode": "training", "sequence_length": 2048, "batch_size": 8, "layers": 24, "hidden_size": 2048},
-            1 * GB * 16 + 34 * 2048 * 8 * 2048 * 24,
-            ["activations 34 x 2048 tokens x batch 8"], "no checkpointing", id="training-activations-sized",
+            {"params": "1B", "mode": "training"},
+            1 * GB * 16 * 1.25,
+            ["16 B (weights, gradients, Adam)", "activations 25%"],
+            "ZeRO",
+            id="training-adam",
         ),
-        pytest.param({"params": "7B", "mode": "training", "precision": "fp8"}, 7 * GB * 16 * 1.25,
-                     ["16 B"], "fp8 training still keeps fp32", id="training-fp8-keeps-fp32-state"),
-        pytest.param({"params": "7B", "mode": "lora"}, (7 * GB * 2 + 7 * GB * 0.02 * 16) * 1.25,
-                     ["bf16 frozen base", "2% trainable"], "LoRA adapters train 2%", id="lora"),
-        pytest.param({"params": "70B", "mode": "qlora"}, (70 * GB * (0.5 + 0.127 / 8) + 70 * GB * 0.02 * 16) * 1.25,
-                     ["4-bit NF4 base"], "QLoRA", id="qlora"),
+        pytest.param(
+            {
+                "params": "1B",
+                "mode": "training",
+                "sequence_length": 2048,
+                "batch_size": 8,
+                "layers": 24,
+                "hidden_size": 2048,
+            },
+            1 * GB * 16 + 34 * 2048 * 8 * 2048 * 24,
+            ["activations 34 x 2048 tokens x batch 8"],
+            "no checkpointing",
+            id="training-activations-sized",
+        ),
+        pytest.param(
+            {"params": "7B", "mode": "training", "precision": "fp8"},
+            7 * GB * 16 * 1.25,
+            ["16 B"],
+            "fp8 training still keeps fp32",
+            id="training-fp8-keeps-fp32-state",
+        ),
+        pytest.param(
+            {"params": "7B", "mode": "lora"},
+            (7 * GB * 2 + 7 * GB * 0.02 * 16) * 1.25,
+            ["bf16 frozen base", "2% trainable"],
+            "LoRA adapters train 2%",
+            id="lora",
+        ),
+        pytest.param(
+            {"params": "70B", "mode": "qlora"},
+            (70 * GB * (0.5 + 0.127 / 8) + 70 * GB * 0.02 * 16) * 1.25,
+            ["4-bit NF4 base"],
+            "QLoRA",
+            id="qlora",
+        ),
     ],
 )
 def test_estimate(spec, expected_bytes, formula_has, assumption_has):
@@ -62,14 +147,18 @@ def test_estimate(spec, expected_bytes, formula_has, assumption_has):
 
 
 def test_precision_orders_the_need():
-    sizes = [estimate_model_memory(ModelSpec(params="13B", precision=p)).bytes
-             for p in ("fp32", "bf16", "fp8", "int4")]
+    sizes = [
+        estimate_model_memory(ModelSpec(params="13B", precision=p)).bytes
+        for p in ("fp32", "bf16", "fp8", "int4")
+    ]
     assert sizes == sorted(sizes, reverse=True)
 
 
 def test_modes_order_the_need():
-    sizes = [estimate_model_memory(ModelSpec(params="13B", mode=m)).bytes
-             for m in ("training", "lora", "inference", "qlora")]
+    sizes = [
+        estimate_model_memory(ModelSpec(params="13B", mode=m)).bytes
+        for m in ("training", "lora", "inference", "qlora")
+    ]
     assert sizes == sorted(sizes, reverse=True)
 
 
@@ -114,10 +203,16 @@ def test_given_memory_wins_over_a_named_model():
 
 @pytest.mark.parametrize(
     ("precision", "smaller_than"),
-    [pytest.param("fp8", "bf16", id="fp8"), pytest.param("awq", "fp8", id="awq"),
-     pytest.param("gptq", "int8", id="gptq")],
+    [
+        pytest.param("fp8", "bf16", id="fp8"),
+        pytest.param("awq", "fp8", id="awq"),
+        pytest.param("gptq", "int8", id="gptq"),
+    ],
 )
 def test_quantisation_shrinks_a_named_model(precision, smaller_than):
     def size(p):
-        return estimate_model_memory(ModelSpec(name="Llama-3.1-70B", precision=p, context_length=4096)).bytes
+        return estimate_model_memory(
+            ModelSpec(name="Llama-3.1-70B", precision=p, context_length=4096)
+        ).bytes
+
     assert size(precision) < size(smaller_than)

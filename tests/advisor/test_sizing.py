@@ -29,7 +29,9 @@ EXAMPLES = ROOT / "examples" / "workloads"
         pytest.param("A100-80GB", {"4g.40gb": 1, "3g.40gb": 1}, 1, id="4g-plus-3g"),
         pytest.param("A100-80GB", {"4g.40gb": 2}, 2, id="4g-is-one-per-gpu"),
         pytest.param("A100-80GB", {"7g.80gb": 2}, 2, id="whole-gpu-slices"),
-        pytest.param("A100-80GB", {"3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2}, 1, id="balanced-layout"),
+        pytest.param(
+            "A100-80GB", {"3g.40gb": 1, "2g.20gb": 1, "1g.10gb": 2}, 1, id="balanced-layout"
+        ),
         pytest.param("A100-80GB", {"3g.40gb": 2, "1g.10gb": 1}, 2, id="memory-slots-run-out"),
         pytest.param("A30-24GB", {"1g.6gb": 5}, 2, id="a30-four-slices"),
     ],
@@ -51,7 +53,9 @@ def test_packer_is_between_its_lower_bound_and_first_fit(counts):
     model = gk.get_gpu("A100-80GB")
     slots = sum(model.profile(n).memory_slices * c for n, c in counts.items())
     demands = [MigDemand(profile=n, count=c, gpu=model.key) for n, c in counts.items()]
-    ffd, left = first_fit_decreasing(demands, [GpuSlot(node="n", index=0, model=model.key)], limits=False)
+    ffd, left = first_fit_decreasing(
+        demands, [GpuSlot(node="n", index=0, model=model.key)], limits=False
+    )
     gpus, bound = mig_packing(model, counts)
     assert left == 0 and gpus == mig_gpus_needed(model, counts)
     assert -(-slots // 8) <= bound <= gpus <= ffd
@@ -60,7 +64,10 @@ def test_packer_is_between_its_lower_bound_and_first_fit(counts):
 def test_examples_against_naive():
     report = size(gk.load_workloads(EXAMPLES))
     lines = {line.gpu_model: line for line in report.lines}
-    assert (lines["H100-80GB"].gpukit_gpus, lines["H100-80GB"].naive_gpus) == (1, 3)  # bert-serve x3
+    assert (lines["H100-80GB"].gpukit_gpus, lines["H100-80GB"].naive_gpus) == (
+        1,
+        3,
+    )  # bert-serve x3
     # 8 MPS replicas on 4-way MPS GPUs + 2 time-sliced pods on one 4-way GPU
     assert (lines["L4"].gpukit_gpus, lines["L4"].naive_gpus) == (3, 10)
     assert lines["L4"].by_sharing == {"mps": 2, "time-slicing": 1}
@@ -72,9 +79,16 @@ def test_examples_against_naive():
 
 
 def test_small_isolated_services_pack_onto_one_gpu():
-    mix = [W(name=f"s{i}", kind="inference", gpu_memory="6Gi", isolation="strict") for i in range(7)]
+    mix = [
+        W(name=f"s{i}", kind="inference", gpu_memory="6Gi", isolation="strict") for i in range(7)
+    ]
     (line,) = size(mix).lines
-    assert (line.gpu_model, line.gpukit_gpus, line.naive_gpus, line.ratio) == ("H100-80GB", 1, 7, 7.0)
+    assert (line.gpu_model, line.gpukit_gpus, line.naive_gpus, line.ratio) == (
+        "H100-80GB",
+        1,
+        7,
+        7.0,
+    )
     assert line.savers[0].naive_gpus == 1 and line.savers[0].gpus == pytest.approx(1 / 7)
 
 
@@ -111,7 +125,13 @@ def test_check_plan_finds_a_violation():
 def test_json_form():
     d = size(gk.load_workloads(EXAMPLES)).to_dict()
     assert list(d)[:7] == [
-        "fleet", "workloads", "gpukit_gpus", "naive_gpus", "ratio", "gpukit_cost_per_hour", "naive_cost_per_hour",
+        "fleet",
+        "workloads",
+        "gpukit_gpus",
+        "naive_gpus",
+        "ratio",
+        "gpukit_cost_per_hour",
+        "naive_cost_per_hour",
     ]
     assert [m["gpu_model"] for m in d["gpu_models"]] == ["A100-80GB", "H100-80GB", "L4"]
     assert json.loads(json.dumps(d)) == d
@@ -134,14 +154,20 @@ def test_cli_exit_codes(tmp_path):
     too_big.write_text("name: huge\nkind: training\ngpus: 16\n")
     run = subprocess.run(
         [sys.executable, "-m", "gpukit", "size", "--workloads", str(too_big)],
-        check=False, capture_output=True, text=True, timeout=120,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 1 and "unplaced: huge" in run.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nkind: trainin\n")
     run = subprocess.run(
         [sys.executable, "-m", "gpukit", "size", "--workloads", str(bad)],
-        check=False, capture_output=True, text=True, timeout=120,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 2 and run.stderr.startswith("error:") and "Traceback" not in run.stderr
 
@@ -157,7 +183,9 @@ def test_pools_in_gpus_and_nodes_with_cost():
     assert (pools["l4-mps"].gpukit_nodes, pools["l4-mps"].naive_nodes) == (1, 2)
     assert (report.gpukit_nodes, report.naive_nodes) == (6, 7)
     text = report.table()
-    assert "a100-train  A100-80GB  4     21/21                3/3    48.00/48.00  dedicated 21" in text
+    assert (
+        "a100-train  A100-80GB  4     21/21                3/3    48.00/48.00  dedicated 21" in text
+    )
     assert "MIG: 1 GPUs partitioned; no packing uses fewer than 1 (LP lower bound)" in text
     d = report.to_dict()
     assert [p["pool"] for p in d["pools"]] == ["h100-mig", "a100-train", "l4-shared", "l4-mps"]

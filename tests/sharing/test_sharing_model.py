@@ -173,3 +173,24 @@ def test_every_kind_has_a_default_and_every_mode_is_known():
     assert MODES == ("dedicated", "time-slicing", "mps", "mps-limits", "mig")
     names = {w.name for w in REF.workloads}
     assert {d.like for d in kind_defaults().values()} <= names
+
+
+@pytest.mark.parametrize(
+    ("profile", "memory_share"),
+    [("1g.18gb", 1 / 8), ("2g.35gb", 2 / 8), ("3g.71gb", 4 / 8), ("4g.71gb", 4 / 8), ("7g.141gb", 1.0)],
+)
+def test_llm_decode_on_mig_scales_by_the_memory_share(profile, memory_share):
+    p = predict("mig", 1, kind="inference", gpu="H200", mig_profile=profile, llm=True)
+    assert p.per_replica_throughput == pytest.approx(memory_share, rel=1e-3)
+    assert p.profile.bound == "memory-bandwidth"
+    assert any("law: memory-bandwidth bound" in a for a in p.assumptions)
+    plain = predict("mig", 1, kind="inference", gpu="H200", mig_profile=profile)
+    assert any("law: small-kernel (compute)" in a for a in plain.assumptions)
+
+
+def test_every_llm_character_is_for_a_known_kind():
+    from gpukit.sharing.calibration import llm_defaults
+    from gpukit.workload import KINDS
+
+    assert set(llm_defaults()) <= set(KINDS)
+    assert {d.bound for d in llm_defaults().values()} == {"memory-bandwidth"}

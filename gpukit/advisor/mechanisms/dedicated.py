@@ -16,13 +16,21 @@ if TYPE_CHECKING:
     from gpukit.advisor.option import Option
     from gpukit.advisor.reasons import Reason
 
-__all__ = ["SMALL_WORK_SHARE", "SPANNABLE_KINDS", "Dedicated", "dedicated_shape"]
+__all__ = [
+    "SMALL_WORK_SHARE",
+    "SPANNABLE_KINDS",
+    "Dedicated",
+    "dedicated_shape",
+    "no_sharing_warning",
+]
 
 #: A dedicated GPU for work this much smaller than it (and not training) is the seed guide's
 #: first anti-pattern, "a whole GPU for small work".
 SMALL_WORK_SHARE = 0.5
 #: Kinds whose model may be split over several nodes (gang-scheduled workers).
 SPANNABLE_KINDS = frozenset({"training", "fine-tuning", "inference"})
+#: The advisor's memory headroom (gpukit.advisor.context.HEADROOM, which imports this module).
+_HEADROOM = 0.10
 
 
 def _power_of_two_at_least(n: int) -> int:
@@ -45,6 +53,8 @@ def dedicated_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
     w = ctx.workload
     if w.gpus is not None:
         return w.gpus, w.workers, False
+    if ctx.trained is not None:
+        return _sharded_shape(ctx, facts)
     need = ctx.need_with_headroom
     if need is None:
         return 1, w.workers, False
@@ -53,6 +63,87 @@ def dedicated_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
         return count, w.workers, False
     per_node = _power_of_two_at_most(facts.gpus_per_node)
     return per_node, math.ceil(count / per_node), True
+
+
+#: Time-slicing replicas a no-sharing warning suggests at most (the device plugin takes any
+#: count of 2 or more; more replicas than this only add turns, not work done).
+SUGGESTED_REPLICAS_MAX = 8
+
+
+def _sharing_fix(facts: PoolFacts, need: int, ctx: Context) -> str:
+    """The pool setting that would give this workload a slice or share instead of a GPU."""
+    model = facts.model
+    fitting = [p for p in model.profiles if p.memory_bytes >= need]
+    if fitting and ctx.isolation != "none":
+        smallest = min(fitting, key=lambda p: (p.memory_bytes, p.compute_slices))
+        return (
+            f"give pool {facts.name} a MIG layout, e.g. mig: {{strategy: mixed, layout: "
+            f"{{{smallest.name}: {smallest.max_instances}}}}}"
+        )
+    if ctx.isolation == "strict":
+        return "strict isolation needs MIG: add a pool of MIG-capable GPUs (A100, H100, ...)"
+    replicas = max(2, min(SUGGESTED_REPLICAS_MAX, model.memory_bytes // max(1, need)))
+    mode = "time-slicing" if ctx.isolation == "none" else "mps"
+    return (
+        f"give pool {facts.name} sharing: {{mode: {mode}, replicas: {replicas}}} "
+        f"({gib(model.memory_bytes // replicas)} per share)"
+    )
+
+
+@reads("kind", "utilisation")
+def no_sharing_warning(facts: PoolFacts, ctx: Context) -> list[Reason]:
+    """NO_SHARING_IN_FLEET: small work on a whole GPU because the fleet shares none of its GPUs."""
+    need = ctx.need_with_headroom
+    small = need is not None and need < SMALL_WORK_SHARE * facts.model.memory_bytes
+    utilisation = ctx.workload.utilisation
+    if not small and not (utilisation is not None and utilisation < SMALL_WORK_SHARE):
+        return []
+    what = (
+        f"needs {gib(ctx.need.bytes or 0)} of {gib(facts.model.memory_bytes)}"
+        if small
+        else f"expected utilisation {utilisation:.0%}"
+    )
+    fix = (
+        _sharing_fix(facts, need, ctx)
+        if need is not None
+        else "give gpu_memory or a model, and a MIG layout or sharing to a pool"
+    )
+    return [
+        reason(
+            ReasonCode.NO_SHARING_IN_FLEET,
+            f"a whole {facts.model.key} for small work ({what}): no pool in the fleet shares "
+            f"its GPUs, so most of this one sits idle; {fix}, then run 'gpukit platform "
+            "render' for the device plugin and MIG configs that set it up",
+        )
+    ]
+
+
+#: Nodes a sharded training job is spread over at most when one node's GPUs do not hold it.
+MAX_TRAINING_NODES = 64
+
+
+def sharded_fits(ctx: Context, gpus: int, workers: int, gpu_bytes: int) -> bool:
+    """Whether the per-GPU need under the sharding chosen for this shape fits with headroom."""
+    per_gpu = ctx.need_on(gpus, workers, gpu_bytes).per_gpu_bytes
+    return per_gpu is not None and per_gpu * (1 + _HEADROOM) <= gpu_bytes
+
+
+@reads("workers", "kind")
+def _sharded_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
+    """A trained model: the fewest GPUs (a power of two in a node, then whole nodes) whose
+    per-GPU need, under the least sharding that fits them, fits each GPU."""
+    w, gpu_bytes = ctx.workload, facts.model.memory_bytes
+    per_node = _power_of_two_at_most(facts.gpus_per_node)
+    counts = [1 << i for i in range(per_node.bit_length())]
+    for count in counts:
+        if sharded_fits(ctx, count, w.workers, gpu_bytes):
+            return count, w.workers, False
+    if w.workers > 1 or w.kind not in SPANNABLE_KINDS:
+        return per_node, w.workers, False
+    for nodes in range(2, MAX_TRAINING_NODES + 1):
+        if sharded_fits(ctx, per_node, nodes, gpu_bytes):
+            return per_node, nodes, True
+    return per_node, 1, False  # nothing fits: the memory rule says what the least needs
 
 
 class Dedicated(Mechanism):
@@ -90,6 +181,16 @@ class Dedicated(Mechanism):
     @reads("gpus")
     def fit_reason(self, choice: Option, facts: PoolFacts, ctx: Context) -> Reason | None:
         model = facts.model
+        if ctx.trained is not None and choice.gpus * choice.workers > 1:
+            need = ctx.need_for(choice)
+            return reason(
+                ReasonCode.SHARDED_TRAINING,
+                f"trained under {need.strategy}: {gib(need.per_gpu_bytes or 0)} per GPU "
+                f"({gib(int((need.per_gpu_bytes or 0) * (1 + _HEADROOM)))} with headroom) of "
+                f"the {gib(model.memory_bytes)} each {model.key} holds; the least sharding "
+                "that fits these GPUs"
+                + (f", {choice.workers} workers started as one gang" if choice.workers > 1 else ""),
+            )
         if choice.spans_nodes:
             return reason(
                 ReasonCode.MULTI_NODE,
@@ -109,14 +210,10 @@ class Dedicated(Mechanism):
     @reads("kind", "workers", "gpus", "utilisation")  # is_training, is_distributed
     def warnings(self, choice: Option, facts: PoolFacts, ctx: Context) -> list[Reason]:
         w = ctx.workload
-        if (
-            w.is_training
-            or w.is_distributed
-            or w.gpus is not None
-            or choice.gpus != 1
-            or ctx.facts.largest_share is None
-        ):
+        if w.is_training or w.is_distributed or w.gpus is not None or choice.gpus != 1:
             return []
+        if ctx.facts.largest_share is None:
+            return no_sharing_warning(facts, ctx)
         small = (
             ctx.need.known and (ctx.need.bytes or 0) < SMALL_WORK_SHARE * facts.model.memory_bytes
         )
