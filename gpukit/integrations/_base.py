@@ -66,6 +66,8 @@ class Integration:
       the renderer of the objects that run a plan as that kind.
     - ``lint_kinds``: the objects lint finds pod templates in (or GPU settings of).
     - ``platform``: the platform bundle's files for it, or None.
+    - ``platform_warnings``: what would stay Pending or mislead in the bundle for it (one
+      line each), or None; :attr:`PlatformPlan.warnings` collects them.
     """
 
     name: str
@@ -77,3 +79,4 @@ class Integration:
     renderers: Mapping[str, Renderer] = field(default_factory=lambda: MappingProxyType({}))
     lint_kinds: tuple[WireKind, ...] = ()
     platform: PlatformHook | None = None
+    platform_warnings: Callable[[PlatformPlan], list[str]] | None = None
