@@ -86,8 +86,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from gpukit.fleet import Fleet, NodePool, default_fleet, load_fleet
     from gpukit.hardware import get_gpu, parse_gpu
-    from gpukit.manifests import object_kind, render, to_yaml
     from gpukit.memory import memory_need
+    from gpukit.manifests import object_kind, render, to_yaml
     from gpukit.platform import render_platform
     from gpukit.sizing import size
     from gpukit.workload import Workload, load_workloads

@@ -38,7 +38,7 @@ _QUANTITY = re.compile(
 ALLOWED = "a number with an optional suffix: Ki Mi Gi Ti Pi Ei, n u m k M G T P E, or an exponent (e.g. 6Gi, 500m, 1e9)"
 
 
-def parse_quantity(value: str | float) -> Fraction:
+def parse_quantity(value: str | int | float) -> Fraction:
     """Return the exact value of a Kubernetes quantity.
 
     >>> parse_quantity("6Gi") == 6 * 1024**3
