@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import gpukit as gk
-from gpukit.vocab import KAI_GPUKIT_QUEUE
 from gpukit.fleet import Fleet
+from gpukit.vocab import KAI_GPUKIT_QUEUE
 
 W = gk.Workload
 
