@@ -13,6 +13,7 @@ from gpukit.advisor.context import HEADROOM, Context
 from gpukit.advisor.facts import FleetFacts
 from gpukit.advisor.option import Option, with_rank
 from gpukit.advisor.option_rules import first_rejection, fleet_options, unusable_rejections
+from gpukit.advisor.platform_rules import platform_warnings
 from gpukit.advisor.plan import (
     KAI_DEFAULT_QUEUE,
     PREEMPTIBLE_PRIORITY_CLASS,
@@ -195,7 +196,7 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         namespace=sched.namespace,
         memory=need,
         reasons=(*decision.lead, *memory_reason, *sched.reasons),
-        warnings=(*decision.warnings, *sched.warnings),
+        warnings=(*decision.warnings, *sched.warnings, *platform_warnings(fleet, choice, sched)),
         alternatives=decision.alternatives,
         rejections=decision.rejections,
         priority_class=sched.priority_class,

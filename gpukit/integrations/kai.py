@@ -113,7 +113,7 @@ def kai_warnings(pp: PlatformPlan) -> list[str]:
     if not pp.fleet.installed.kai:
         return []
     out = []
-    total, quotas, demand = kai_queue_quotas(pp)
+    total, _, demand = kai_queue_quotas(pp)
     wanted = sum(demand.values())
     if wanted > total:
         out.append(
