@@ -13,7 +13,6 @@ from gpukit.advisor.context import HEADROOM, Context
 from gpukit.advisor.facts import FleetFacts
 from gpukit.advisor.option import Option, with_rank
 from gpukit.advisor.option_rules import first_rejection, fleet_options, unusable_rejections
-from gpukit.advisor.platform_rules import platform_warnings
 from gpukit.advisor.plan import (
     KAI_DEFAULT_QUEUE,
     PREEMPTIBLE_PRIORITY_CLASS,
@@ -22,6 +21,7 @@ from gpukit.advisor.plan import (
     Reason,
     Rejection,
 )
+from gpukit.advisor.platform_rules import platform_warnings
 from gpukit.advisor.predictions import OptionPrediction
 from gpukit.advisor.preference import sharing_preference
 from gpukit.advisor.reasons import ReasonCode, reason, rejection
