@@ -32,6 +32,7 @@ __all__ = [
     "installed_flags",
     "integrations",
     "renderer_for",
+    "requirements",
 ]
 
 #: One line per integration, in the order the platform bundle writes their files.
@@ -79,6 +80,12 @@ def renderer_for(kind: str) -> Renderer | None:
         if renderer is not None:
             return renderer
     return None
+
+
+def requirements(obj: dict) -> list[str]:  # type: ignore[type-arg]
+    """What the integrations say ``obj`` needs installed (minimum versions), in registry order."""
+    found = (i.requires(obj) for i in integrations() if i.requires is not None)
+    return [text for text in found if text]
 
 
 def detect(groups: Collection[str], serves: Callable[[str, str], bool]) -> dict[str, bool]:

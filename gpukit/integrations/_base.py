@@ -66,6 +66,9 @@ class Integration:
       the renderer of the objects that run a plan as that kind.
     - ``lint_kinds``: the objects lint finds pod templates in (or GPU settings of).
     - ``platform``: the platform bundle's files for it, or None.
+    - ``requires``: the minimum version of the component an object rendered for it needs
+      (``"Kueue 0.15 or later (kueue.x-k8s.io/v1beta2)"``), or None; written in the header
+      of each file ``gpukit render`` writes.
     - ``platform_warnings``: what would stay Pending or mislead in the bundle for it (one
       line each), or None; :attr:`PlatformPlan.warnings` collects them.
     """
@@ -80,3 +83,4 @@ class Integration:
     lint_kinds: tuple[WireKind, ...] = ()
     platform: PlatformHook | None = None
     platform_warnings: Callable[[PlatformPlan], list[str]] | None = None
+    requires: Callable[[Obj], str | None] | None = None
