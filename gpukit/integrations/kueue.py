@@ -31,6 +31,7 @@ __all__ = [
     "quota_lines",
     "requires",
     "resource_flavors",
+    "version_from_api",
 ]
 
 Obj = dict[str, Any]
@@ -58,6 +59,12 @@ def kueue_needs(fleet: Fleet) -> str:
     if fleet.versions.get("kueue"):
         return f"Kueue {fleet.versions['kueue']} (as the fleet says; {api})"
     return f"Kueue 0.15 or later ({api})"
+
+
+def version_from_api(served: list[str]) -> str | None:
+    """A Kueue that serves no v1beta2 is older than 0.15: "0.14" (render v1beta1 for it).
+    One that serves v1beta2 is 0.15 or later, which is what gpukit renders for anyway."""
+    return None if "v1beta2" in served else "0.14"
 
 
 def requires(obj: Obj) -> str | None:
@@ -246,4 +253,5 @@ INTEGRATION = Integration(
     ),
     platform=platform_files,
     requires=requires,
+    version_from_api=version_from_api,
 )

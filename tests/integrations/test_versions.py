@@ -94,3 +94,26 @@ def test_bad_versions_name_the_field_and_the_fix(versions, message):
 def test_versions_parse_with_or_without_v():
     assert parse_version("v0.15.2") == (0, 15, 2) == parse_version("0.15.2")
     assert parse_version("2.2") < parse_version("2.10")
+
+
+@pytest.mark.parametrize(
+    ("groups", "expected"),
+    [
+        ({"kueue.x-k8s.io": ["v1beta2", "v1beta1"]}, {}),  # 0.15+: what gpukit renders anyway
+        ({"kueue.x-k8s.io": ["v1beta1"]}, {"kueue": "0.14"}),  # older: render v1beta1
+        ({"trainer.kubeflow.org": ["v1alpha1"]}, {}),  # the same API for every Trainer
+        ({}, {}),
+    ],
+)
+def test_discovery_reads_versions_where_the_served_api_versions_tell(groups, expected):
+    from gpukit.integrations import versions_from_api
+
+    assert versions_from_api(groups) == expected
+    if expected:
+        fleet = _fleet(
+            installed={"kueue": True},
+            versions=expected,
+            queues=[{"name": "nlp", "scheduler": "kueue", "team": "nlp"}],
+        )
+        objects = kueue_objects(platform_plan(fleet, [TEAM]))
+        assert objects and {o["apiVersion"] for o in objects} == {KUEUE_V1BETA1_API}
