@@ -12,6 +12,9 @@ chosen (the fleet's installed components are not part of the cached decision).
   not admitted through Kueue (Kueue integrates no Volcano kind: its integrations are
   registered in kubernetes-sigs/kueue pkg/controller/jobs/jobs.go), so Kueue admits work
   into GPUs that Volcano already holds, and that work stays Pending.
+- COMPONENT_VERSION: what gpukit renders needs a minimum version it cannot see: Kueue
+  objects are kueue.x-k8s.io/v1beta2 (Kueue 0.15+), a TrainJob uses runtimePatches (Trainer
+  2.2+). Said when the fleet gives no version; with one, the renderers follow it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,12 @@ if TYPE_CHECKING:
     from gpukit.advisor.scheduler import SchedulerChoice
     from gpukit.fleet import Fleet
 
-__all__ = ["karpenter_warning", "kueue_overlap_warning", "platform_warnings"]
+__all__ = [
+    "karpenter_warning",
+    "kueue_overlap_warning",
+    "platform_warnings",
+    "version_warning",
+]
 
 
 def karpenter_warning(fleet: Fleet, choice: Option) -> Reason | None:
@@ -60,7 +68,22 @@ def kueue_overlap_warning(fleet: Fleet, choice: Option, sched: SchedulerChoice) 
     )
 
 
+def version_warning(fleet: Fleet, choice: Option, sched: SchedulerChoice) -> Reason | None:
+    if sched.scheduler == "kueue" and "kueue" not in fleet.versions:
+        return reason(
+            ReasonCode.COMPONENT_VERSION,
+            "gpukit renders Kueue's queues as kueue.x-k8s.io/v1beta2, served from Kueue 0.15 "
+            "on; the fleet gives no Kueue version, so set versions: {kueue: <version>} (or "
+            "discover the fleet from the cluster) if it runs an older one",
+        )
+    return None
+
+
 def platform_warnings(fleet: Fleet, choice: Option, sched: SchedulerChoice) -> list[Reason]:
     """Every warning of this module that applies to the plan, in the order above."""
-    found = (karpenter_warning(fleet, choice), kueue_overlap_warning(fleet, choice, sched))
+    found = (
+        karpenter_warning(fleet, choice),
+        kueue_overlap_warning(fleet, choice, sched),
+        version_warning(fleet, choice, sched),
+    )
     return [r for r in found if r is not None]

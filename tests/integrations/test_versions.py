@@ -117,3 +117,15 @@ def test_discovery_reads_versions_where_the_served_api_versions_tell(groups, exp
         )
         objects = kueue_objects(platform_plan(fleet, [TEAM]))
         assert objects and {o["apiVersion"] for o in objects} == {KUEUE_V1BETA1_API}
+
+
+def test_a_kueue_plan_says_which_kueue_it_assumes_unless_the_fleet_says():
+    queues = [{"name": "nlp", "scheduler": "kueue", "team": "nlp"}]
+    unsaid = gk.plan(TEAM, _fleet(installed={"kueue": True}, queues=queues))
+    assert unsaid.scheduler == "kueue"
+    (w,) = [w for w in unsaid.warnings if w.code == "COMPONENT_VERSION"]
+    assert "Kueue 0.15" in w.message and "versions:" in w.message
+    said = gk.plan(
+        TEAM, _fleet(installed={"kueue": True}, queues=queues, versions={"kueue": "0.14"})
+    )
+    assert "COMPONENT_VERSION" not in {w.code for w in said.warnings}
