@@ -176,7 +176,7 @@ def _uncounted_lines(pp: PlatformPlan) -> list[str]:
     if not pools:
         return []
     return [
-        f"Pools {', '.join(pools)} add no GPU quota: KAI counts nvidia.com/gpu and its own",
+        f"Pool(s) {', '.join(pools)} add no GPU quota: KAI counts nvidia.com/gpu and its own",
         "fractions, not nvidia.com/gpu.shared or MIG devices (set kai_fractions to share",
         "GPUs the way KAI counts).",
     ]
