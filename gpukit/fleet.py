@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from gpukit.hardware import GpuModel, MigProfile, get_gpu
 from gpukit.quantity import check_memory_unit, parse_quantity
 
 __all__ = [
+    "VERSIONED_COMPONENTS",
     "Fleet",
     "Installed",
     "MigConfig",
@@ -26,6 +28,7 @@ __all__ = [
     "Taint",
     "default_fleet",
     "load_fleet",
+    "parse_version",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -96,12 +99,21 @@ class NodePool(BaseModel):
         default_factory=dict, description="node labels that select this pool"
     )
     taints: tuple[Taint, ...] = (Taint(key=GPU_TAINT_KEY),)
-    price_per_hour: float | None = Field(default=None, ge=0, description="per GPU; overrides catalog")
+    price_per_hour: float | None = Field(
+        default=None, ge=0, description="per GPU; overrides catalog"
+    )
     gpus_in_use: int = Field(
         default=0, ge=0, description="GPUs already allocated; free = total_gpus - gpus_in_use"
     )
     cpu_per_node: int | None = Field(default=None, ge=1)
     memory_per_node: str | None = None
+    kai_fractions: int | None = Field(
+        default=None,
+        ge=2,
+        description="KAI scheduler GPU sharing on this pool: pods ask for 1/N of a GPU with "
+        "KAI's gpu-fraction annotation (KAI installed with global.gpuSharing=true); the "
+        "device plugin keeps advertising whole nvidia.com/gpu",
+    )
 
     @field_validator("memory_per_node", mode="before")
     @classmethod
@@ -149,6 +161,12 @@ class NodePool(BaseModel):
                     f"pool {self.name!r}: the device plugin does not support MPS on MIG "
                     "devices; remove 'sharing' or 'mig'"
                 )
+        if self.kai_fractions is not None and (self.mig is not None or self.sharing is not None):
+            raise ValueError(
+                f"pool {self.name!r}: kai_fractions shares whole GPUs through the KAI "
+                "scheduler, so the pool's GPUs must not be MIG-partitioned or shared by the "
+                "device plugin; remove 'mig'/'sharing' or 'kai_fractions'"
+            )
         return self
 
     # -- derived facts -----------------------------------------------------------------
@@ -216,6 +234,21 @@ class Installed(BaseModel):
     jobset: bool = False
     lws: bool = False
     dra: bool = False
+    karpenter: bool = Field(
+        default=False, description="Karpenter provisions the GPU nodes (scale-up on pending pods)"
+    )
+
+
+#: Components a fleet may give a version for (``versions:``), as gpukit renders for them.
+VERSIONED_COMPONENTS = ("kueue", "trainer", "volcano", "kai", "karpenter", "lws", "jobset")
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """``"0.15"``, ``"v0.15.2"`` -> (0, 15, 2); ValueError for anything else."""
+    match = re.fullmatch(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+].*)?", text.strip())
+    if match is None:
+        raise ValueError(f"version {text!r} is not of the form 0.15 or v0.15.2")
+    return tuple(int(g) for g in match.groups() if g is not None)
 
 
 class Fleet(BaseModel):
@@ -232,11 +265,35 @@ class Fleet(BaseModel):
         description="the NVIDIA DRA driver's version and gates (read when installed.dra)",
     )
     queues: tuple[Queue, ...] = ()
+    versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="component -> the version the cluster runs (e.g. kueue: 0.14); gpukit "
+        "renders for it, else for its newest supported API",
+    )
     calibration: str | None = Field(
         default=None,
         description="folder of <gpu>.yaml sharing calibrations written by 'gpukit calibrate "
         "import'; a relative path is read from the fleet file's folder",
     )
+
+    @field_validator("versions")
+    @classmethod
+    def _known_versions(cls, value: dict[str, str]) -> dict[str, str]:
+        for component, version in value.items():
+            if component not in VERSIONED_COMPONENTS:
+                raise ValueError(
+                    f"versions: no component {component!r}; known: {', '.join(VERSIONED_COMPONENTS)}"
+                )
+            try:
+                parse_version(str(version))
+            except ValueError as exc:
+                raise ValueError(f"versions.{component}: {exc}") from None
+        return {k: str(v) for k, v in value.items()}
+
+    def version(self, component: str) -> tuple[int, ...] | None:
+        """The version of ``component`` the fleet says it runs, or None (not said)."""
+        text = self.versions.get(component)
+        return parse_version(text) if text is not None else None
 
     @model_validator(mode="after")
     def _unique_pools(self) -> Fleet:
@@ -244,6 +301,12 @@ class Fleet(BaseModel):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"node pool names must be unique; repeated: {', '.join(duplicates)}")
+        kai_pools = [p.name for p in self.node_pools if p.kai_fractions is not None]
+        if kai_pools and not self.installed.kai:
+            raise ValueError(
+                f"pool(s) {', '.join(kai_pools)} set kai_fractions but installed.kai is false; "
+                "set installed.kai: true or remove kai_fractions"
+            )
         for queue in self.queues:
             if queue.scheduler == "kueue" and not self.installed.kueue:
                 raise ValueError(
@@ -269,7 +332,9 @@ class Fleet(BaseModel):
         from gpukit.errors import did_you_mean
 
         names = [p.name for p in self.node_pools]
-        raise FleetError(f"no node pool {name!r}{did_you_mean(name, names)}; pools: {', '.join(names)}")
+        raise FleetError(
+            f"no node pool {name!r}{did_you_mean(name, names)}; pools: {', '.join(names)}"
+        )
 
     def queue_for(self, scheduler: str, team: str | None, queue: str | None) -> Queue | None:
         """The queue a workload names, or its team's queue, for the given scheduler."""

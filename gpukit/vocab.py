@@ -26,6 +26,7 @@ __all__ = [
     "GPU_TAINT",
     "INDEXED_JOB_NAME_LABEL",
     "KAI_DEFAULT_QUEUE",
+    "KAI_GPUKIT_QUEUE",
     "KAI_GPU_FRACTION_ANNOTATION",
     "KAI_GPU_MEMORY_ANNOTATION",
     "KAI_QUEUE_LABEL",
@@ -95,8 +96,11 @@ KAI_SCHEDULER = "kai-scheduler"
 KAI_QUEUE_LABEL = "kai.scheduler/queue"
 KAI_GPU_FRACTION_ANNOTATION = "gpu-fraction"
 KAI_GPU_MEMORY_ANNOTATION = "gpu-memory"
-#: The queue KAI's quick start creates; used when a workload names no queue or team.
+#: The queue KAI's quick start creates, with GPU quota 0: only preemptible work runs there.
 KAI_DEFAULT_QUEUE = "default-queue"
+#: gpukit's KAI queue for work of no team or queue: a child of gpukit's parent queue with a
+#: GPU quota, since KAI runs a Deployment (inference priority, non-preemptible) in quota only.
+KAI_GPUKIT_QUEUE = "gpukit-default"
 #: LeaderWorkerSet: the label its controller puts on every pod of a set.
 LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"
 #: batch/v1: the label the Job controller puts on its pods.

@@ -22,6 +22,7 @@ from gpukit.advisor.plan import (
     Rejection,
 )
 from gpukit.advisor.precision import prefer_native
+from gpukit.advisor.platform_rules import platform_warnings
 from gpukit.advisor.predictions import OptionPrediction
 from gpukit.advisor.preference import sharing_preference
 from gpukit.advisor.reasons import ReasonCode, reason, rejection
@@ -199,7 +200,7 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         namespace=sched.namespace,
         memory=need,
         reasons=(*decision.lead, *memory_reason, *sched.reasons),
-        warnings=(*decision.warnings, *sched.warnings),
+        warnings=(*decision.warnings, *sched.warnings, *platform_warnings(fleet, choice, sched)),
         alternatives=decision.alternatives,
         rejections=decision.rejections,
         priority_class=sched.priority_class,

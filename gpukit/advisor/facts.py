@@ -35,9 +35,20 @@ class PoolFacts:
         """The pool's offer of a MIG profile (a slice, or time-sliced shares of one)."""
         return self.by_profile[mig_profile]
 
+    def unit_offer(self, sharing: str, mig_profile: str | None) -> Offer:
+        """The offer of ``sharing`` for ``mig_profile``: a pool with KAI fractions offers whole
+        GPUs and fractions of them, both without a profile."""
+        for offer in self.offers:
+            if offer.sharing == sharing and (offer.profile.name if offer.profile else None) == (
+                mig_profile
+            ):
+                return offer
+        return self.by_profile[mig_profile]
+
 
 def pool_facts(pool: NodePool) -> PoolFacts:
-    """Every registered mechanism's offers on ``pool`` (at most one mechanism has any)."""
+    """Every registered mechanism's offers on ``pool`` (one mechanism, or whole GPUs and KAI's
+    fractions of them)."""
     offers = tuple(o for m in MECHANISMS.values() for o in m.offers(pool))
     unusable = tuple(r for m in MECHANISMS.values() for r in m.unusable(pool))
     return PoolFacts(
@@ -51,7 +62,10 @@ def pool_facts(pool: NodePool) -> PoolFacts:
         free_gpus=max(0, pool.free_gpus),
         offers=offers,
         unusable=unusable,
-        by_profile={(o.profile.name if o.profile else None): o for o in offers},
+        # The first offer per profile: on a pool with KAI fractions, the whole GPU.
+        by_profile={
+            key: o for o in reversed(offers) for key in [o.profile.name if o.profile else None]
+        },
         mig_profiles=frozenset(p.name for p in pool.model.profiles),
     )
 

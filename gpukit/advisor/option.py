@@ -12,7 +12,7 @@ from gpukit.advisor.mechanisms import MECHANISMS
 __all__ = ["Option", "Sharing", "make_option", "option_label", "with_rank"]
 
 if TYPE_CHECKING:
-    Sharing = Literal["dedicated", "mig", "time-slicing", "mps"]
+    Sharing = Literal["dedicated", "mig", "time-slicing", "mps", "kai-fraction"]
 else:
     #: The registered mechanisms' names: a new mechanism module extends it by registering.
     Sharing = Literal[tuple(MECHANISMS)]

@@ -201,7 +201,7 @@ def units(option: Option, ctx: Context) -> tuple[int, int]:
     """(units wanted, units free) of the option's pool for this workload."""
     facts = ctx.facts.by_name[option.pool]
     wanted = option.workers * ctx.workload.replicas * option.gpus
-    return wanted, facts.by_profile[option.mig_profile].per_gpu * facts.free_gpus
+    return wanted, facts.unit_offer(option.sharing, option.mig_profile).per_gpu * facts.free_gpus
 
 
 def capacity(option: Option, ctx: Context) -> tuple[int, int, str]:

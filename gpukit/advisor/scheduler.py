@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from gpukit.advisor.context import Context
 from gpukit.advisor.reasons import Reason, ReasonCode, reason
 from gpukit.fleet import Fleet
+from gpukit.vocab import KAI_GPUKIT_QUEUE
 from gpukit.workload import Workload
 
 __all__ = ["KAI_DEFAULT_QUEUE", "PREEMPTIBLE_PRIORITY_CLASS", "SchedulerChoice", "choose_scheduler"]
@@ -59,9 +60,9 @@ def _kai_choice(ctx: Context, workers: int, reasons: list[Reason], warnings: lis
     """KAI's queue for the workload, with the reasons and warnings (see choose_scheduler)."""
     w, fleet = ctx.workload, ctx.fleet
     queue = fleet.queue_for("kai", w.team, w.queue)
-    name = queue.name if queue is not None else (w.queue or w.team or KAI_DEFAULT_QUEUE)
+    name = queue.name if queue is not None else (w.queue or w.team or KAI_GPUKIT_QUEUE)
     listed = [q.name for q in fleet.queues if q.scheduler == "kai"]
-    if queue is None and listed and name != KAI_DEFAULT_QUEUE:
+    if queue is None and listed and name != KAI_GPUKIT_QUEUE:
         warnings.append(
             reason(
                 ReasonCode.QUEUE_NOT_IN_FLEET,
@@ -91,7 +92,9 @@ def _kai_choice(ctx: Context, workers: int, reasons: list[Reason], warnings: lis
             reason(
                 ReasonCode.SCHEDULER_KAI,
                 "the fleet's GPU pods are placed by the KAI scheduler, whose queues account "
-                f"for every GPU; no team or queue is named, so KAI's {KAI_DEFAULT_QUEUE}",
+                f"for every GPU; no team or queue is named, so gpukit's queue "
+                f"{KAI_GPUKIT_QUEUE}, which has GPU quota (KAI's own {KAI_DEFAULT_QUEUE} has "
+                "none, and KAI runs non-preemptible work such as a Deployment in quota only)",
             )
         )
     if w.team and not w.queue and queue is None:

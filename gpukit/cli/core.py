@@ -133,6 +133,13 @@ def _documents(plans: list[Plan], failures: Sequence[Failure], order: Sequence[s
     return sorted(docs, key=lambda doc: position.get(doc["name"], len(position)))
 
 
+def _requires_header(obj: dict) -> str:  # type: ignore[type-arg]
+    """A comment naming the minimum component versions the object needs, or ''."""
+    from gpukit.integrations import requirements
+
+    return "".join(f"# Needs {text}.\n" for text in requirements(obj))
+
+
 def write_manifests(
     plans: list[Plan],
     out: Path,
@@ -154,7 +161,7 @@ def write_manifests(
             for index, obj in enumerate(objects):
                 kind = obj["kind"].lower()
                 path = staging / f"{index:02d}-{kind}-{obj['metadata']['name']}.yaml"
-                path.write_text(to_yaml(obj), encoding="utf-8")
+                path.write_text(_requires_header(obj) + to_yaml(obj), encoding="utf-8")
             final = out / name
             if final.exists():
                 shutil.rmtree(final)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 
 from gpukit.integrations._base import Detection, Integration, PlatformHook, Renderer, WireKind
 
@@ -32,6 +32,8 @@ __all__ = [
     "installed_flags",
     "integrations",
     "renderer_for",
+    "requirements",
+    "versions_from_api",
 ]
 
 #: One line per integration, in the order the platform bundle writes their files.
@@ -79,6 +81,26 @@ def renderer_for(kind: str) -> Renderer | None:
         if renderer is not None:
             return renderer
     return None
+
+
+def requirements(obj: dict) -> list[str]:  # type: ignore[type-arg]
+    """What the integrations say ``obj`` needs installed (minimum versions), in registry order."""
+    found = (i.requires(obj) for i in integrations() if i.requires is not None)
+    return [text for text in found if text]
+
+
+def versions_from_api(groups: Mapping[str, list[str]]) -> dict[str, str]:
+    """Integration name -> version, where the API versions a cluster serves tell it (a Fleet's
+    ``versions``); ``groups`` maps each API group to its served versions."""
+    out = {}
+    for i in integrations():
+        if i.version_from_api is None or not i.detection.groups:
+            continue
+        served = [v for g in i.detection.groups for v in groups.get(g, [])]
+        version = i.version_from_api(served) if served else None
+        if version is not None:
+            out[i.name] = version
+    return out
 
 
 def detect(groups: Collection[str], serves: Callable[[str, str], bool]) -> dict[str, bool]:

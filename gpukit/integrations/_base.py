@@ -66,6 +66,13 @@ class Integration:
       the renderer of the objects that run a plan as that kind.
     - ``lint_kinds``: the objects lint finds pod templates in (or GPU settings of).
     - ``platform``: the platform bundle's files for it, or None.
+    - ``requires``: the minimum version of the component an object rendered for it needs
+      (``"Kueue 0.15 or later (kueue.x-k8s.io/v1beta2)"``), or None; written in the header
+      of each file ``gpukit render`` writes.
+    - ``version_from_api``: the component's version as far as the API versions its group
+      serves tell (``["v1beta1"]`` -> ``"0.14"``), or None where they do not tell.
+    - ``platform_warnings``: what would stay Pending or mislead in the bundle for it (one
+      line each), or None; :attr:`PlatformPlan.warnings` collects them.
     """
 
     name: str
@@ -77,3 +84,6 @@ class Integration:
     renderers: Mapping[str, Renderer] = field(default_factory=lambda: MappingProxyType({}))
     lint_kinds: tuple[WireKind, ...] = ()
     platform: PlatformHook | None = None
+    platform_warnings: Callable[[PlatformPlan], list[str]] | None = None
+    requires: Callable[[Obj], str | None] | None = None
+    version_from_api: Callable[[list[str]], str | None] | None = None

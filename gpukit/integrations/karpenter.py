@@ -10,7 +10,7 @@ from gpukit.integrations._base import Detection, Integration, WireKind
 from gpukit.manifests.pods import pool_node_selector
 from gpukit.platform.files import PlatformFile, manifest_file
 from gpukit.platform.labels import OPERATOR_GATES_OFF
-from gpukit.platform.model import PlatformPlan
+from gpukit.platform.model import PlatformPlan, pool_resources
 from gpukit.quantity import MIB
 from gpukit.vocab import (
     DEVICE_PLUGIN_CONFIG_LABEL,
@@ -20,7 +20,17 @@ from gpukit.vocab import (
     managed_by,
 )
 
-__all__ = ["API", "AWS_GROUP", "INTEGRATION", "node_labels", "nodepools", "platform_files"]
+__all__ = [
+    "API",
+    "AWS_GROUP",
+    "INTEGRATION",
+    "karpenter_warnings",
+    "node_labels",
+    "nodepools",
+    "platform_files",
+    "scales_up",
+    "skipped_pools",
+]
 
 API = "karpenter.sh/v1"
 
@@ -71,10 +81,29 @@ def _gpu_memory_requirements(pool: NodePool) -> list[dict[str, Any]]:
     ]
 
 
+def scales_up(pp: PlatformPlan, pool: NodePool) -> bool:
+    """Whether a pending pod of ``pool`` can make Karpenter launch a node: its providers
+    advertise only ``nvidia.com/gpu`` for an instance type (aws/karpenter-provider-aws
+    pkg/providers/instancetype/types.go), so pods asking for ``nvidia.com/mig-*`` (mixed
+    MIG) or ``nvidia.com/gpu.shared`` (renamed shares) never fit a node it could launch.
+    Single-strategy MIG and unrenamed shares are asked for as ``nvidia.com/gpu``."""
+    if pp.dra:
+        return True  # claims: what a claim needs is not an extended resource at all
+    return GPU in pool_resources(pool)[0]
+
+
+def skipped_pools(pp: PlatformPlan) -> list[NodePool]:
+    """Pools that get no NodePool: Karpenter would never scale them up."""
+    return [pool for pool in pp.fleet.node_pools if not scales_up(pp, pool)]
+
+
 def nodepools(pp: PlatformPlan) -> list[dict[str, Any]]:
+    """A NodePool per GPU pool whose pods Karpenter can scale up for (:func:`scales_up`)."""
     options = pp.options
     pools = []
     for pool in pp.fleet.node_pools:
+        if not scales_up(pp, pool):
+            continue
         requirements: list[dict[str, Any]] = [
             {
                 "key": "karpenter.sh/capacity-type",
@@ -133,14 +162,44 @@ def nodepools(pp: PlatformPlan) -> list[dict[str, Any]]:
     return pools
 
 
+def _skipped_lines(pp: PlatformPlan) -> list[str]:
+    skipped = skipped_pools(pp)
+    if not skipped:
+        return []
+    names = ", ".join(p.name for p in skipped)
+    return [
+        f"No NodePool for {names}: their pods ask for MIG devices or nvidia.com/gpu.shared,",
+        "which Karpenter's providers never advertise for an instance type, so they never",
+        "trigger a scale-up. Keep those pools' nodes provisioned (a static node group).",
+    ]
+
+
+def karpenter_warnings(pp: PlatformPlan) -> list[str]:
+    """Pools a planned workload uses that Karpenter cannot scale up, on a Karpenter fleet."""
+    if not pp.fleet.installed.karpenter:
+        return []
+    used = {p.choice.pool for p in pp.plans}
+    return [
+        f"pool {pool.name}: Karpenter never launches nodes for its pods (they ask for MIG "
+        "devices or nvidia.com/gpu.shared, which no instance type advertises); keep its "
+        f"{pool.nodes} nodes provisioned outside Karpenter"
+        for pool in skipped_pools(pp)
+        if pool.name in used
+    ]
+
+
 def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
     options = pp.options
+    objects = nodepools(pp)
+    if not objects:
+        return []
     return [
         manifest_file(
             "karpenter/nodepools.yaml",
             "Karpenter NodePools.",
             [
-                "One per GPU pool, with the GPU taint and the pool's config labels.",
+                "One per GPU pool Karpenter can scale up, with the GPU taint and config labels.",
+                *_skipped_lines(pp),
                 (
                     f"Node class {options.node_class.kind}/{options.node_class.name} "
                     f"({options.node_class.group}); capacity {options.capacity_type}."
@@ -148,7 +207,7 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
                 "New nodes come up with their mig.config / device-plugin.config labels already set.",
                 "Only if the cluster runs Karpenter; skip otherwise.",
             ],
-            nodepools(pp),
+            objects,
             needs="Karpenter",
         )
     ]
@@ -157,10 +216,12 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
 INTEGRATION = Integration(
     name="karpenter",
     title="Karpenter",
-    # Not a Fleet field: the bundle always writes NodePools, to apply only where Karpenter runs.
-    installed=None,
+    # The bundle writes NodePools whatever the flag says (applied only where Karpenter runs);
+    # the flag makes plans warn where Karpenter cannot scale a pool up.
+    installed="karpenter",
     detection=Detection(groups=("karpenter.sh",)),
     crds=("nodepools.karpenter.sh",),
     kinds=(WireKind(API, "NodePool"),),
     platform=platform_files,
+    platform_warnings=karpenter_warnings,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from gpukit.dra import kueue as dra_kueue
+from gpukit.fleet import Fleet
 from gpukit.integrations._base import Detection, Integration, WireKind
 from gpukit.manifests.pods import pool_node_selector
 from gpukit.platform.files import PlatformFile, manifest_file
@@ -20,19 +21,58 @@ __all__ = [
     "GROUP",
     "INTEGRATION",
     "KUEUE_API",
+    "KUEUE_V1BETA1_API",
+    "KUEUE_V1BETA2_SINCE",
     "cluster_queues",
+    "kueue_api",
+    "kueue_needs",
     "kueue_objects",
     "local_queues",
     "platform_files",
     "quota_lines",
+    "requires",
     "resource_flavors",
+    "version_from_api",
 ]
 
 Obj = dict[str, Any]
 
 GROUP = "kueue.x-k8s.io"
-#: Kueue's storage version in the CRDs gpukit targets (v0.19); every Kueue object uses it.
+#: Kueue's storage version in the CRDs gpukit targets (v0.19); every Kueue object uses it
+#: unless the fleet says it runs an older Kueue (:func:`kueue_api`).
 KUEUE_API = f"{GROUP}/v1beta2"
+#: Kueue serves v1beta2 from 0.15 on; before, v1beta1, whose ClusterQueue names its cohort
+#: ``cohort`` where v1beta2 says ``cohortName`` (kubernetes-sigs/kueue
+#: config/components/crd/bases/kueue.x-k8s.io_clusterqueues.yaml, both versions served).
+KUEUE_V1BETA2_SINCE = (0, 15)
+KUEUE_V1BETA1_API = f"{GROUP}/v1beta1"
+
+
+def kueue_api(fleet: Fleet) -> str:
+    """The Kueue apiVersion to render for the fleet's Kueue: v1beta2 unless it runs < 0.15."""
+    version = fleet.version("kueue")
+    return KUEUE_V1BETA1_API if version is not None and version < KUEUE_V1BETA2_SINCE else KUEUE_API
+
+
+def kueue_needs(fleet: Fleet) -> str:
+    """What the Kueue objects need installed, for a file header."""
+    api = kueue_api(fleet)
+    if fleet.versions.get("kueue"):
+        return f"Kueue {fleet.versions['kueue']} (as the fleet says; {api})"
+    return f"Kueue 0.15 or later ({api})"
+
+
+def version_from_api(served: list[str]) -> str | None:
+    """A Kueue that serves no v1beta2 is older than 0.15: "0.14" (render v1beta1 for it).
+    One that serves v1beta2 is 0.15 or later, which is what gpukit renders for anyway."""
+    return None if "v1beta2" in served else "0.14"
+
+
+def requires(obj: Obj) -> str | None:
+    """The minimum Kueue an object needs, for the header of a written file."""
+    if obj.get("apiVersion") == KUEUE_API:
+        return f"Kueue 0.15 or later ({KUEUE_API})"
+    return None
 
 
 def resource_flavors(pp: PlatformPlan) -> list[Obj]:
@@ -56,7 +96,7 @@ def resource_flavors(pp: PlatformPlan) -> list[Obj]:
             ]
         flavors.append(
             {
-                "apiVersion": KUEUE_API,
+                "apiVersion": kueue_api(pp.fleet),
                 "kind": "ResourceFlavor",
                 "metadata": {"name": pool.name, "labels": managed_by()},
                 "spec": spec,
@@ -108,13 +148,14 @@ def cluster_queues(pp: PlatformPlan) -> list[Obj]:
             }
             for pool in pools
         ]
+        cohort_key = "cohort" if kueue_api(pp.fleet) == KUEUE_V1BETA1_API else "cohortName"
         queues.append(
             {
-                "apiVersion": KUEUE_API,
+                "apiVersion": kueue_api(pp.fleet),
                 "kind": "ClusterQueue",
                 "metadata": {"name": name, "labels": managed_by()},
                 "spec": {
-                    "cohortName": pp.options.cohort,
+                    cohort_key: pp.options.cohort,
                     "namespaceSelector": {},  # who may submit is decided by the LocalQueues
                     "queueingStrategy": "BestEffortFIFO",
                     "preemption": {
@@ -133,7 +174,7 @@ def local_queues(pp: PlatformPlan) -> list[Obj]:
     """A LocalQueue per team namespace, pointing at its ClusterQueue."""
     return [
         {
-            "apiVersion": KUEUE_API,
+            "apiVersion": kueue_api(pp.fleet),
             "kind": "LocalQueue",
             "metadata": {"name": q.name, "namespace": q.namespace, "labels": managed_by()},
             "spec": {"clusterQueue": q.cluster_queue},
@@ -184,7 +225,7 @@ def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
                 *quota_lines(pp),
             ],
             objects,
-            needs="Kueue",
+            needs=kueue_needs(pp.fleet),
         ),
     ]
 
@@ -214,4 +255,6 @@ INTEGRATION = Integration(
         )
     ),
     platform=platform_files,
+    requires=requires,
+    version_from_api=version_from_api,
 )

@@ -15,10 +15,13 @@ __all__ = [
     "GROUP",
     "INTEGRATION",
     "PATCH_MANAGER",
+    "REQUIRES",
     "TRAINER_CONTAINER",
     "TRAINER_JOB",
+    "TRAINER_MINIMUM",
     "TRAINING_RUNTIME",
     "render_trainjob",
+    "requires",
     "trainjob_blocker",
 ]
 
@@ -32,16 +35,34 @@ TRAINER_JOB = "node"
 TRAINER_CONTAINER = "node"
 #: Who owns gpukit's entry in a TrainJob's runtimePatches.
 PATCH_MANAGER = "gpukit.io/render"
+#: TrainJob ``runtimePatches`` and ``numProcPerNode`` as an integer came with Trainer 2.2;
+#: earlier releases take neither, and gpukit renders no other form of a TrainJob.
+TRAINER_MINIMUM = (2, 2)
+REQUIRES = "Kubeflow Trainer 2.2 or later (TrainJob runtimePatches, integer numProcPerNode)"
+
+
+def requires(obj: Obj) -> str | None:
+    """The minimum Trainer a rendered TrainJob needs, for the header of a written file."""
+    if obj.get("apiVersion") == API and obj.get("kind") == "TrainJob":
+        return REQUIRES
+    return None
 
 
 def trainjob_blocker(plan: Plan) -> str | None:
     """What a Trainer v2 TrainJob cannot carry for this plan, or None when it can carry all.
 
+    A fleet that runs Trainer older than 2.2 cannot take the TrainJob gpukit renders.
     A TrainJob reaches its pods only through ``runtimePatches``, which allow node selector,
     tolerations, volumes and labels, but not ``schedulerName``, ``priorityClassName`` or
     pod-level ``resourceClaims``.
     """
     sched = scheduling(plan)
+    version = plan.fleet.version("trainer")
+    if version is not None and version < TRAINER_MINIMUM:
+        return (
+            f"Kubeflow Trainer {plan.fleet.versions['trainer']} (the fleet's; a TrainJob with "
+            "runtimePatches and an integer numProcPerNode needs Trainer 2.2 or later)"
+        )
     if plan.fleet.installed.dra:
         return "DRA resource claims (pod resourceClaims cannot be patched into a TrainJob)"
     if sched.scheduler_name:
@@ -126,6 +147,7 @@ INTEGRATION = Integration(
     ),
     kinds=(WireKind(API, "TrainJob"),),
     renderers={"TrainJob": render_trainjob},
+    requires=requires,
     lint_kinds=tuple(
         WireKind(API, kind) for kind in ("ClusterTrainingRuntime", "TrainingRuntime", "TrainJob")
     ),

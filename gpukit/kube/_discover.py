@@ -16,7 +16,7 @@ from gpukit.errors import ClusterError, GpukitError
 from gpukit.fleet import Fleet, Installed, MigConfig, NodePool, Queue, Sharing, Taint
 from gpukit.hardware import GpuModel
 from gpukit.hardware.catalog import catalog
-from gpukit.integrations import installed_flags
+from gpukit.integrations import installed_flags, versions_from_api
 from gpukit.kube._client import ApiStatusError, Cluster
 from gpukit.kube._connect import use_cluster
 from gpukit.quantity import format_bytes, parse_quantity
@@ -506,6 +506,8 @@ def discover_cluster(
             installed=installed,
             dra=findings.settings() if findings and installed.dra else {},
             queues=tuple(queues),
+            # Where served API versions tell (Kueue without v1beta2 is older than 0.15).
+            versions=versions_from_api(cluster.api_groups()),
         )
         return Discovery(
             fleet=fleet, node_pools=dict(sorted(node_pools.items())), notes=tuple(notes)

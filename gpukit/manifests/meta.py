@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gpukit.advisor.mechanisms.kai_fraction import fraction_text
 from gpukit.advisor.plan import Plan
 from gpukit.manifests.pods import RENDEZVOUS_PORT
 from gpukit.manifests.scheduling import Scheduling
@@ -11,11 +12,19 @@ from gpukit.vocab import (
     APP_NAME_LABEL,
     GPUKIT,
     GPUKIT_SHARING_LABEL,
+    KAI_GPU_FRACTION_ANNOTATION,
     MANAGED_BY_LABEL,
     VOLCANO_GROUP_ANNOTATION,
 )
 
-__all__ = ["headless_service", "labels", "metadata", "object_labels", "template_metadata"]
+__all__ = [
+    "headless_service",
+    "labels",
+    "metadata",
+    "object_labels",
+    "pod_annotations",
+    "template_metadata",
+]
 
 Obj = dict[str, Any]
 
@@ -41,10 +50,20 @@ def object_labels(plan: Plan, sched: Scheduling) -> dict[str, str]:
 def template_metadata(plan: Plan, sched: Scheduling, extra: dict[str, str] | None = None) -> Obj:
     """A pod template's metadata: gpukit's labels, the scheduler's pod labels, Volcano's group."""
     meta: Obj = {"labels": {**labels(plan), **sched.pod_labels(), **(extra or {})}}
+    annotations = pod_annotations(plan)
     if sched.volcano:
         # Plain pods join the PodGroup rendered beside them (Volcano Jobs make their own).
-        meta["annotations"] = {VOLCANO_GROUP_ANNOTATION: plan.name}
+        annotations[VOLCANO_GROUP_ANNOTATION] = plan.name
+    if annotations:
+        meta["annotations"] = annotations
     return meta
+
+
+def pod_annotations(plan: Plan) -> dict[str, str]:
+    """Annotations the plan's choice puts on every pod: KAI's gpu-fraction for a KAI share."""
+    if plan.choice.sharing != "kai-fraction":
+        return {}
+    return {KAI_GPU_FRACTION_ANNOTATION: fraction_text(plan.choice.gpu_share)}
 
 
 def headless_service(plan: Plan, selector: dict[str, str]) -> Obj:

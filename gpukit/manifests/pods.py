@@ -117,7 +117,9 @@ def resources(plan: Plan) -> Obj:
     result: Obj = {"requests": {"cpu": cpu, "memory": memory}, "limits": limits}
     if uses_dra(plan):
         result["claims"] = [{"name": DRA_CLAIM}]
-    else:
+    elif choice.sharing != "kai-fraction":
+        # A KAI fraction asks through its pod annotation (kai.pod_annotations), never for a
+        # whole nvidia.com/gpu: KAI's binder hands the pod its share of a GPU.
         limits[choice.resource_name] = choice.gpus
     return result
 

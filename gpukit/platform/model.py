@@ -177,6 +177,11 @@ class PlatformPlan:
                 f"pool(s) {', '.join(standalone)}: device_plugin standalone is ignored on this "
                 "DRA fleet: the NVIDIA DRA driver allocates every GPU and no device plugin runs"
             )
+        from gpukit.integrations import integrations
+
+        for integration in integrations():
+            if integration.platform_warnings is not None:
+                out.extend(integration.platform_warnings(self))
         for (pool_name, resource), wanted in sorted(self.demand.items()):
             pool = self.fleet.pool(pool_name)
             capacity = _gpu_resources(pool).get(resource, 0)

@@ -13,6 +13,7 @@ from gpukit.integrations.kai import KAI_PARENT_QUEUE, kai_queues
 from gpukit.integrations.kueue import (
     KUEUE_API,
     cluster_queues,
+    kueue_api,
     kueue_objects,
     local_queues,
     resource_flavors,
@@ -71,7 +72,7 @@ def priority_classes(pp: PlatformPlan) -> list[Obj]:
         for pc in PRIORITY_CLASSES:
             objects.append(
                 {
-                    "apiVersion": KUEUE_API,
+                    "apiVersion": kueue_api(pp.fleet),
                     "kind": "WorkloadPriorityClass",
                     "metadata": {"name": pc.name, "labels": managed_by()},
                     "value": pc.value,

@@ -11,19 +11,14 @@ from typing import Any
 import pytest
 
 import gpukit as gk
-from gpukit.advisor import KAI_DEFAULT_QUEUE
 from gpukit.fleet import Fleet
+from gpukit.vocab import KAI_GPUKIT_QUEUE
 
 W = gk.Workload
 
 A100 = {"name": "a100", "gpu": "A100-80GB", "gpus_per_node": 8, "nodes": 4}
-L4_TS = {
-    "name": "l4-ts",
-    "gpu": "L4",
-    "gpus_per_node": 4,
-    "nodes": 2,
-    "sharing": {"mode": "time-slicing", "replicas": 4},
-}
+L4_TS = {"name": "l4-ts", "gpu": "L4", "gpus_per_node": 4, "nodes": 2,
+         "sharing": {"mode": "time-slicing", "replicas": 4}}
 
 
 def kai_fleet(*queues: dict[str, Any], **installed: bool) -> Fleet:
@@ -66,132 +61,50 @@ class Expect:
 
 CASES = [
     # (id, workload fields, fleet, expect)
-    (
-        "gang-team-kai-only",
-        {**GANG, "team": "research"},
-        KAI_ONLY,
-        Expect("kai", "research", {"GANG_KAI"}, absent={"NO_GANG", "QUEUE_NOT_IN_FLEET"}),
-    ),
-    (
-        "single-team-kai-only",
-        {**SINGLE, "team": "research"},
-        KAI_ONLY,
-        Expect("kai", "research", {"QUEUE_KAI"}, absent={"NO_QUOTA", "DEFAULT_SCHEDULER"}),
-    ),
-    (
-        "no-team-goes-to-default-queue",
-        {"kind": "interactive", "isolation": "none"},
-        KAI_ONLY,
-        Expect("kai", KAI_DEFAULT_QUEUE, {"SCHEDULER_KAI"}, absent={"DEFAULT_SCHEDULER"}),
-    ),
-    (
-        "gang-without-team-default-queue",
-        GANG,
-        KAI_ONLY,
-        Expect("kai", KAI_DEFAULT_QUEUE, {"GANG_KAI"}, absent={"NO_GANG"}),
-    ),
-    (
-        "named-queue-unlisted-fleet-lists-none",
-        {**SINGLE, "queue": "adhoc"},
-        KAI_ONLY,
-        Expect("kai", "adhoc", {"QUEUE_KAI"}, absent={"QUEUE_NOT_IN_FLEET"}),
-    ),
-    (
-        "fleet-kai-queue-for-the-team",
-        {**GANG, "team": "research"},
-        KAI_LISTED,
-        Expect("kai", "research-q", {"GANG_KAI"}, absent={"QUEUE_NOT_IN_FLEET"}),
-    ),
-    (
-        "named-kai-queue-in-fleet",
-        {**SINGLE, "queue": "research-q"},
-        KAI_LISTED,
-        Expect("kai", "research-q", {"QUEUE_KAI"}, absent={"QUEUE_NOT_IN_FLEET"}),
-    ),
-    (
-        "team-not-among-listed-kai-queues",
-        {**SINGLE, "team": "vision"},
-        KAI_LISTED,
-        Expect("kai", "vision", {"QUEUE_KAI"}, {"QUEUE_NOT_IN_FLEET"}),
-    ),
-    (
-        "kai-over-volcano-for-a-team-gang",
-        {**GANG, "team": "team-research"},
-        DEFAULT_KAI,
-        Expect(
-            "kai",
-            "team-research",
-            {"GANG_KAI"},
-            {"TEAM_QUEUE_BYPASSED"},
-            absent={"GANG_VOLCANO", "KAI_BYPASSED"},
-        ),
-    ),
-    (
-        "kai-over-kueue-for-a-team",
-        {**SINGLE, "team": "team-vision"},
-        DEFAULT_KAI,
-        Expect(
-            "kai", "team-vision", {"QUEUE_KAI"}, {"TEAM_QUEUE_BYPASSED"}, absent={"QUEUE_KUEUE"}
-        ),
-    ),
-    (
-        "kai-over-kueue-gang-no-volcano",
-        {**GANG, "team": "vision"},
-        KAI_KUEUE,
-        Expect("kai", "vision", {"GANG_KAI"}, {"TEAM_QUEUE_BYPASSED"}, absent={"GANG_KUEUE"}),
-    ),
-    (
-        "named-volcano-queue-takes-a-gang-to-volcano",
-        {**GANG, "queue": "team-research"},
-        DEFAULT_KAI,
-        Expect("volcano", "team-research", {"GANG_VOLCANO"}, {"KAI_BYPASSED"}, absent={"GANG_KAI"}),
-    ),
-    (
-        "named-kueue-queue-takes-single-work-to-kueue",
-        {**SINGLE, "queue": "team-vision"},
-        DEFAULT_KAI,
-        Expect("kueue", "team-vision", {"QUEUE_KUEUE"}, {"KAI_BYPASSED"}, absent={"QUEUE_KAI"}),
-    ),
-    (
-        "named-kueue-queue-takes-a-gang-to-kueue",
-        {**GANG, "queue": "vision"},
-        KAI_KUEUE,
-        Expect("kueue", "vision", {"GANG_KUEUE"}, {"KAI_BYPASSED"}, absent={"NO_GANG"}),
-    ),
-    (
-        "named-kai-queue-beats-same-named-kueue",
-        {**SINGLE, "queue": "vision"},
-        kai_fleet(
-            {"name": "vision", "scheduler": "kueue", "team": "vision", "namespace": "vision"},
-            {"name": "vision", "scheduler": "kai"},
-            kueue=True,
-        ),
-        Expect("kai", "vision", {"QUEUE_KAI"}, absent={"KAI_BYPASSED"}),
-    ),
-    (
-        "no-kai-gang-stays-volcano",
-        {**GANG, "team": "team-research"},
-        gk.default_fleet(),
-        Expect("volcano", "team-research", {"GANG_VOLCANO"}, absent={"KAI_BYPASSED", "GANG_KAI"}),
-    ),
-    (
-        "no-kai-team-stays-kueue",
-        {**SINGLE, "team": "team-vision"},
-        gk.default_fleet(),
-        Expect("kueue", "team-vision", {"QUEUE_KUEUE"}, absent={"QUEUE_KAI"}),
-    ),
-    (
-        "kai-preemptible-priority-class",
-        {**SINGLE, "team": "research", "preemptible": True},
-        KAI_ONLY,
-        Expect("kai", "research", {"QUEUE_KAI", "PREEMPTIBLE_LOW_PRIORITY"}),
-    ),
+    ("gang-team-kai-only", {**GANG, "team": "research"}, KAI_ONLY,
+     Expect("kai", "research", {"GANG_KAI"}, absent={"NO_GANG", "QUEUE_NOT_IN_FLEET"})),
+    ("single-team-kai-only", {**SINGLE, "team": "research"}, KAI_ONLY,
+     Expect("kai", "research", {"QUEUE_KAI"}, absent={"NO_QUOTA", "DEFAULT_SCHEDULER"})),
+    # KAI's default-queue has GPU quota 0: work of no team goes to gpukit's queue (issue 14).
+    ("no-team-goes-to-gpukit-queue", {"kind": "interactive", "isolation": "none"}, KAI_ONLY,
+     Expect("kai", KAI_GPUKIT_QUEUE, {"SCHEDULER_KAI"}, absent={"DEFAULT_SCHEDULER"})),
+    ("gang-without-team-gpukit-queue", GANG, KAI_ONLY,
+     Expect("kai", KAI_GPUKIT_QUEUE, {"GANG_KAI"}, absent={"NO_GANG"})),
+    ("named-queue-unlisted-fleet-lists-none", {**SINGLE, "queue": "adhoc"}, KAI_ONLY,
+     Expect("kai", "adhoc", {"QUEUE_KAI"}, absent={"QUEUE_NOT_IN_FLEET"})),
+    ("fleet-kai-queue-for-the-team", {**GANG, "team": "research"}, KAI_LISTED,
+     Expect("kai", "research-q", {"GANG_KAI"}, absent={"QUEUE_NOT_IN_FLEET"})),
+    ("named-kai-queue-in-fleet", {**SINGLE, "queue": "research-q"}, KAI_LISTED,
+     Expect("kai", "research-q", {"QUEUE_KAI"}, absent={"QUEUE_NOT_IN_FLEET"})),
+    ("team-not-among-listed-kai-queues", {**SINGLE, "team": "vision"}, KAI_LISTED,
+     Expect("kai", "vision", {"QUEUE_KAI"}, {"QUEUE_NOT_IN_FLEET"})),
+    ("kai-over-volcano-for-a-team-gang", {**GANG, "team": "team-research"}, DEFAULT_KAI,
+     Expect("kai", "team-research", {"GANG_KAI"}, {"TEAM_QUEUE_BYPASSED"},
+            absent={"GANG_VOLCANO", "KAI_BYPASSED"})),
+    ("kai-over-kueue-for-a-team", {**SINGLE, "team": "team-vision"}, DEFAULT_KAI,
+     Expect("kai", "team-vision", {"QUEUE_KAI"}, {"TEAM_QUEUE_BYPASSED"}, absent={"QUEUE_KUEUE"})),
+    ("kai-over-kueue-gang-no-volcano", {**GANG, "team": "vision"}, KAI_KUEUE,
+     Expect("kai", "vision", {"GANG_KAI"}, {"TEAM_QUEUE_BYPASSED"}, absent={"GANG_KUEUE"})),
+    ("named-volcano-queue-takes-a-gang-to-volcano", {**GANG, "queue": "team-research"}, DEFAULT_KAI,
+     Expect("volcano", "team-research", {"GANG_VOLCANO"}, {"KAI_BYPASSED"}, absent={"GANG_KAI"})),
+    ("named-kueue-queue-takes-single-work-to-kueue", {**SINGLE, "queue": "team-vision"}, DEFAULT_KAI,
+     Expect("kueue", "team-vision", {"QUEUE_KUEUE"}, {"KAI_BYPASSED"}, absent={"QUEUE_KAI"})),
+    ("named-kueue-queue-takes-a-gang-to-kueue", {**GANG, "queue": "vision"}, KAI_KUEUE,
+     Expect("kueue", "vision", {"GANG_KUEUE"}, {"KAI_BYPASSED"}, absent={"NO_GANG"})),
+    ("named-kai-queue-beats-same-named-kueue", {**SINGLE, "queue": "vision"},
+     kai_fleet({"name": "vision", "scheduler": "kueue", "team": "vision", "namespace": "vision"},
+               {"name": "vision", "scheduler": "kai"}, kueue=True),
+     Expect("kai", "vision", {"QUEUE_KAI"}, absent={"KAI_BYPASSED"})),
+    ("no-kai-gang-stays-volcano", {**GANG, "team": "team-research"}, gk.default_fleet(),
+     Expect("volcano", "team-research", {"GANG_VOLCANO"}, absent={"KAI_BYPASSED", "GANG_KAI"})),
+    ("no-kai-team-stays-kueue", {**SINGLE, "team": "team-vision"}, gk.default_fleet(),
+     Expect("kueue", "team-vision", {"QUEUE_KUEUE"}, absent={"QUEUE_KAI"})),
+    ("kai-preemptible-priority-class", {**SINGLE, "team": "research", "preemptible": True}, KAI_ONLY,
+     Expect("kai", "research", {"QUEUE_KAI", "PREEMPTIBLE_LOW_PRIORITY"})),
 ]
 
 
-@pytest.mark.parametrize(
-    ("fields", "fleet", "expect"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
+@pytest.mark.parametrize(("fields", "fleet", "expect"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_scheduler_choice(fields: dict[str, Any], fleet: Fleet, expect: Expect):
     p = gk.plan(W(name="w", **fields), fleet)
     assert (p.scheduler, p.queue) == (expect.scheduler, expect.queue), p.explain()
@@ -202,12 +115,8 @@ def test_scheduler_choice(fields: dict[str, Any], fleet: Fleet, expect: Expect):
     assert not (expect.absent & (reasons | warnings)), p.explain()
 
 
-@pytest.mark.parametrize(
-    ("fields", "fleet", "expect"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
-def test_rendering_follows_the_plans_scheduler(
-    fields: dict[str, Any], fleet: Fleet, expect: Expect
-):
+@pytest.mark.parametrize(("fields", "fleet", "expect"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rendering_follows_the_plans_scheduler(fields: dict[str, Any], fleet: Fleet, expect: Expect):
     p = gk.plan(W(name="w", **fields), fleet)
     objects = gk.render(p)
     pods = list(_pod_specs(objects))
@@ -217,9 +126,7 @@ def test_rendering_follows_the_plans_scheduler(
     if expect.scheduler == "kai":
         assert names == {"kai-scheduler"}
         assert kai_labels == {expect.queue}
-        assert not any(
-            "kueue.x-k8s.io/queue-name" in o["metadata"].get("labels", {}) for o in objects
-        )
+        assert not any("kueue.x-k8s.io/queue-name" in o["metadata"].get("labels", {}) for o in objects)
     else:
         # KAI installed but not chosen: nothing names KAI
         assert "kai-scheduler" not in names and kai_labels == {None}
@@ -273,21 +180,8 @@ def test_cli_plan_shows_the_kai_scheduler(repo_root, tmp_path):
     workload.write_text("name: ddp\nkind: training\nworkers: 2\ngpus: 8\nteam: research\n")
     fleet = repo_root / "examples" / "fleets" / "kai.yaml"
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gpukit",
-            "plan",
-            str(workload),
-            "--fleet",
-            str(fleet),
-            "--output",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=repo_root,
+        [sys.executable, "-m", "gpukit", "plan", str(workload), "--fleet", str(fleet), "--output", "json"],
+        capture_output=True, text=True, check=True, cwd=repo_root,
     ).stdout
     row = json.loads(out.splitlines()[0])
     assert (row["scheduler"], row["queue"]) == ("kai", "research")

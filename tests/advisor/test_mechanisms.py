@@ -78,7 +78,7 @@ def test_a_mig_pool_without_layout_offers_every_profile_smallest_first():
 
 
 def test_the_registry_is_the_one_list_of_mechanisms():
-    assert list(MECHANISMS) == ["dedicated", "mig", "time-slicing", "mps"]
+    assert list(MECHANISMS) == ["dedicated", "mig", "time-slicing", "mps", "kai-fraction"]
     assert all(isinstance(m, Mechanism) and m.name == key for key, m in MECHANISMS.items())
     sharing = typing.get_args(Option.model_fields["sharing"].annotation)
     assert sharing == tuple(MECHANISMS)
@@ -87,7 +87,7 @@ def test_the_registry_is_the_one_list_of_mechanisms():
 
 
 def test_an_option_of_an_unregistered_mechanism_is_refused():
-    with pytest.raises(ValueError, match="'dedicated', 'mig', 'time-slicing' or 'mps'"):
+    with pytest.raises(ValueError, match="'dedicated', 'mig', 'time-slicing', 'mps' or 'kai-fraction'"):
         Option(
             sharing="vgpu",
             pool="p",

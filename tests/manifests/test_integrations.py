@@ -189,6 +189,7 @@ DETECTION_CASES = [
     ),
     ("gpu-operator-group-only", {"nvidia.com"}, set(), {"gpu_operator": False}),
     ("gpu-operator", {"nvidia.com"}, {("nvidia.com", "clusterpolicies")}, {"gpu_operator": True}),
+    ("karpenter", {"karpenter.sh"}, set(), {"karpenter": True}),  # issue 14
 ]
 API_FLAGS = {
     "volcano",
@@ -199,6 +200,7 @@ API_FLAGS = {
     "training_operator",
     "kubeflow_trainer",
     "gpu_operator",
+    "karpenter",
 }
 
 

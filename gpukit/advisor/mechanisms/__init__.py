@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from gpukit.advisor.mechanisms.base import Mechanism, Offer, SharingModel
 from gpukit.advisor.mechanisms.dedicated import Dedicated
+from gpukit.advisor.mechanisms.kai_fraction import KaiFraction
 from gpukit.advisor.mechanisms.mig import Mig
 from gpukit.advisor.mechanisms.mps import Mps
 from gpukit.advisor.mechanisms.time_slicing import TimeSlicing
@@ -24,7 +25,9 @@ __all__ = ["MECHANISMS", "Mechanism", "Offer", "SharingModel", "mechanism"]
 
 #: Every mechanism by its ``sharing`` name: the one place a mechanism is registered (a plain
 #: dict, read on every rule call; never changed after import).
-MECHANISMS: dict[str, Mechanism] = {m.name: m for m in (Dedicated(), Mig(), TimeSlicing(), Mps())}
+MECHANISMS: dict[str, Mechanism] = {
+    m.name: m for m in (Dedicated(), Mig(), TimeSlicing(), Mps(), KaiFraction())
+}
 
 
 def mechanism(name: str) -> Mechanism:
