@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from gpukit.advisor.mechanisms import mechanism
 from gpukit.advisor.option import Option, Sharing, option_label
 from gpukit.advisor.predictions import OptionPrediction
 from gpukit.advisor.reasons import Reason, Rejection, gib
@@ -170,7 +171,7 @@ class Plan(BaseModel):
         lines = [
             f"{w.name}: {w.kind}, {count}, {need}",
             (
-                f"Decision: {c.label}; {c.resource_name}: {c.gpus} per pod; scheduler {sched}; "
+                f"Decision: {c.label}; {mechanism(c.sharing).request(c)}; scheduler {sched}; "
                 f"namespace {self.namespace}; ~${c.cost_per_hour * self.pods:.2f}/h; "
                 f"score {c.score:g}"
             ),

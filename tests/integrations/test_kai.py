@@ -107,6 +107,9 @@ def test_a_kai_fraction_pool_shares_whole_gpus_by_annotation_not_by_gpu_request(
     limits = pod["spec"]["containers"][0]["resources"]["limits"]
     assert GPU not in limits and not any(k.startswith("nvidia.com/") for k in limits)
     assert pod["spec"]["schedulerName"] == "kai-scheduler"
+    # explain() says what the pod asks for: the annotation, not a GPU request.
+    decision = next(line for line in p.explain().splitlines() if line.startswith("Decision:"))
+    assert "annotation gpu-fraction: 0.25 per pod (no nvidia.com/gpu request)" in decision
 
 
 def test_kai_fractions_count_in_kai_quota_as_fractions():

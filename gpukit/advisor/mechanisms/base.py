@@ -116,6 +116,10 @@ class Mechanism(ABC):
     def memory_view(self, option: Option) -> str:
         """The memory a pod gets, as the sentence MEMORY_DOES_NOT_FIT ends with."""
 
+    def request(self, option: Option) -> str:
+        """What each pod asks for, as explain()'s Decision line says it."""
+        return f"{option.resource_name}: {option.gpus} per pod"
+
     @abstractmethod
     def sharing_model(self, option: Option, ctx: Context) -> SharingModel | None:
         """The option in gpukit.sharing's terms; None when the model does not cover it."""

@@ -66,6 +66,10 @@ class KaiFraction(TimeSlicing):
     def unit(self, option: Option) -> str:
         return "KAI GPU fractions"
 
+    def request(self, option: Option) -> str:
+        share = fraction_text(option.gpu_share)
+        return f"annotation {KAI_GPU_FRACTION_ANNOTATION}: {share} per pod (no {GPU} request)"
+
     def memory_view(self, option: Option) -> str:
         return (
             f"a KAI fraction of {option.gpu_share:g} GPU gets {gib(option.memory_bytes)} "
