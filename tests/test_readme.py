@@ -25,7 +25,12 @@ import gpukit as gk
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 TEXT = README.read_text()
-PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.DOTALL)
+# Each block padded with the README lines above it, so its code objects carry the README's
+# own line numbers (tools that read a function's source from the file, as KFP does, find it).
+PYTHON_BLOCKS = [
+    "\n" * TEXT[: m.start(1)].count("\n") + m.group(1)
+    for m in re.finditer(r"```python\n(.*?)```", TEXT, re.DOTALL)
+]
 YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", TEXT, re.DOTALL)
 OUTPUT_BLOCKS = re.findall(r"<!-- output: (gpukit [^\n]*?) -->\n```text\n(.*?)```", TEXT, re.DOTALL)
 SH_BLOCKS = re.findall(r"```sh\n(.*?)```", TEXT, re.DOTALL)
