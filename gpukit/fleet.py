@@ -214,6 +214,7 @@ class Installed(BaseModel):
     jobset: bool = False
     lws: bool = False
     dra: bool = False
+    kserve: bool = False
 
 
 class Fleet(BaseModel):
