@@ -71,7 +71,6 @@ INTEGRATION = Integration(
     title="KServe",
     installed="kserve",
     detection=Detection(groups=("serving.kserve.io",)),
-    crds=("inferenceservices.serving.kserve.io",),
     kinds=(WireKind(API, "InferenceService"),),
     renderers={"InferenceService": render_inference_service},
     lint_kinds=(WireKind(API, "InferenceService"),),

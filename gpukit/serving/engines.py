@@ -74,7 +74,9 @@ def engine_flags(plan: Plan) -> dict[str, object]:
     allotted = (
         choice.memory_bytes // choice.gpus if choice.sharing == "dedicated" else choice.memory_bytes
     )
-    workers = choice.workers if choice.spans_nodes else 1
+    # Serving with several workers is one copy of the model over them (a LeaderWorkerSet
+    # group), whether the workload asked for the workers or the planner split the model.
+    workers = choice.workers if choice.spans_nodes or plan.workload.workers > 1 else 1
     settings = serving_settings(
         plan.workload, device_bytes=device, allotted_bytes=allotted, gpus=choice.gpus,
         workers=workers,

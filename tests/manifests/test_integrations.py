@@ -89,7 +89,7 @@ def test_without_the_registry_line_it_is_nowhere(fleet):
 
 def test_an_unknown_integration_names_the_registered_ones():
     with pytest.raises(KeyError, match="registered: gpu-operator, nvidia-dra, kueue"):
-        integrations.get("kserve")
+        integrations.get("seldon")
 
 
 def test_two_integrations_of_one_name_are_refused(monkeypatch):
