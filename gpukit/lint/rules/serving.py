@@ -162,11 +162,17 @@ def tensor_parallel_mismatch(doc: Doc, ctx: Context) -> Iterator[Hit]:
             )
 
 
+def _group_worker(doc: Doc, site: PodSite) -> bool:
+    """A LeaderWorkerSet worker beside a leader: a rank of the leader's server, no HTTP of its own."""
+    lwt = as_map(doc.spec.get("leaderWorkerTemplate"))
+    return doc.kind == "LeaderWorkerSet" and site.role == "worker" and "leaderTemplate" in lwt
+
+
 @rule("GPU042", "warning", "serving-startup-probe-missing",
       "an LLM server without a start-up probe: liveness kills it while the weights load")
 def startup_probe_missing(doc: Doc, ctx: Context) -> Iterator[Hit]:
-    for _, c, engine in _servers(doc):
-        if "startupProbe" in c.data:
+    for site, c, engine in _servers(doc):
+        if "startupProbe" in c.data or _group_worker(doc, site):
             continue
         yield Hit(
             c.loc,
