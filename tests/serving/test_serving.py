@@ -245,3 +245,23 @@ def test_done_when_examples_render_valid_and_lint_clean(example):
 
 def test_there_are_the_three_done_when_examples():
     assert {p.stem for p in EXAMPLES} == {"llama-8b-mig-slice", "llama-70b-4-gpus", "llama-405b-2-nodes"}
+
+
+def test_lint_finds_the_anti_patterns_in_the_hand_written_bad_copies():
+    found = {
+        (f.rule, f.object.split("/")[-1] if f.object else None)
+        for f in lint([d for d in yaml.safe_load_all((SERVING / "bad-copies.yaml").read_text())], fleet=_fleet())
+        if f.rule.startswith("GPU04")
+    }
+    assert found == {
+        ("GPU040", "chat-on-a-share"), ("GPU042", "chat-on-a-share"), ("GPU043", "chat-on-a-share"),
+        ("GPU041", "llama-70b-tp-mismatch"),
+        ("GPU040", "sglang-on-a-slice"), ("GPU043", "sglang-on-a-slice"),
+    }
+
+
+def test_the_share_limit_comes_from_the_fleets_pool():
+    (bad, *_) = list(yaml.safe_load_all((SERVING / "bad-copies.yaml").read_text()))
+    (finding,) = [f for f in lint([bad], fleet=_fleet()) if f.rule == "GPU040"]
+    assert "pool l40s-mps shares each GPU 2 ways" in finding.message
+    assert "at most 0.45" in finding.message
