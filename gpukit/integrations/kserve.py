@@ -40,7 +40,9 @@ def render_inference_service(plan: Plan) -> list[Obj]:
         "env": [
             {
                 "name": "HF_TOKEN",
-                "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token", "optional": True}},
+                "valueFrom": {
+                    "secretKeyRef": {"name": "hf-token", "key": "token", "optional": True}
+                },
             }
         ],
         "resources": resources(plan),

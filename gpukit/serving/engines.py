@@ -45,9 +45,7 @@ class Engine:
 
 
 VLLM = Engine("vllm", "vLLM", "vllm/vllm-openai:v0.8.5", "vllm:num_requests_waiting")
-SGLANG = Engine(
-    "sglang", "SGLang", "lmsysorg/sglang:v0.5.1.post3-cu126", "sglang:num_queue_reqs"
-)
+SGLANG = Engine("sglang", "SGLang", "lmsysorg/sglang:v0.5.1.post3-cu126", "sglang:num_queue_reqs")
 ENGINES: dict[str, Engine] = {e.name: e for e in (VLLM, SGLANG)}
 
 
@@ -78,7 +76,10 @@ def engine_flags(plan: Plan) -> dict[str, object]:
     # group), whether the workload asked for the workers or the planner split the model.
     workers = choice.workers if choice.spans_nodes or plan.workload.workers > 1 else 1
     settings = serving_settings(
-        plan.workload, device_bytes=device, allotted_bytes=allotted, gpus=choice.gpus,
+        plan.workload,
+        device_bytes=device,
+        allotted_bytes=allotted,
+        gpus=choice.gpus,
         workers=workers,
     )
     assert settings is not None  # serves_model() checked there is an architecture
@@ -135,15 +136,20 @@ def sglang_args(plan: Plan, *, multi_node: bool = False) -> list[str]:
         name = _SGLANG_NAMES[key]
         if name == "--pp-size" and value == 1:
             continue
-        translated[name] = _SGLANG_KV.get(str(value), value) if name == "--kv-cache-dtype" else value
+        translated[name] = (
+            _SGLANG_KV.get(str(value), value) if name == "--kv-cache-dtype" else value
+        )
     args = ["python3", "-m", "sglang.launch_server", "--model-path", model_id(plan)]
     args += ["--host", "0.0.0.0", "--port", "8000"]
     args += _args(translated)
     args += ["--enable-metrics"]
     if multi_node:
         args += [
-            "--nnodes", "$(LWS_GROUP_SIZE)",
-            "--node-rank", "$(LWS_WORKER_INDEX)",
-            "--dist-init-addr", f"$(LWS_LEADER_ADDRESS):{SGLANG_DIST_PORT}",
+            "--nnodes",
+            "$(LWS_GROUP_SIZE)",
+            "--node-rank",
+            "$(LWS_WORKER_INDEX)",
+            "--dist-init-addr",
+            f"$(LWS_LEADER_ADDRESS):{SGLANG_DIST_PORT}",
         ]
     return args

@@ -23,7 +23,11 @@ QUEUE_TARGET = "5"
 
 def _pods(plan: Plan) -> int:
     w = plan.workload
-    return w.replicas * w.workers if w.max_replicas is None else max(w.replicas, w.max_replicas) * w.workers
+    return (
+        w.replicas * w.workers
+        if w.max_replicas is None
+        else max(w.replicas, w.max_replicas) * w.workers
+    )
 
 
 def cache_claim(plan: Plan) -> list[Obj]:

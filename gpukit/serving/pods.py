@@ -125,7 +125,9 @@ def serve_pod(plan: Plan, spec: Obj, role: str = "server") -> Obj:
             command = ["sh", "-c", f"ray start --head --port=6379 && exec {' '.join(args)}"]
         elif role == "worker":
             command = [
-                "sh", "-c", "exec ray start --address=$LWS_LEADER_ADDRESS:6379 --block",
+                "sh",
+                "-c",
+                "exec ray start --address=$LWS_LEADER_ADDRESS:6379 --block",
             ]
         else:
             command = args

@@ -21,14 +21,30 @@ GOLDEN = ROOT / "tests" / "golden" / "manifests"
 SERVING = ROOT / "examples" / "serving"
 REGENERATE = os.environ.get("GPUKIT_REGENERATE_GOLDEN") == "1"
 
-MIG = {"kind": "inference", "isolation": "strict",
-       "model": {"name": "Llama-3.1-8B", "context_length": 8192, "max_concurrency": 16}}
-MPS = {"kind": "inference", "isolation": "process", "priority": "throughput", "replicas": 2,
-       "model": {"name": "Llama-3.2-1B", "context_length": 4096, "max_concurrency": 8}}
-WHOLE = {"kind": "inference", "gpus": 4, "max_replicas": 3,
-         "model": {"name": "Llama-3.1-70B", "context_length": 8192, "max_concurrency": 32}}
-MULTI = {"kind": "inference", "gpus": 8, "workers": 2,
-         "model": {"name": "Llama-3.1-405B", "precision": "fp8", "context_length": 8192}}
+MIG = {
+    "kind": "inference",
+    "isolation": "strict",
+    "model": {"name": "Llama-3.1-8B", "context_length": 8192, "max_concurrency": 16},
+}
+MPS = {
+    "kind": "inference",
+    "isolation": "process",
+    "priority": "throughput",
+    "replicas": 2,
+    "model": {"name": "Llama-3.2-1B", "context_length": 4096, "max_concurrency": 8},
+}
+WHOLE = {
+    "kind": "inference",
+    "gpus": 4,
+    "max_replicas": 3,
+    "model": {"name": "Llama-3.1-70B", "context_length": 8192, "max_concurrency": 32},
+}
+MULTI = {
+    "kind": "inference",
+    "gpus": 8,
+    "workers": 2,
+    "model": {"name": "Llama-3.1-405B", "precision": "fp8", "context_length": 8192},
+}
 MODES = {"mig": MIG, "mps": MPS, "whole": WHOLE, "multinode": MULTI}
 CASES = [(engine, mode) for engine in ("vllm", "sglang") for mode in MODES]
 
@@ -38,7 +54,9 @@ def _fleet() -> gk.Fleet:
 
 
 def _plan(engine: str, mode: str, fleet: gk.Fleet | None = None, **extra: Any) -> gk.Plan:
-    workload = gk.Workload(name=f"serving-{engine}-{mode}", engine=engine, **{**MODES[mode], **extra})
+    workload = gk.Workload(
+        name=f"serving-{engine}-{mode}", engine=engine, **{**MODES[mode], **extra}
+    )
     p = gk.plan(workload, fleet or _fleet())
     if mode == "mps" and p.sharing != "mps":  # the fleet's L40S MPS pool, next best here
         alt = next(a for a in p.alternatives if a.sharing == "mps")
@@ -81,7 +99,9 @@ def test_serving_matches_golden(engine, mode):
     golden = GOLDEN / f"serving-{engine}-{mode}.yaml"
     if REGENERATE:
         golden.write_text(text)
-    assert golden.exists(), f"no golden file serving-{engine}-{mode}; run with GPUKIT_REGENERATE_GOLDEN=1"
+    assert golden.exists(), (
+        f"no golden file serving-{engine}-{mode}; run with GPUKIT_REGENERATE_GOLDEN=1"
+    )
     assert text == golden.read_text()
 
 
@@ -103,10 +123,25 @@ def test_the_pod_gets_the_plans_gpu_and_node_selection(engine, mode):
     assert {"name": "dshm", "emptyDir": {"medium": "Memory"}} in pod["volumes"]
 
 
-@pytest.mark.parametrize(("engine", "memory", "tp", "context", "seqs"), [
-    ("vllm", "--gpu-memory-utilization", "--tensor-parallel-size", "--max-model-len", "--max-num-seqs"),
-    ("sglang", "--mem-fraction-static", "--tp-size", "--context-length", "--max-running-requests"),
-])
+@pytest.mark.parametrize(
+    ("engine", "memory", "tp", "context", "seqs"),
+    [
+        (
+            "vllm",
+            "--gpu-memory-utilization",
+            "--tensor-parallel-size",
+            "--max-model-len",
+            "--max-num-seqs",
+        ),
+        (
+            "sglang",
+            "--mem-fraction-static",
+            "--tp-size",
+            "--context-length",
+            "--max-running-requests",
+        ),
+    ],
+)
 @pytest.mark.parametrize("mode", ["mig", "mps", "whole"])
 def test_flags_come_from_the_memory_plan(engine, memory, tp, context, seqs, mode):
     p = _plan(engine, mode)
@@ -139,8 +174,10 @@ def test_probes_wait_out_the_load_on_health(engine):
     for c in (small, big):
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert c[probe]["httpGet"] == {"path": "/health", "port": "http"}
+
     def allowance(c):
         return c["startupProbe"]["periodSeconds"] * c["startupProbe"]["failureThreshold"]
+
     assert allowance(small) >= 300
     assert allowance(big) > allowance(small)  # 405B loads longer than 8B
 
@@ -151,10 +188,15 @@ def test_the_model_cache_is_a_claim_sized_from_the_model_or_the_users():
     assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
     assert claim["spec"]["resources"]["requests"]["storage"] == "19Gi"  # 16 GB of bf16 x 1.25
     pod = _pod(objects)
-    assert {"name": "model-cache", "persistentVolumeClaim": {"claimName": claim["metadata"]["name"]}} in pod["volumes"]
+    assert {
+        "name": "model-cache",
+        "persistentVolumeClaim": {"claimName": claim["metadata"]["name"]},
+    } in pod["volumes"]
     assert {"name": "HF_HOME", "value": "/models"} in pod["containers"][0]["env"]
     # Several pods may sit on several nodes: ReadWriteMany.
-    assert _one(_objects("vllm", "multinode"), "PersistentVolumeClaim")["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert _one(_objects("vllm", "multinode"), "PersistentVolumeClaim")["spec"]["accessModes"] == [
+        "ReadWriteMany"
+    ]
     # An existing claim is used, not rendered; a size is honoured.
     existing = _objects("vllm", "mig", model_cache="shared-models")
     assert not [o for o in existing if o["kind"] == "PersistentVolumeClaim"]
@@ -197,11 +239,17 @@ def test_sglang_multinode_every_pod_is_a_rank():
         assert _flag(argv, "--dist-init-addr") == "$(LWS_LEADER_ADDRESS):20000"
 
 
-@pytest.mark.parametrize(("engine", "metric"), [
-    ("vllm", "vllm:num_requests_waiting"), ("sglang", "sglang:num_queue_reqs")])
+@pytest.mark.parametrize(
+    ("engine", "metric"),
+    [("vllm", "vllm:num_requests_waiting"), ("sglang", "sglang:num_queue_reqs")],
+)
 def test_the_hpa_scales_on_the_engines_queue_not_gpu_utilisation(engine, metric):
     hpa = _one(_objects(engine, "whole"), "HorizontalPodAutoscaler")
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"serving-{engine}-whole"}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": f"serving-{engine}-whole",
+    }
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 3)
     (m,) = hpa["spec"]["metrics"]
     assert m["type"] == "Pods" and m["pods"]["metric"]["name"] == metric
@@ -210,10 +258,19 @@ def test_the_hpa_scales_on_the_engines_queue_not_gpu_utilisation(engine, metric)
 
 
 def test_a_workload_with_its_own_command_or_no_named_model_is_not_an_engine():
-    own = gk.Workload(name="own", kind="inference", command=["python", "serve.py"], model=MIG["model"])
-    assert _one(gk.render(gk.plan(own)), "Deployment")["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "serve.py"]
+    own = gk.Workload(
+        name="own", kind="inference", command=["python", "serve.py"], model=MIG["model"]
+    )
+    assert _one(gk.render(gk.plan(own)), "Deployment")["spec"]["template"]["spec"]["containers"][0][
+        "command"
+    ] == ["python", "serve.py"]
     bare = gk.Workload(name="bare", kind="inference", model={"params": "8B"})
-    assert "command" not in _one(gk.render(gk.plan(bare)), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert (
+        "command"
+        not in _one(gk.render(gk.plan(bare)), "Deployment")["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+    )
 
 
 def test_kserve_renders_an_inference_service_only_when_installed():
@@ -228,7 +285,10 @@ def test_kserve_renders_an_inference_service_only_when_installed():
     assert "--model_id=meta-llama/Llama-3.1-8B" in predictor["model"]["args"]
     assert any(a.startswith("--gpu-memory-utilization=0.") for a in predictor["model"]["args"])
     assert predictor["model"]["resources"]["limits"][p.choice.resource_name] == 1
-    assert predictor["nodeSelector"] == _pod(gk.render(gk.plan(gk.Workload(name="chat", **MIG), _fleet())))["nodeSelector"]
+    assert (
+        predictor["nodeSelector"]
+        == _pod(gk.render(gk.plan(gk.Workload(name="chat", **MIG), _fleet())))["nodeSelector"]
+    )
     assert "InferenceService" not in {o["kind"] for o in _objects("vllm", "mig")}
 
 
@@ -244,19 +304,29 @@ def test_done_when_examples_render_valid_and_lint_clean(example):
 
 
 def test_there_are_the_three_done_when_examples():
-    assert {p.stem for p in EXAMPLES} == {"llama-8b-mig-slice", "llama-70b-4-gpus", "llama-405b-2-nodes"}
+    assert {p.stem for p in EXAMPLES} == {
+        "llama-8b-mig-slice",
+        "llama-70b-4-gpus",
+        "llama-405b-2-nodes",
+    }
 
 
 def test_lint_finds_the_anti_patterns_in_the_hand_written_bad_copies():
     found = {
         (f.rule, f.object.split("/")[-1] if f.object else None)
-        for f in lint([d for d in yaml.safe_load_all((SERVING / "bad-copies.yaml").read_text())], fleet=_fleet())
+        for f in lint(
+            [d for d in yaml.safe_load_all((SERVING / "bad-copies.yaml").read_text())],
+            fleet=_fleet(),
+        )
         if f.rule.startswith("GPU04")
     }
     assert found == {
-        ("GPU040", "chat-on-a-share"), ("GPU042", "chat-on-a-share"), ("GPU043", "chat-on-a-share"),
+        ("GPU040", "chat-on-a-share"),
+        ("GPU042", "chat-on-a-share"),
+        ("GPU043", "chat-on-a-share"),
         ("GPU041", "llama-70b-tp-mismatch"),
-        ("GPU040", "sglang-on-a-slice"), ("GPU043", "sglang-on-a-slice"),
+        ("GPU040", "sglang-on-a-slice"),
+        ("GPU043", "sglang-on-a-slice"),
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator
 from fractions import Fraction
+
 from gpukit.lint._context import Context
 from gpukit.lint._model import Hit
 from gpukit.lint._objects import Container, Doc, PodSite, as_list, as_map, as_str, gpu_resource_kind
@@ -91,13 +92,20 @@ def _share_replicas(site: PodSite, c: Container, ctx: Context) -> tuple[int, str
         for name in c.gpu_names:
             for pool in pools_for(ctx.fleet.node_pools, site, name):
                 if pool.sharing is not None:
-                    return pool.sharing.replicas, f"pool {pool.name} shares each GPU {pool.sharing.replicas} ways"
+                    return (
+                        pool.sharing.replicas,
+                        f"pool {pool.name} shares each GPU {pool.sharing.replicas} ways",
+                    )
     return 2, "a shared GPU holds at most half of its memory per replica (2 ways or more)"
 
 
-@rule("GPU040", "error", "serving-memory-above-share",
-      "an LLM server's --gpu-memory-utilization / --mem-fraction-static above what its MIG slice "
-      "or GPU share holds")
+@rule(
+    "GPU040",
+    "error",
+    "serving-memory-above-share",
+    "an LLM server's --gpu-memory-utilization / --mem-fraction-static above what its MIG slice "
+    "or GPU share holds",
+)
 def memory_above_share(doc: Doc, ctx: Context) -> Iterator[Hit]:
     for site, c, engine in _servers(doc):
         name = MEMORY_FLAGS[engine][0]
@@ -117,14 +125,13 @@ def memory_above_share(doc: Doc, ctx: Context) -> Iterator[Hit]:
                     f"{float(limit):.2f} of it: set {name} to at most {float(limit) * 0.9:.2f} "
                     "(10% headroom), or the engine fails to start when a neighbour runs",
                 )
-        elif "mig" in kinds or selects_mig_slice(site):
-            if value > SLICE_MAX:
-                yield Hit(
-                    c.loc,
-                    f"container {c.name}: {name} {float(value):g} on a MIG slice leaves no room "
-                    "for the CUDA context and memory outside the engine's pool; the slice is the "
-                    f"whole device it sees: set {name} to 0.9 or less",
-                )
+        elif ("mig" in kinds or selects_mig_slice(site)) and value > SLICE_MAX:
+            yield Hit(
+                c.loc,
+                f"container {c.name}: {name} {float(value):g} on a MIG slice leaves no room "
+                "for the CUDA context and memory outside the engine's pool; the slice is the "
+                f"whole device it sees: set {name} to 0.9 or less",
+            )
 
 
 def _group_size(doc: Doc) -> int:
@@ -134,8 +141,12 @@ def _group_size(doc: Doc) -> int:
     return 1
 
 
-@rule("GPU041", "error", "serving-tensor-parallel-mismatch",
-      "an LLM server's tensor-parallel size (x pipeline-parallel) differs from the GPUs it requests")
+@rule(
+    "GPU041",
+    "error",
+    "serving-tensor-parallel-mismatch",
+    "an LLM server's tensor-parallel size (x pipeline-parallel) differs from the GPUs it requests",
+)
 def tensor_parallel_mismatch(doc: Doc, ctx: Context) -> Iterator[Hit]:
     for _, c, engine in _servers(doc):
         gpus = sum((c.gpu_amount(n) or 0 for n in c.gpu_names), Fraction(0))
@@ -149,7 +160,9 @@ def tensor_parallel_mismatch(doc: Doc, ctx: Context) -> Iterator[Hit]:
             nodes = int(given)
         total = gpus * nodes
         if tp * pp != total:
-            where = f"{int(gpus)} GPU(s) per pod" + (f" x {nodes} pods in the group" if nodes > 1 else "")
+            where = f"{int(gpus)} GPU(s) per pod" + (
+                f" x {nodes} pods in the group" if nodes > 1 else ""
+            )
             yield Hit(
                 c.loc,
                 f"container {c.name}: tensor parallel {int(tp)}"
@@ -168,8 +181,12 @@ def _group_worker(doc: Doc, site: PodSite) -> bool:
     return doc.kind == "LeaderWorkerSet" and site.role == "worker" and "leaderTemplate" in lwt
 
 
-@rule("GPU042", "warning", "serving-startup-probe-missing",
-      "an LLM server without a start-up probe: liveness kills it while the weights load")
+@rule(
+    "GPU042",
+    "warning",
+    "serving-startup-probe-missing",
+    "an LLM server without a start-up probe: liveness kills it while the weights load",
+)
 def startup_probe_missing(doc: Doc, ctx: Context) -> Iterator[Hit]:
     for site, c, engine in _servers(doc):
         if "startupProbe" in c.data or _group_worker(doc, site):
@@ -216,9 +233,13 @@ def _under(path: str, mount: str) -> bool:
     return path == mount or path.startswith(mount + "/") or mount == "/"
 
 
-@rule("GPU043", "warning", "serving-model-cache-missing",
-      "an LLM server that downloads its model at every start: no persistent volume holds the "
-      "Hugging Face cache (or the model path)")
+@rule(
+    "GPU043",
+    "warning",
+    "serving-model-cache-missing",
+    "an LLM server that downloads its model at every start: no persistent volume holds the "
+    "Hugging Face cache (or the model path)",
+)
 def model_cache_missing(doc: Doc, ctx: Context) -> Iterator[Hit]:
     for site, c, engine in _servers(doc):
         volumes = {
