@@ -156,6 +156,9 @@ IGNORED = {
     "namespace": "ns",
     "cpu": "2",
     "memory": "4Gi",
+    "engine": "sglang",
+    "model_cache": "200Gi",
+    "max_replicas": 4,
 }
 
 

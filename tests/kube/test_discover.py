@@ -195,6 +195,7 @@ def test_discover_rebuilds_the_default_fleet(cluster):
         "jobset": False,
         "lws": False,
         "dra": False,
+        "kserve": False,
     }
     assert [(q.scheduler, q.name, q.namespace, q.team) for q in fleet.queues] == [
         ("kueue", "team-nlp", "team-nlp", "team-nlp"),
