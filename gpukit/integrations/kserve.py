@@ -72,7 +72,9 @@ INTEGRATION = Integration(
     name="kserve",
     title="KServe",
     installed="kserve",
-    detection=Detection(groups=("serving.kserve.io",)),
+    # The group also serves KServe's other kinds (LLMInferenceService, ServingRuntime, ...):
+    # what gpukit renders is an InferenceService, so that resource is what counts.
+    detection=Detection(resources=(("serving.kserve.io", "inferenceservices"),)),
     kinds=(WireKind(API, "InferenceService"),),
     renderers={"InferenceService": render_inference_service},
     lint_kinds=(WireKind(API, "InferenceService"),),

@@ -189,8 +189,16 @@ DETECTION_CASES = [
     ),
     ("gpu-operator-group-only", {"nvidia.com"}, set(), {"gpu_operator": False}),
     ("gpu-operator", {"nvidia.com"}, {("nvidia.com", "clusterpolicies")}, {"gpu_operator": True}),
+    ("kserve-group-only", {"serving.kserve.io"}, set(), {}),
+    (
+        "kserve",
+        {"serving.kserve.io"},
+        {("serving.kserve.io", "inferenceservices")},
+        {"kserve": True},
+    ),
 ]
 API_FLAGS = {
+    "kserve",
     "volcano",
     "kueue",
     "kai",
