@@ -335,3 +335,15 @@ def test_the_share_limit_comes_from_the_fleets_pool():
     (finding,) = [f for f in lint([bad], fleet=_fleet()) if f.rule == "GPU040"]
     assert "pool l40s-mps shares each GPU 2 ways" in finding.message
     assert "at most 0.45" in finding.message
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang"])
+def test_on_a_dra_fleet_the_engine_gets_the_plans_claim(engine):
+    fleet = gk.load_fleet(ROOT / "examples" / "fleets" / "dra.yaml")
+    p = gk.plan(gk.Workload(name="chat", engine=engine, **MIG), fleet)
+    objects = gk.render(p)
+    assert [str(i) for i in validate_objects(objects)] == []
+    pod = _pod(objects)
+    assert pod["resourceClaims"] == [{"name": "gpu", "resourceClaimTemplateName": "chat-gpu"}]
+    assert pod["containers"][0]["resources"]["claims"] == [{"name": "gpu"}]
+    assert _one(objects, "ResourceClaimTemplate")["metadata"]["name"] == "chat-gpu"
