@@ -232,6 +232,12 @@ class Workload(BaseModel):
         description="LLM serving engine for inference with a named model (model.name or "
         "model.config): vllm or sglang",
     )
+    serve_model: str | None = Field(
+        default=None,
+        description="what an LLM engine loads: a Hugging Face repo id ('meta-llama/"
+        "Llama-3.1-8B-Instruct') or a path on the model cache; default: the catalog model's "
+        "repo. A quantised precision (awq, gptq) needs its quantised checkpoint here",
+    )
     model_cache: str | None = Field(
         default=None,
         description="model cache for an LLM server: an existing PersistentVolumeClaim's name, "

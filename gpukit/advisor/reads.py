@@ -31,7 +31,7 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
 #: read them per workload, after the decision. A new field goes here or into a rule's reads.
 NOT_DECISION_INPUTS: frozenset[str] = frozenset(
     {"name", "team", "queue", "preemptible", "image", "command", "namespace", "cpu", "memory",
-     "engine", "model_cache", "max_replicas"}
+     "engine", "serve_model", "model_cache", "max_replicas"}
 )
 
 _READS: set[str] = set()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gpukit.errors import GpukitError
 from gpukit.memory import serving_settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,11 +50,25 @@ SGLANG = Engine("sglang", "SGLang", "lmsysorg/sglang:v0.5.1.post3-cu126", "sglan
 ENGINES: dict[str, Engine] = {e.name: e for e in (VLLM, SGLANG)}
 
 
+#: Precisions that are a checkpoint of their own (the engines read the quantisation from its
+#: config); fp8 and the others can be applied at load to the catalog's bf16 checkpoint.
+QUANTISED_CHECKPOINTS = frozenset({"awq", "gptq"})
+
+
 def model_id(plan: Plan) -> str:
-    """What the engine loads: the Hugging Face repo id the catalog names (``hf:<repo id>``),
-    else the model's name."""
-    spec = plan.workload.model
+    """What the engine loads: ``serve_model``, else the Hugging Face repo id the catalog names
+    (``hf:<repo id>``), else the model's name."""
+    w = plan.workload
+    spec = w.model
     assert spec is not None
+    if w.serve_model:
+        return w.serve_model
+    if spec.precision in QUANTISED_CHECKPOINTS:
+        raise GpukitError(
+            f"{w.name}: model.precision {spec.precision} is served from a quantised checkpoint, "
+            "not the catalog's bf16 one; set serve_model to its Hugging Face repo id (an "
+            f"{spec.precision.upper()} repo of {spec.name or 'the model'})"
+        )
     arch = spec.architecture()
     assert arch is not None
     source = arch.source or ""

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from gpukit.models.estimate import weight_bytes
 from gpukit.quantity import GIB
-from gpukit.serving.engines import ENGINES, Engine, sglang_args, vllm_args
+from gpukit.serving.engines import (
+    ENGINES,
+    QUANTISED_CHECKPOINTS,
+    Engine,
+    sglang_args,
+    vllm_args,
+)
 from gpukit.workload import DEFAULT_IMAGE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,11 +56,16 @@ def engine(plan: Plan) -> Engine:
 
 
 def _weights(plan: Plan) -> float:
-    spec = plan.workload.model
+    """Bytes of the checkpoint the engine downloads: the quantised one for awq/gptq or a
+    serve_model of the precision; the catalog's bf16 one otherwise (fp8 and the like are
+    applied at load)."""
+    w = plan.workload
+    spec = w.model
     assert spec is not None
     arch = spec.architecture()
     assert arch is not None
-    precision = spec.precision if spec.precision != "fp32" else "bf16"
+    own = spec.precision in QUANTISED_CHECKPOINTS or w.serve_model is not None
+    precision = spec.precision if own and spec.precision != "fp32" else "bf16"
     return weight_bytes(arch, precision)[0]
 
 

@@ -160,11 +160,30 @@ def test_flags_come_from_the_memory_plan(engine, memory, tp, context, seqs, mode
 
 def test_quantisation_and_fp8_kv_cache_reach_both_engines():
     model = {**MIG["model"], "precision": "awq", "kv_cache_dtype": "fp8"}
-    vllm = _argv(_pod(_objects("vllm", "mig", model=model))["containers"][0])
-    sglang = _argv(_pod(_objects("sglang", "mig", model=model))["containers"][0])
+    repo = "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4"
+    vllm = _argv(_pod(_objects("vllm", "mig", model=model, serve_model=repo))["containers"][0])
+    sglang = _argv(_pod(_objects("sglang", "mig", model=model, serve_model=repo))["containers"][0])
+    assert vllm[2] == repo and _flag(sglang, "--model-path") == repo
     assert _flag(vllm, "--quantization") == "awq" and _flag(vllm, "--kv-cache-dtype") == "fp8"
     assert _flag(sglang, "--quantization") == "awq"
     assert _flag(sglang, "--kv-cache-dtype") == "fp8_e4m3"
+
+
+def test_a_quantised_checkpoint_must_be_named():
+    model = {**MIG["model"], "precision": "gptq"}
+    with pytest.raises(gk.GpukitError, match="set serve_model to its Hugging Face repo id"):
+        _objects("vllm", "mig", model=model)
+
+
+def test_the_cache_holds_the_checkpoint_downloaded():
+    # fp8 is applied at load: the download is the catalog's bf16 checkpoint (405B x 2 B).
+    claim = _one(_objects("vllm", "multinode"), "PersistentVolumeClaim")
+    assert claim["spec"]["resources"]["requests"]["storage"] == "945Gi"  # 405.8B x 2 B x 1.25
+    # A named fp8 checkpoint is about half that.
+    named = _objects("vllm", "multinode", serve_model="meta-llama/Llama-3.1-405B-FP8")
+    assert (
+        _one(named, "PersistentVolumeClaim")["spec"]["resources"]["requests"]["storage"] == "478Gi"
+    )  # fp8 linear layers, bf16 embeddings
 
 
 @pytest.mark.parametrize("engine", ["vllm", "sglang"])
