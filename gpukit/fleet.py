@@ -237,6 +237,7 @@ class Installed(BaseModel):
     karpenter: bool = Field(
         default=False, description="Karpenter provisions the GPU nodes (scale-up on pending pods)"
     )
+    kserve: bool = False
 
 
 #: Components a fleet may give a version for (``versions:``), as gpukit renders for them.

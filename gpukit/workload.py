@@ -29,6 +29,7 @@ Priority = Literal["latency", "throughput", "cost"]
 Precision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4", "awq", "gptq"]
 Mode = Literal["inference", "training", "lora", "qlora"]
 KvCacheDtype = Literal["auto", "bf16", "fp16", "fp8"]
+Engine = Literal["vllm", "sglang"]
 Optimizer = Literal["adamw", "adamw-bf16", "adamw-8bit", "sgd"]
 Sharding = Literal["auto", "ddp", "zero1", "zero2", "zero3", "fsdp"]
 
@@ -226,6 +227,28 @@ class Workload(BaseModel):
     namespace: str | None = None
     cpu: str | None = Field(default=None, description="CPU request per pod, a quantity")
     memory: str | None = Field(default=None, description="memory request per pod, a quantity")
+    engine: Engine = Field(
+        default="vllm",
+        description="LLM serving engine for inference with a named model (model.name or "
+        "model.config): vllm or sglang",
+    )
+    serve_model: str | None = Field(
+        default=None,
+        description="what an LLM engine loads: a Hugging Face repo id ('meta-llama/"
+        "Llama-3.1-8B-Instruct') or a path on the model cache; default: the catalog model's "
+        "repo. A quantised precision (awq, gptq) needs its quantised checkpoint here",
+    )
+    model_cache: str | None = Field(
+        default=None,
+        description="model cache for an LLM server: an existing PersistentVolumeClaim's name, "
+        "or a size ('200Gi') for a new claim; default: a claim sized from the model",
+    )
+    max_replicas: int | None = Field(
+        default=None,
+        ge=1,
+        description="LLM serving: scale between replicas and this on the engine's queue length "
+        "(an HPA on a custom metric); None keeps a fixed replica count",
+    )
 
     @field_validator("name")
     @classmethod
@@ -250,6 +273,14 @@ class Workload(BaseModel):
         if info.field_name in ("gpu_memory", "memory"):
             check_memory_unit(value)
         return str(value)
+
+    @field_validator("model_cache")
+    @classmethod
+    def _model_cache(cls, value: str | None) -> str | None:
+        if value is None or not value[:1].isdigit():
+            return None if value is None else _dns_label("model_cache", value, 253)
+        check_memory_unit(value)
+        return value
 
     @field_validator("command", mode="before")
     @classmethod

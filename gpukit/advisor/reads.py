@@ -33,7 +33,8 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
 #: Workload fields the cached decision does not read: the scheduler choice and the renderers
 #: read them per workload, after the decision. A new field goes here or into a rule's reads.
 NOT_DECISION_INPUTS: frozenset[str] = frozenset(
-    {"name", "team", "queue", "preemptible", "image", "command", "namespace", "cpu", "memory"}
+    {"name", "team", "queue", "preemptible", "image", "command", "namespace", "cpu", "memory",
+     "engine", "serve_model", "model_cache", "max_replicas"}
 )
 
 _READS: set[str] = set()

@@ -48,6 +48,9 @@ REGISTRY: tuple[str, ...] = (
     "gpukit.integrations.jobset",
     "gpukit.integrations.lws",
     "gpukit.integrations.karpenter",
+    "gpukit.integrations.vllm",
+    "gpukit.integrations.sglang",
+    "gpukit.integrations.kserve",
 )
 
 

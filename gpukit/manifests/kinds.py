@@ -20,6 +20,12 @@ ObjectKind = Literal[
     "TrainJob",
     "JobSet",
     "LeaderWorkerSet",
+    # Serving a named model (gpukit.serving.engine_kind): the engine's renderer of the kind.
+    "Deployment[vllm]",
+    "Deployment[sglang]",
+    "LeaderWorkerSet[vllm]",
+    "LeaderWorkerSet[sglang]",
+    "InferenceService",
 ]
 
 

@@ -168,4 +168,6 @@ def renderer(kind: str) -> Renderer:
 
 def render_workload(plan: Plan) -> list[Obj]:
     """The objects that run the planned workload, in apply order."""
-    return apply_order(renderer(object_kind(plan))(plan))
+    from gpukit.serving import engine_kind  # serving a named model: the engine's renderer
+
+    return apply_order(renderer(engine_kind(plan, object_kind(plan)))(plan))

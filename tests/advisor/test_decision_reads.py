@@ -159,6 +159,10 @@ IGNORED = {
     "namespace": "ns",
     "cpu": "2",
     "memory": "4Gi",
+    "engine": "sglang",
+    "serve_model": "meta-llama/Llama-3.1-8B-Instruct",
+    "model_cache": "200Gi",
+    "max_replicas": 4,
 }
 
 

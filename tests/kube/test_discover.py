@@ -196,6 +196,7 @@ def test_discover_rebuilds_the_default_fleet(cluster):
         "lws": False,
         "dra": False,
         "karpenter": False,  # read from the karpenter.sh API group (issue 14)
+        "kserve": False,
     }
     assert [(q.scheduler, q.name, q.namespace, q.team) for q in fleet.queues] == [
         ("kueue", "team-nlp", "team-nlp", "team-nlp"),

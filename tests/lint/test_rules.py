@@ -47,6 +47,24 @@ def deployment(*containers: dict[str, Any], name: str = "d", annotations: dict[s
                                   "spec": podspec(*containers, **extra)}}}
 
 
+def llm(limits: dict[str, Any], *flags: str, engine: str = "vllm", startup: bool = True,
+        cache: bool = True, **extra: Any) -> dict[str, Any]:
+    """An LLM server container: vllm serve or sglang.launch_server with ``flags``; a start-up
+    probe and HF_HOME on a volume named 'cache' unless told otherwise."""
+    head = ["vllm", "serve", "m"] if engine == "vllm" else ["python3", "-m", "sglang.launch_server", "--model-path", "m"]
+    extra_fields: dict[str, Any] = {"command": [*head, *flags]}
+    if startup:
+        extra_fields["startupProbe"] = {"httpGet": {"path": "/health", "port": 8000}}
+    if cache:
+        extra_fields["env"] = [{"name": "HF_HOME", "value": "/models"}]
+        extra_fields["volumeMounts"] = [{"name": "cache", "mountPath": "/models"}]
+    return ctr(limits, **{**extra_fields, **extra})
+
+
+SHARED = "nvidia.com/gpu.shared"
+MIG_1G = "nvidia.com/mig-1g.10gb"
+
+
 def job(*containers: dict[str, Any], name: str = "j", labels: dict[str, str] | None = None,
         **extra: Any) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name, "namespace": "ml"}
@@ -295,6 +313,27 @@ CASES: list[tuple[str, str, list[Any], dict[str, Any], bool]] = [
         update={"installed": ONE_POOL.installed.model_copy(update={"dcgm_exporter": False})})}, True),
     ("dcgm-on", "GPU027",
      [{"operator": {"defaultRuntime": "containerd"}, "dcgmExporter": {"enabled": True}}], {}, False),
+    # -- LLM serving (gpukit/lint/rules/serving.py) --
+    ("vllm-0.9-on-a-share", "GPU040",
+     [deployment(llm({SHARED: 1}, "--gpu-memory-utilization", "0.9"))], {}, True),
+    ("vllm-0.4-on-a-share", "GPU040",
+     [deployment(llm({SHARED: 1}, "--gpu-memory-utilization=0.4"))], {}, False),
+    ("sglang-0.98-on-a-slice", "GPU040",
+     [deployment(llm({MIG_1G: 1}, "--mem-fraction-static", "0.98", engine="sglang"))], {}, True),
+    ("vllm-0.9-on-a-whole-gpu", "GPU040",
+     [deployment(llm({GPU: 1}, "--gpu-memory-utilization", "0.95"))], {}, False),
+    ("tp-8-on-4-gpus", "GPU041", [deployment(llm({GPU: 4}, "--tensor-parallel-size", "8"))], {}, True),
+    ("sglang-tp-2-on-1-gpu", "GPU041", [deployment(llm({GPU: 1}, "--tp", "2", engine="sglang"))], {}, True),
+    ("tp-4-on-4-gpus", "GPU041", [deployment(llm({GPU: 4}, "-tp", "4"))], {}, False),
+    ("no-startup-probe", "GPU042", [deployment(llm({GPU: 1}, startup=False))], {}, True),
+    ("startup-probe", "GPU042", [deployment(llm({GPU: 1}))], {}, False),
+    ("model-on-container-disk", "GPU043", [deployment(llm({GPU: 1}, cache=False))], {}, True),
+    ("model-on-emptydir", "GPU043",
+     [deployment(llm({GPU: 1}, cache=False, volumeMounts=[{"name": "c", "mountPath": "/root/.cache/huggingface"}]),
+                 volumes=[{"name": "c", "emptyDir": {}}])], {}, True),
+    ("model-cache-on-a-claim", "GPU043",
+     [deployment(llm({GPU: 1}), volumes=[{"name": "cache", "persistentVolumeClaim": {"claimName": "models"}}])],
+     {}, False),
 ]
 
 

@@ -89,7 +89,7 @@ def test_without_the_registry_line_it_is_nowhere(fleet):
 
 def test_an_unknown_integration_names_the_registered_ones():
     with pytest.raises(KeyError, match="registered: gpu-operator, nvidia-dra, kueue"):
-        integrations.get("kserve")
+        integrations.get("seldon")
 
 
 def test_two_integrations_of_one_name_are_refused(monkeypatch):
@@ -190,8 +190,16 @@ DETECTION_CASES = [
     ("gpu-operator-group-only", {"nvidia.com"}, set(), {"gpu_operator": False}),
     ("gpu-operator", {"nvidia.com"}, {("nvidia.com", "clusterpolicies")}, {"gpu_operator": True}),
     ("karpenter", {"karpenter.sh"}, set(), {"karpenter": True}),  # issue 14
+    ("kserve-group-only", {"serving.kserve.io"}, set(), {}),
+    (
+        "kserve",
+        {"serving.kserve.io"},
+        {("serving.kserve.io", "inferenceservices")},
+        {"kserve": True},
+    ),
 ]
 API_FLAGS = {
+    "kserve",
     "volcano",
     "kueue",
     "kai",
