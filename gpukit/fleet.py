@@ -13,6 +13,7 @@ from gpukit._loading import load_documents, read_text, validate_model
 from gpukit.errors import FleetError, GpukitError
 from gpukit.hardware import GpuModel, MigProfile, get_gpu
 from gpukit.quantity import check_memory_unit, parse_quantity
+from gpukit.topology.model import Topology
 
 __all__ = [
     "Fleet",
@@ -231,6 +232,11 @@ class Fleet(BaseModel):
         description="folder of <gpu>.yaml sharing calibrations written by 'gpukit calibrate "
         "import'; a relative path is read from the fleet file's folder",
     )
+    topology: Topology | None = Field(
+        default=None,
+        description="network levels as node labels, broadest first, and each pool's nodes "
+        "per domain (gpukit.topology)",
+    )
 
     @model_validator(mode="after")
     def _unique_pools(self) -> Fleet:
@@ -254,6 +260,15 @@ class Fleet(BaseModel):
                     f"queue {queue.name!r} is a Volcano queue but installed.volcano is false; "
                     "set installed.volcano: true or remove the queue"
                 )
+        if self.topology is not None:
+            for pool in self.topology.pools:
+                if pool not in names:
+                    from gpukit.errors import did_you_mean
+
+                    raise ValueError(
+                        f"topology.pools: no node pool {pool!r}{did_you_mean(pool, names)}; "
+                        f"pools: {', '.join(names)}"
+                    )
         return self
 
     def pool(self, name: str) -> NodePool:

@@ -26,6 +26,7 @@ from gpukit.advisor.preference import sharing_preference
 from gpukit.advisor.reasons import ReasonCode, reason, rejection
 from gpukit.advisor.scheduler import choose_scheduler
 from gpukit.advisor.scoring import score_options
+from gpukit.advisor.topology_reasons import topology_reasons
 from gpukit.errors import NoFeasiblePlan
 from gpukit.fleet import Fleet, default_fleet
 from gpukit.memory import engine_settings, estimate_model_memory, memory_need
@@ -165,6 +166,7 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
             decision.rejections,
         )
     sched = choose_scheduler(ctx, choice.workers)
+    topo_reasons, topo_warnings = topology_reasons(fleet, choice, workload.kind, sched.scheduler)
     memory_reason = reason(
         _MEMORY_CODES.get(need.source, ReasonCode.MEMORY_UNKNOWN),
         f"GPU memory per pod: {need.describe()}"
@@ -194,8 +196,8 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         queue=sched.queue,
         namespace=sched.namespace,
         memory=need,
-        reasons=(*decision.lead, *memory_reason, *sched.reasons),
-        warnings=(*decision.warnings, *sched.warnings),
+        reasons=(*decision.lead, *memory_reason, *sched.reasons, *topo_reasons),
+        warnings=(*decision.warnings, *sched.warnings, *topo_warnings),
         alternatives=decision.alternatives,
         rejections=decision.rejections,
         priority_class=sched.priority_class,

@@ -11,6 +11,7 @@ from typing import Any
 from gpukit.integrations._base import Detection, Integration, WireKind
 from gpukit.platform.files import PlatformFile, manifest_file
 from gpukit.platform.model import PlatformPlan, split
+from gpukit.topology.render import KAI_TOPOLOGY_API, kai_topology
 from gpukit.vocab import KAI_DEFAULT_QUEUE, KAI_QUEUE_LABEL, managed_by
 
 __all__ = ["API", "GROUP", "INTEGRATION", "KAI_PARENT_QUEUE", "kai_queues", "platform_files"]
@@ -63,6 +64,25 @@ def kai_queues(pp: PlatformPlan) -> list[Obj]:
 
 
 def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
+    return [*_queue_files(pp), *_topology_files(pp)]
+
+
+def _topology_files(pp: PlatformPlan) -> list[PlatformFile]:
+    objects = kai_topology(pp.fleet) if pp.fleet.installed.kai else []
+    if not objects:
+        return []
+    return [
+        manifest_file(
+            "manifests/46-kai-topology.yaml",
+            "KAI Topology: the fleet's network levels (gpukit.topology).",
+            ["Workloads name it and a level in their kai.scheduler/topology* annotations."],
+            objects,
+            needs="the KAI scheduler",
+        )
+    ]
+
+
+def _queue_files(pp: PlatformPlan) -> list[PlatformFile]:
     objects = kai_queues(pp)
     if not objects:
         return []
@@ -86,7 +106,7 @@ INTEGRATION = Integration(
     title="KAI scheduler",
     installed="kai",
     detection=Detection(groups=(GROUP,)),
-    crds=(f"podgroups.{GROUP}", f"queues.{GROUP}"),
-    kinds=(WireKind(API, "Queue"),),
+    crds=(f"podgroups.{GROUP}", f"queues.{GROUP}", "topologies.kai.scheduler"),
+    kinds=(WireKind(API, "Queue"), WireKind(KAI_TOPOLOGY_API, "Topology")),
     platform=platform_files,
 )

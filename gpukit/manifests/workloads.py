@@ -168,4 +168,6 @@ def renderer(kind: str) -> Renderer:
 
 def render_workload(plan: Plan) -> list[Obj]:
     """The objects that run the planned workload, in apply order."""
-    return apply_order(renderer(object_kind(plan))(plan))
+    from gpukit.topology.render import apply as with_topology
+
+    return apply_order(with_topology(plan, renderer(object_kind(plan))(plan)))
