@@ -177,8 +177,9 @@ def test_platform_objects_validate_and_link(fleet):
         {"nodeLabel": RACK},
         {"nodeLabel": "kubernetes.io/hostname"},
     ]
-    (flavor,) = [o for o in objects if o["kind"] == "ResourceFlavor"]
-    assert flavor["spec"]["topologyName"] == topology["metadata"]["name"] == "gpu-fabric"
+    flavors = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "ResourceFlavor"}
+    assert flavors["h100"]["topologyName"] == topology["metadata"]["name"] == "gpu-fabric"
+    assert "topologyName" not in flavors["l4-shared"]  # a pool the topology does not cover
     hypernodes = [o for o in objects if o["kind"] == "HyperNode"]
     racks = [h for h in hypernodes if h["spec"]["tier"] == 1]
     blocks = [h for h in hypernodes if h["spec"]["tier"] == 2]

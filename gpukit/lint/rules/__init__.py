@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from gpukit.lint.rules import configs, containers, pods, scheduling  # noqa: F401 - registers rules
+from gpukit.lint.rules import (  # noqa: F401 - registers rules
+    configs,
+    containers,
+    pods,
+    scheduling,
+    topology,
+)
 from gpukit.lint.rules._registry import RULES as _REGISTERED
 
 __all__ = ["RULES"]
