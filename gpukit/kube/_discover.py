@@ -19,6 +19,7 @@ from gpukit.integrations import installed_flags
 from gpukit.kube._client import ApiStatusError, Cluster
 from gpukit.kube._connect import use_cluster
 from gpukit.quantity import format_bytes, parse_quantity
+from gpukit.topology.discover import discover_topology
 
 __all__ = ["Discovery", "discover", "discover_cluster", "fleet_from_option"]
 
@@ -467,6 +468,10 @@ def discover_cluster(
             raise ClusterError(f"no usable GPU pool in {where}: {'; '.join(notes)}")
         installed = _installed(cluster, gpu_nodes, notes)
         queues = _queues(cluster, installed, notes)
+        # Network levels from the nodes' zone, block, rack and NVLink-clique labels.
+        topology = discover_topology(
+            {m.name: (node_pools[m.name], m.labels) for m in gpu_nodes if m.name in node_pools}
+        )
         fleet = Fleet(
             name=cluster.context or "live",
             description=f"discovered from {where}: {len(node_pools)} GPU nodes in "
@@ -474,6 +479,7 @@ def discover_cluster(
             node_pools=tuple(pools),
             installed=installed,
             queues=tuple(queues),
+            topology=topology,
         )
         return Discovery(
             fleet=fleet, node_pools=dict(sorted(node_pools.items())), notes=tuple(notes)

@@ -58,19 +58,22 @@ class PoolLayout(BaseModel):
     """How many nodes of one pool each domain of a level holds (``rack: 4`` = 4 nodes a rack).
 
     ``domains``: the label values of each level's domains, when the fleet file names them
-    (default: ``<pool>-<level>-<n>``, numbered in node order).
+    (default: ``<pool>-<level>-<n>``, numbered in node order). ``parents``: a domain's label
+    value -> the one of the broader domain it sits in (discovery reads them from the nodes;
+    without them, domains are grouped in order, ``nodes_per`` of the broader level at a time).
     """
 
     model_config = _FROZEN
 
     nodes_per: dict[LevelName, int] = Field(default_factory=dict)
     domains: dict[LevelName, tuple[str, ...]] = Field(default_factory=dict)
+    parents: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: object) -> object:
         # ``h100: {rack: 4, block: 16}`` is the short form of ``{nodes_per: {...}}``.
-        if isinstance(value, dict) and not ({"nodes_per", "domains"} & set(value)):
+        if isinstance(value, dict) and not ({"nodes_per", "domains", "parents"} & set(value)):
             return {"nodes_per": value}
         return value
 

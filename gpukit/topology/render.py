@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gpukit.topology.model import Topology
+from gpukit.topology.model import PoolLayout, Topology
 from gpukit.topology.planning import Constraint, decide
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -198,11 +198,9 @@ def volcano_hypernodes(fleet: Fleet) -> list[Obj]:
                         }
                     ]
                 else:
-                    _, child_names, child_size = below
-                    per = max(1, size // child_size)
                     members = [
                         {"type": "HyperNode", "selector": {"exactMatch": {"name": _hn(child)}}}
-                        for child in child_names[index * per : (index + 1) * per]
+                        for child in _children(topo.pools[pool.name], below, index, name, size)
                     ]
                 if members:
                     out.append(
@@ -215,6 +213,17 @@ def volcano_hypernodes(fleet: Fleet) -> list[Obj]:
                     )
             below = (level.name, names, size)
     return out
+
+
+def _children(
+    layout: PoolLayout, below: tuple[str, list[str], int], index: int, name: str, size: int
+) -> list[str]:
+    """The narrower domains inside domain ``name`` (the ``index``-th of its level)."""
+    _, child_names, child_size = below
+    if layout.parents:
+        return [child for child in child_names if layout.parents.get(child) == name]
+    per = max(1, size // child_size)
+    return child_names[index * per : (index + 1) * per]
 
 
 def _hn(value: str) -> str:
