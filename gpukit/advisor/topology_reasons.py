@@ -30,4 +30,14 @@ def topology_reasons(
                 "constraints: install Kueue, Volcano or KAI to enforce it",
             ),
         )
-    return (reason(ReasonCode(constraint.code), constraint.message),), ()
+    warnings: tuple[Reason, ...] = ()
+    if constraint.level.name == "nvlink" and constraint.nodes > 1 and not fleet.installed.dra:
+        warnings = (
+            reason(
+                ReasonCode.TOPOLOGY_NEEDS_COMPUTE_DOMAIN,
+                f"the gang spans {constraint.nodes} nodes of one NVLink domain: GPU memory "
+                "across nodes needs a ComputeDomain (IMEX) from NVIDIA's DRA driver; install "
+                "it and set installed.dra: true, and gpukit renders the ComputeDomain",
+            ),
+        )
+    return (reason(ReasonCode(constraint.code), constraint.message),), warnings

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from gpukit.fleet import Fleet, NodePool
 
 __all__ = [
+    "COMPUTE_DOMAIN_API",
+    "COMPUTE_DOMAIN_CLAIM",
     "KAI_PREFERRED_ANNOTATION",
     "KAI_REQUIRED_ANNOTATION",
     "KAI_TOPOLOGY_ANNOTATION",
@@ -30,6 +32,7 @@ __all__ = [
     "KUEUE_TOPOLOGY_API",
     "VOLCANO_TOPOLOGY_API",
     "apply",
+    "compute_domain",
     "constraint_for",
     "domain_names",
     "flavor_topology_name",
@@ -48,6 +51,10 @@ KAI_TOPOLOGY_API = "kai.scheduler/v1alpha1"
 KAI_TOPOLOGY_ANNOTATION = "kai.scheduler/topology"
 KAI_REQUIRED_ANNOTATION = "kai.scheduler/topology-required-placement"
 KAI_PREFERRED_ANNOTATION = "kai.scheduler/topology-preferred-placement"
+#: NVIDIA's DRA driver (k8s-dra-driver-gpu): a ComputeDomain sets up IMEX across the nodes
+#: of a multi-node NVLink job; its controller creates the ResourceClaimTemplate it names.
+COMPUTE_DOMAIN_API = "resource.nvidia.com/v1beta1"
+COMPUTE_DOMAIN_CLAIM = "compute-domain"
 
 #: The objects that run a plan (the ones KAI's pod grouper reads as a pod's top owner).
 _WORKLOAD_KINDS = frozenset(
@@ -107,10 +114,61 @@ def apply(plan: Plan, objects: list[Obj]) -> list[Obj]:
                     "mode": "hard" if constraint.required else "soft",
                     "highestTierAllowed": constraint.tier,
                 }
-        elif plan.scheduler == "kai" and kind in _WORKLOAD_KINDS and obj.get("apiVersion") != "v1":
+        elif plan.scheduler == "kai" and kind in _WORKLOAD_KINDS:
             key = KAI_REQUIRED_ANNOTATION if constraint.required else KAI_PREFERRED_ANNOTATION
             _annotate(obj["metadata"], {KAI_TOPOLOGY_ANNOTATION: constraint.topology, key: label})
+    domain = compute_domain(plan, constraint)
+    if domain is not None:
+        _join_compute_domain(objects, domain["spec"]["channel"]["resourceClaimTemplate"]["name"])
+        objects.insert(0, domain)
     return objects
+
+
+def compute_domain(plan: Plan, constraint: Constraint | None = None) -> Obj | None:
+    """The ComputeDomain a gang inside one multi-node NVLink domain needs (GB200 NVL72-class
+    fleets with NVIDIA's DRA driver), or None.
+
+    ``numNodes`` 0: with the driver's default IMEXDaemonsWithDNSNames the count only feeds
+    the object's status and is deprecated; each pod starts once its own node's IMEX daemon runs.
+    """
+    constraint = constraint or constraint_for(plan)
+    if (
+        constraint is None
+        or constraint.level.name != "nvlink"
+        or constraint.nodes < 2
+        or not plan.fleet.installed.dra
+    ):
+        return None
+    return {
+        "apiVersion": COMPUTE_DOMAIN_API,
+        "kind": "ComputeDomain",
+        "metadata": {"name": plan.name, "namespace": plan.namespace, "labels": _managed()},
+        "spec": {
+            "numNodes": 0,
+            "channel": {"resourceClaimTemplate": {"name": f"{plan.name}-{COMPUTE_DOMAIN_CLAIM}"}},
+        },
+    }
+
+
+def _join_compute_domain(objects: list[Obj], template: str) -> None:
+    """Every GPU pod claims the domain's IMEX channel (the template the controller makes)."""
+    for obj in objects:
+        if obj.get("kind") not in _WORKLOAD_KINDS and not obj.get("apiVersion", "").startswith(
+            "batch.volcano.sh/"
+        ):
+            continue
+        for pod in _pod_templates(obj.get("spec", {})):
+            spec = pod["spec"]
+            claims = spec.setdefault("resourceClaims", [])
+            claims.append({"name": COMPUTE_DOMAIN_CLAIM, "resourceClaimTemplateName": template})
+            for c in spec["containers"]:
+                limits = c.get("resources", {}).get("limits", {})
+                if any(str(k).startswith("nvidia.com/") for k in limits) or "claims" in c.get(
+                    "resources", {}
+                ):
+                    c.setdefault("resources", {}).setdefault("claims", []).append(
+                        {"name": COMPUTE_DOMAIN_CLAIM}
+                    )
 
 
 # -- platform side ---------------------------------------------------------------------------
