@@ -96,3 +96,22 @@ def test_volcano_hard_tier_beyond_the_fleet(fleet, tier, hit):
     job["spec"]["networkTopology"] = {"mode": "hard", "highestTierAllowed": tier}
     found = [x for x in lint(objects, fleet=f) if x.rule == "GPU029"]
     assert bool(found) is hit
+
+
+def test_a_job_on_a_pool_outside_the_topology_is_left_alone(fleet):
+    f, objects = _rendered(fleet, 4, volcano=False)
+    stripped = _strip(objects)
+    for pod in [t for o in stripped for t in _pod_specs(o)]:
+        pod["nodeSelector"] = {"nodegroup": "l4-shared"}
+    assert _rules(lint(stripped, fleet=f), "GPU028") == []
+
+
+def _pod_specs(node):
+    if isinstance(node, dict):
+        if "containers" in node:
+            yield node
+        for value in node.values():
+            yield from _pod_specs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _pod_specs(value)

@@ -45,12 +45,30 @@ def _has_constraint(doc: Doc, topo: Topology) -> bool:
     return False
 
 
+def _off_topology(doc: Doc, ctx: Context, topo: Topology) -> bool:
+    """The GPU pods select (by node labels) only pools the topology does not cover."""
+    chosen = set()
+    for site in doc.pods:
+        if not site.uses_gpu:
+            continue
+        selected = site.selected_labels()
+        for pool in ctx.pools:
+            if pool.labels and all(
+                selected.get(k) is not None and v in selected[k]  # type: ignore[operator]
+                for k, v in pool.labels.items()
+            ):
+                chosen.add(pool.name)
+    return bool(chosen) and not chosen & set(topo.pools)
+
+
 @rule("GPU028", "warning", "topology-constraint-missing",
       "a distributed GPU job with no network-topology constraint on a fleet that declares "
       "topology levels")  # fmt: skip
 def topology_missing(doc: Doc, ctx: Context) -> Iterator[Hit]:
     topo = ctx.fleet.topology if ctx.fleet is not None else None
     if topo is None or not doc.uses_gpu or not doc.is_distributed or _has_constraint(doc, topo):
+        return
+    if _off_topology(doc, ctx, topo):
         return
     levels = ", ".join(f"{lv.name} ({lv.label})" for lv in topo.levels)
     yield Hit(
