@@ -16,6 +16,7 @@ from gpukit.dra.settings import DraSettings
 from gpukit.errors import FleetError, GpukitError
 from gpukit.hardware import GpuModel, MigProfile, get_gpu
 from gpukit.quantity import check_memory_unit, parse_quantity
+from gpukit.topology.model import Topology
 
 __all__ = [
     "VERSIONED_COMPONENTS",
@@ -276,6 +277,11 @@ class Fleet(BaseModel):
         description="folder of <gpu>.yaml sharing calibrations written by 'gpukit calibrate "
         "import'; a relative path is read from the fleet file's folder",
     )
+    topology: Topology | None = Field(
+        default=None,
+        description="network levels as node labels, broadest first, and each pool's nodes "
+        "per domain (gpukit.topology)",
+    )
 
     @field_validator("versions")
     @classmethod
@@ -324,6 +330,15 @@ class Fleet(BaseModel):
                     f"queue {queue.name!r} is a Volcano queue but installed.volcano is false; "
                     "set installed.volcano: true or remove the queue"
                 )
+        if self.topology is not None:
+            for pool in self.topology.pools:
+                if pool not in names:
+                    from gpukit.errors import did_you_mean
+
+                    raise ValueError(
+                        f"topology.pools: no node pool {pool!r}{did_you_mean(pool, names)}; "
+                        f"pools: {', '.join(names)}"
+                    )
         return self
 
     def pool(self, name: str) -> NodePool:

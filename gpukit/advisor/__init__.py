@@ -21,13 +21,14 @@ from gpukit.advisor.plan import (
     Reason,
     Rejection,
 )
-from gpukit.advisor.precision import prefer_native
 from gpukit.advisor.platform_rules import platform_warnings
+from gpukit.advisor.precision import prefer_native
 from gpukit.advisor.predictions import OptionPrediction
 from gpukit.advisor.preference import sharing_preference
 from gpukit.advisor.reasons import ReasonCode, reason, rejection
 from gpukit.advisor.scheduler import choose_scheduler
 from gpukit.advisor.scoring import score_options
+from gpukit.advisor.topology_reasons import topology_reasons
 from gpukit.errors import NoFeasiblePlan
 from gpukit.fleet import Fleet, default_fleet
 from gpukit.memory import engine_settings, estimate_model_memory, memory_need
@@ -170,6 +171,7 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         )
     sched = choose_scheduler(ctx, choice.workers)
     need = ctx.need_for(choice)  # a trained model: under the sharding that fits the choice
+    topo_reasons, topo_warnings = topology_reasons(fleet, choice, workload.kind, sched.scheduler)
     memory_reason = reason(
         _MEMORY_CODES.get(need.source, ReasonCode.MEMORY_UNKNOWN),
         f"GPU memory per pod: {need.describe()}"
@@ -199,8 +201,13 @@ def plan(workload: Workload, fleet: Fleet | None = None) -> Plan:
         queue=sched.queue,
         namespace=sched.namespace,
         memory=need,
-        reasons=(*decision.lead, *memory_reason, *sched.reasons),
-        warnings=(*decision.warnings, *sched.warnings, *platform_warnings(fleet, choice, sched)),
+        reasons=(*decision.lead, *memory_reason, *sched.reasons, *topo_reasons),
+        warnings=(
+            *decision.warnings,
+            *sched.warnings,
+            *platform_warnings(fleet, choice, sched),
+            *topo_warnings,
+        ),
         alternatives=decision.alternatives,
         rejections=decision.rejections,
         priority_class=sched.priority_class,

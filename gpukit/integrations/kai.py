@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from gpukit.integrations._base import Detection, Integration, WireKind
 from gpukit.platform.files import PlatformFile, manifest_file
 from gpukit.platform.model import PlatformPlan, pool_resources, split
+from gpukit.topology.render import KAI_TOPOLOGY_API, kai_topology
 from gpukit.vocab import GPU, KAI_DEFAULT_QUEUE, KAI_GPUKIT_QUEUE, KAI_QUEUE_LABEL, managed_by
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -183,6 +184,25 @@ def _uncounted_lines(pp: PlatformPlan) -> list[str]:
 
 
 def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
+    return [*_queue_files(pp), *_topology_files(pp)]
+
+
+def _topology_files(pp: PlatformPlan) -> list[PlatformFile]:
+    objects = kai_topology(pp.fleet) if pp.fleet.installed.kai else []
+    if not objects:
+        return []
+    return [
+        manifest_file(
+            "manifests/46-kai-topology.yaml",
+            "KAI Topology: the fleet's network levels (gpukit.topology).",
+            ["Workloads name it and a level in their kai.scheduler/topology* annotations."],
+            objects,
+            needs="the KAI scheduler",
+        )
+    ]
+
+
+def _queue_files(pp: PlatformPlan) -> list[PlatformFile]:
     objects = kai_queues(pp)
     if not objects:
         return []
@@ -215,8 +235,8 @@ INTEGRATION = Integration(
     title="KAI scheduler",
     installed="kai",
     detection=Detection(groups=(GROUP,)),
-    crds=(f"podgroups.{GROUP}", f"queues.{GROUP}"),
-    kinds=(WireKind(API, "Queue"),),
+    crds=(f"podgroups.{GROUP}", f"queues.{GROUP}", "topologies.kai.scheduler"),
+    kinds=(WireKind(API, "Queue"), WireKind(KAI_TOPOLOGY_API, "Topology")),
     platform=platform_files,
     platform_warnings=kai_warnings,
 )

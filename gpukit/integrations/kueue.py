@@ -15,6 +15,7 @@ from gpukit.manifests.pods import pool_node_selector
 from gpukit.platform.files import PlatformFile, manifest_file
 from gpukit.platform.model import PlatformPlan, pool_resources, split
 from gpukit.quantity import format_bytes
+from gpukit.topology.render import flavor_topology_name, kueue_topology
 from gpukit.vocab import managed_by
 
 __all__ = [
@@ -85,6 +86,7 @@ def resource_flavors(pp: PlatformPlan) -> list[Obj]:
     flavors = []
     for pool in pp.fleet.node_pools:
         spec: Obj = {"nodeLabels": pool_node_selector(pool, dra=pp.dra)}
+        spec.update(flavor_topology_name(pp.fleet, pool))  # Kueue topology-aware scheduling
         if pool.taints:
             spec["nodeTaints"] = [
                 {
@@ -186,7 +188,12 @@ def local_queues(pp: PlatformPlan) -> list[Obj]:
 def kueue_objects(pp: PlatformPlan) -> list[Obj]:
     if not pp.fleet.installed.kueue or not pp.cluster_queues:
         return []
-    return [*resource_flavors(pp), *cluster_queues(pp), *local_queues(pp)]
+    return [
+        *kueue_topology(pp.fleet),
+        *resource_flavors(pp),
+        *cluster_queues(pp),
+        *local_queues(pp),
+    ]
 
 
 def quota_lines(pp: PlatformPlan) -> list[str]:
@@ -242,6 +249,7 @@ INTEGRATION = Integration(
             "cohorts",
             "localqueues",
             "resourceflavors",
+            "topologies",
             "workloadpriorityclasses",
         )
     ),
@@ -251,6 +259,7 @@ INTEGRATION = Integration(
             "ClusterQueue",
             "LocalQueue",
             "ResourceFlavor",
+            "Topology",
             "WorkloadPriorityClass",
         )
     ),

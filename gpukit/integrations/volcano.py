@@ -12,6 +12,7 @@ from gpukit.manifests.pods import RENDEZVOUS_PORT, pod_spec, torchrun_env
 from gpukit.manifests.scheduling import Scheduling, scheduling
 from gpukit.platform.files import PlatformFile, manifest_file
 from gpukit.platform.model import PlatformPlan
+from gpukit.topology.render import VOLCANO_TOPOLOGY_API, volcano_hypernodes
 from gpukit.vocab import VOLCANO_SCHEDULER, managed_by
 
 __all__ = [
@@ -123,7 +124,31 @@ def volcano_queues(pp: PlatformPlan) -> list[Obj]:
 
 
 def platform_files(pp: PlatformPlan) -> list[PlatformFile]:
-    if not pp.fleet.installed.volcano or not pp.volcano_queues:
+    if not pp.fleet.installed.volcano:
+        return []
+    return [*_queue_files(pp), *_hypernode_files(pp)]
+
+
+def _hypernode_files(pp: PlatformPlan) -> list[PlatformFile]:
+    hypernodes = volcano_hypernodes(pp.fleet)
+    if not hypernodes:
+        return []
+    return [
+        manifest_file(
+            "manifests/41-volcano-hypernodes.yaml",
+            "Volcano HyperNodes: the fleet's network topology (gpukit.topology).",
+            [
+                "Tier 1 selects the nodes of one domain by its node label; each higher tier",
+                "holds the HyperNodes below it. Jobs name a tier in spec.networkTopology.",
+            ],
+            hypernodes,
+            needs="Volcano",
+        )
+    ]
+
+
+def _queue_files(pp: PlatformPlan) -> list[PlatformFile]:
+    if not pp.volcano_queues:
         return []
     return [
         manifest_file(
@@ -148,11 +173,13 @@ INTEGRATION = Integration(
         "jobs.batch.volcano.sh",
         "podgroups.scheduling.volcano.sh",
         "queues.scheduling.volcano.sh",
+        "hypernodes.topology.volcano.sh",
     ),
     kinds=(
         WireKind(BATCH_API, "Job"),
         WireKind(SCHEDULING_API, "PodGroup"),
         WireKind(SCHEDULING_API, "Queue"),
+        WireKind(VOLCANO_TOPOLOGY_API, "HyperNode"),
     ),
     renderers={"VolcanoJob": render_volcano_job},
     lint_kinds=(WireKind(BATCH_API, "Job"),),

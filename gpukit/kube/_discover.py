@@ -20,6 +20,7 @@ from gpukit.integrations import installed_flags, versions_from_api
 from gpukit.kube._client import ApiStatusError, Cluster
 from gpukit.kube._connect import use_cluster
 from gpukit.quantity import format_bytes, parse_quantity
+from gpukit.topology.discover import discover_topology
 
 __all__ = ["Discovery", "discover", "discover_cluster", "fleet_from_option"]
 
@@ -498,6 +499,10 @@ def discover_cluster(
             raise ClusterError(f"no usable GPU pool in {where}: {'; '.join(notes)}")
         installed = _installed(cluster, gpu_nodes, notes)
         queues = _queues(cluster, installed, notes)
+        # Network levels from the nodes' zone, block, rack and NVLink-clique labels.
+        topology = discover_topology(
+            {m.name: (node_pools[m.name], m.labels) for m in gpu_nodes if m.name in node_pools}
+        )
         fleet = Fleet(
             name=cluster.context or "live",
             description=f"discovered from {where}: {len(node_pools)} GPU nodes in "
@@ -508,6 +513,7 @@ def discover_cluster(
             queues=tuple(queues),
             # Where served API versions tell (Kueue without v1beta2 is older than 0.15).
             versions=versions_from_api(cluster.api_groups()),
+            topology=topology,
         )
         return Discovery(
             fleet=fleet, node_pools=dict(sorted(node_pools.items())), notes=tuple(notes)

@@ -169,5 +169,7 @@ def renderer(kind: str) -> Renderer:
 def render_workload(plan: Plan) -> list[Obj]:
     """The objects that run the planned workload, in apply order."""
     from gpukit.serving import engine_kind  # serving a named model: the engine's renderer
+    from gpukit.topology.render import apply as with_topology
 
-    return apply_order(renderer(engine_kind(plan, object_kind(plan)))(plan))
+    kind = engine_kind(plan, object_kind(plan))
+    return apply_order(with_topology(plan, renderer(kind)(plan)))

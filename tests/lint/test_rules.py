@@ -153,6 +153,27 @@ CUSTOM_TAINT = Fleet(name="tainted", node_pools=(NodePool(
 
 
 # (id, rule, objects, lint kwargs, fires)
+
+RACK_LABEL = "example.com/rack"
+TAS_REQUIRED = "kueue.x-k8s.io/podset-required-topology"
+#: Four 8-GPU nodes a rack, two racks (gpukit.topology).
+RACKED = Fleet(
+    node_pools=(NodePool(name="h100", gpu="H100-80GB", gpus_per_node=8, nodes=8,
+                         labels={"nodegroup": "h100"}),),
+    topology={"levels": [{"name": "rack", "label": RACK_LABEL}, {"name": "host"}],
+              "pools": {"h100": {"rack": 4}}},
+)
+
+
+def indexed_gpu_job(pods: int, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    """An Indexed Job of ``pods`` 8-GPU pods (distributed training), pod-template annotations."""
+    obj = job(ctr({GPU: 8}), name="train")
+    obj["spec"].update(completions=pods, parallelism=pods, completionMode="Indexed")
+    if annotations:
+        obj["spec"]["template"]["metadata"] = {"annotations": annotations}
+    return obj
+
+
 CASES: list[tuple[str, str, list[Any], dict[str, Any], bool]] = [
     ("request-without-limit", "GPU001", [pod(ctr(None, {GPU: 1}))], {}, True),
     ("request-differs-from-limit", "GPU001", [pod(ctr({GPU: 2}, {GPU: 1}))], {}, True),
@@ -334,6 +355,16 @@ CASES: list[tuple[str, str, list[Any], dict[str, Any], bool]] = [
     ("model-cache-on-a-claim", "GPU043",
      [deployment(llm({GPU: 1}), volumes=[{"name": "cache", "persistentVolumeClaim": {"claimName": "models"}}])],
      {}, False),
+    ("topology-constraint-missing", "GPU028", [indexed_gpu_job(4)], {"fleet": RACKED}, True),
+    ("topology-constraint-set", "GPU028",
+     [indexed_gpu_job(4, {TAS_REQUIRED: RACK_LABEL})], {"fleet": RACKED}, False),
+    ("topology-no-topology-fleet", "GPU028", [indexed_gpu_job(4)], {"fleet": ONE_POOL}, False),
+    ("topology-rack-too-small", "GPU029",
+     [indexed_gpu_job(8, {TAS_REQUIRED: RACK_LABEL})], {"fleet": RACKED}, True),
+    ("topology-unknown-level", "GPU029",
+     [indexed_gpu_job(2, {TAS_REQUIRED: "example.com/row"})], {"fleet": RACKED}, True),
+    ("topology-rack-holds", "GPU029",
+     [indexed_gpu_job(4, {TAS_REQUIRED: RACK_LABEL})], {"fleet": RACKED}, False),
 ]
 
 

@@ -61,7 +61,6 @@ NOT_VENDORED = {
     "kueue.x-k8s.io/v1beta2/MultiKueueCluster",
     "kueue.x-k8s.io/v1beta2/MultiKueueConfig",
     "kueue.x-k8s.io/v1beta2/ProvisioningRequestConfig",
-    "kueue.x-k8s.io/v1beta2/Topology",
     "nvidia.com/v1alpha1/NVIDIADriver",
 }
 

@@ -8,6 +8,7 @@ from gpukit.lint.rules import (  # noqa: F401 - registers rules
     pods,
     scheduling,
     serving,
+    topology,
 )
 from gpukit.lint.rules._registry import RULES as _REGISTERED
 
