@@ -9,8 +9,9 @@ Names resolve lazily, so that the renderers' building blocks (``gpukit.manifests
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from gpukit._lazy import lazy_exports
 
 __all__ = ["ObjectKind", "apply_order", "object_kind", "render", "to_yaml"]
 
@@ -33,17 +34,7 @@ def render(plan: Plan) -> list[dict[str, Any]]:
     return render_workload(plan)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
 
 
 if TYPE_CHECKING:  # pragma: no cover
