@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from gpukit.advisor.context import Context
 from gpukit.advisor.reasons import Reason, ReasonCode, reason
 from gpukit.fleet import Fleet
-from gpukit.vocab import KAI_GPUKIT_QUEUE
+from gpukit.vocab import KAI_DEFAULT_QUEUE, KAI_GPUKIT_QUEUE
 from gpukit.workload import Workload
 
 __all__ = ["KAI_DEFAULT_QUEUE", "PREEMPTIBLE_PRIORITY_CLASS", "SchedulerChoice", "choose_scheduler"]
 
 #: The queue KAI's install (quick start) creates; a KAI plan of no team or queue goes there.
-KAI_DEFAULT_QUEUE = "default-queue"
 
 #: The one low priority class gpukit gives preemptible work. The platform renderer emits a
 #: PriorityClass (pods, Volcano) and a Kueue WorkloadPriorityClass of this name, with a value

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from gpukit import vocab
 from gpukit.dra.slices import SliceFindings, read_slices
 from gpukit.errors import ClusterError, GpukitError
 from gpukit.fleet import Fleet, Installed, MigConfig, NodePool, Queue, Sharing, Taint
@@ -37,7 +38,7 @@ NODE_POOL_LABELS = (
     "doks.digitalocean.com/node-pool",
 )
 #: A label that names the team a Volcano Queue or Kueue LocalQueue belongs to.
-TEAM_LABEL = "gpukit.io/team"
+TEAM_LABEL = vocab.GPUKIT_TEAM_LABEL
 #: Taints that come and go with a node's life, not with its pool.
 TRANSIENT_TAINTS = (
     "node.kubernetes.io/",
