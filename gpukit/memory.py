@@ -441,6 +441,7 @@ def _training_need(
     )
 
 
+@functools.lru_cache(maxsize=4096)  # specs are frozen: the same model on the same GPUs, once
 def trained_need(spec: ModelSpec, gpus: int, workers: int, gpu_bytes: int) -> MemoryNeed:
     """The need of a trained model on one pod of ``gpus`` GPUs of ``gpu_bytes``, ``workers`` pods.
 

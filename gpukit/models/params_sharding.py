@@ -76,7 +76,8 @@ def params_training_need(
     wanted = {"fsdp": "zero3"}.get(sharding, sharding)
     per_pod, gpus = gpus, gpus * workers
     candidates = [s for s in STRATEGIES if wanted in ("auto", s[0])] if gpus > 1 else []
-    best: ShardedNeed | None = None
+    # The numbers of every candidate first; the formula only for the one chosen.
+    sized = []
     for key, stage, name in candidates or [("none", 0, "")]:
         n = gpus if key != "none" else 1
         shard_o, shard_g, shard_w = (n if stage >= k else 1 for k in (1, 2, 3))
@@ -84,31 +85,27 @@ def params_training_need(
             (frozen + trained * w_b) / shard_w + trained * g_b / shard_g + trained * o_b / shard_o
         )
         acts = activation_bytes if activation_bytes is not None else states * activation_share
-        total = states + acts
-        what = f"{count} params"
-        if lora:
-            what += f" ({frozen_bytes_per_param:.3g} B frozen base + {trainable_share:.0%} trained)"
-        formula = (
-            f"{what} x ({w_b:g} weights + {g_b:g} gradients + {o_b:g} Adam) B"
-            + (f" under {name} over {n} GPUs" if name else "")
-            + f" = {_gib(states)} states per GPU + "
-            + (
-                f"activations {_gib(acts)}"
-                if activation_bytes is not None
-                else f"activations {activation_share:.0%} of that = {_gib(acts)}"
-            )
-            + f" = {_gib(total)} per GPU"
+        sized.append((name, n, states, acts, states + acts))
+    chosen = next((c for c in sized if c[4] <= budget), None) or min(sized, key=lambda c: c[4])
+    name, n, states, acts, total = chosen
+    what = f"{count} params"
+    if lora:
+        what += f" ({frozen_bytes_per_param:.3g} B frozen base + {trainable_share:.0%} trained)"
+    formula = (
+        f"{what} x ({w_b:g} weights + {g_b:g} gradients + {o_b:g} Adam) B"
+        + (f" under {name} over {n} GPUs" if name else "")
+        + f" = {_gib(states)} states per GPU + "
+        + (
+            f"activations {_gib(acts)}"
+            if activation_bytes is not None
+            else f"activations {activation_share:.0%} of that = {_gib(acts)}"
         )
-        strategy = f"{name} over {n} GPUs" if name else ""
-        if per_pod > 1:
-            formula += f" x {per_pod} GPUs per pod = {_gib(total * per_pod)}"
-        need = ShardedNeed(int(total), strategy, formula, total <= budget)
-        if need.fits:
-            return _noted(need, budget, gpus)
-        if best is None or need.per_gpu_bytes < best.per_gpu_bytes:
-            best = need
-    assert best is not None
-    return _noted(best, budget, gpus)
+        + f" = {_gib(total)} per GPU"
+    )
+    if per_pod > 1:
+        formula += f" x {per_pod} GPUs per pod = {_gib(total * per_pod)}"
+    strategy = f"{name} over {n} GPUs" if name else ""
+    return _noted(ShardedNeed(int(total), strategy, formula, total <= budget), budget, gpus)
 
 
 def _noted(need: ShardedNeed, budget: int, gpus: int) -> ShardedNeed:
