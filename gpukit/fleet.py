@@ -242,7 +242,16 @@ class Installed(BaseModel):
 
 
 #: Components a fleet may give a version for (``versions:``), as gpukit renders for them.
-VERSIONED_COMPONENTS = ("kueue", "trainer", "volcano", "kai", "karpenter", "lws", "jobset")
+VERSIONED_COMPONENTS = (
+    "kueue",
+    "trainer",
+    "volcano",
+    "kai",
+    "karpenter",
+    "lws",
+    "jobset",
+    "kserve",
+)
 
 
 def parse_version(text: str) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gpukit.integrations._base import Detection, Integration, WireKind
+from gpukit.integrations.kserve_llm import LLM_API, render_llm_inference_service, requires
 from gpukit.manifests import meta
 from gpukit.manifests.pods import node_selector, resources, tolerations
 
@@ -72,10 +73,15 @@ INTEGRATION = Integration(
     name="kserve",
     title="KServe",
     installed="kserve",
-    # The group also serves KServe's other kinds (LLMInferenceService, ServingRuntime, ...):
-    # what gpukit renders is an InferenceService, so that resource is what counts.
+    # The group also serves KServe's other kinds (ServingRuntime, ...): InferenceService is
+    # what every release serves, so that resource is what counts; LLMInferenceService is
+    # rendered where the fleet's versions.kserve is 0.16 or later (gpukit.integrations.kserve_llm).
     detection=Detection(resources=(("serving.kserve.io", "inferenceservices"),)),
-    kinds=(WireKind(API, "InferenceService"),),
-    renderers={"InferenceService": render_inference_service},
+    kinds=(WireKind(API, "InferenceService"), WireKind(LLM_API, "LLMInferenceService")),
+    renderers={
+        "InferenceService": render_inference_service,
+        "LLMInferenceService": render_llm_inference_service,
+    },
     lint_kinds=(WireKind(API, "InferenceService"),),
+    requires=requires,
 )

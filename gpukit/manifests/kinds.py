@@ -26,6 +26,7 @@ ObjectKind = Literal[
     "LeaderWorkerSet[vllm]",
     "LeaderWorkerSet[sglang]",
     "InferenceService",
+    "LLMInferenceService",
 ]
 
 

@@ -32,9 +32,14 @@ def serves_model(plan: Plan) -> bool:
 def engine_kind(plan: Plan, kind: str) -> str:
     """The renderer key for ``kind`` (as object_kind names it) served by the plan's engine:
     ``Deployment[vllm]``, ``LeaderWorkerSet[sglang]``, ``InferenceService`` (KServe
-    installed, one node); ``kind`` itself when the plan serves no model."""
+    installed, one node), ``LLMInferenceService`` (KServe 0.16 or later, vLLM, one node);
+    ``kind`` itself when the plan serves no model."""
     if not serves_model(plan) or kind not in ("Deployment", "LeaderWorkerSet"):
         return kind
     if kind == "Deployment" and plan.fleet.installed.kserve:
+        from gpukit.integrations.kserve_llm import serves_llm
+
+        if serves_llm(plan.fleet, plan.workload.engine, plan.workload.workers):
+            return "LLMInferenceService"
         return "InferenceService"
     return f"{kind}[{plan.workload.engine}]"

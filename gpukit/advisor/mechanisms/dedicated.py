@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from gpukit.advisor.mechanisms.base import Mechanism, Offer, SharingModel
 from gpukit.advisor.reads import reads
 from gpukit.advisor.reasons import ReasonCode, gib, reason
+from gpukit.advisor.serving import runs_as_leader_worker_set
 from gpukit.fleet import NodePool
 
 if TYPE_CHECKING:
@@ -49,15 +50,22 @@ def dedicated_shape(ctx: Context, facts: PoolFacts) -> tuple[int, int, bool]:
     heads split evenly), and when one node is not enough, as many nodes as it takes, each
     worker holding a node's worth (a power of two) of the model. Only a workload that did
     not fix its workers is spread that way; it then needs gang scheduling.
+
+    Serving with workers set (a LeaderWorkerSet group) is one model split over them, as the
+    advisor's own spreading is: each worker holds its part, so memory counts over all of them.
     """
     w = ctx.workload
+    user_spans = runs_as_leader_worker_set(w.kind, w.workers)
     if w.gpus is not None:
-        return w.gpus, w.workers, False
+        return w.gpus, w.workers, user_spans
     if ctx.trained is not None:
         return _sharded_shape(ctx, facts)
     need = ctx.need_with_headroom
     if need is None:
-        return 1, w.workers, False
+        return 1, w.workers, user_spans
+    if user_spans:  # each worker a power of two of GPUs holding its share of the model
+        share = math.ceil(need / (facts.model.memory_bytes * w.workers))
+        return _power_of_two_at_least(share), w.workers, True
     count = _power_of_two_at_least(math.ceil(need / facts.model.memory_bytes))
     if count <= facts.gpus_per_node or w.workers > 1 or w.kind not in SPANNABLE_KINDS:
         return count, w.workers, False
@@ -192,10 +200,16 @@ class Dedicated(Mechanism):
                 + (f", {choice.workers} workers started as one gang" if choice.workers > 1 else ""),
             )
         if choice.spans_nodes:
+            need = ctx.need_with_headroom or 0
+            why = (
+                f"{gib(need)} with headroom is more than a node of {facts.gpus_per_node}x "
+                f"{model.key} holds"
+                if need > facts.gpus_per_node * model.memory_bytes
+                else f"workers: {choice.workers} as asked, one model split over them"
+            )
             return reason(
                 ReasonCode.MULTI_NODE,
-                f"{gib(ctx.need_with_headroom or 0)} with headroom is more than a node "
-                f"of {facts.gpus_per_node}x {model.key} holds: {choice.workers} workers of "
+                f"{why}: {choice.workers} workers of "
                 f"{choice.gpus} GPUs (tensor parallel in a node, pipeline across nodes), "
                 "started as one gang",
             )
