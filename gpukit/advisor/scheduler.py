@@ -45,11 +45,17 @@ def _named_past_kai(fleet: Fleet, workload: Workload, gang: bool) -> str | None:
     listed = {q.scheduler for q in fleet.queues if q.name == name}
     if "kai" in listed:
         return None
-    if gang and fleet.installed.volcano and "volcano" in listed:
+    if gang and fleet.installed.volcano and "volcano" in listed and _dra_ok(fleet, "volcano"):
         return "volcano"
     if fleet.installed.kueue and "kueue" in listed:
         return "kueue"
     return None
+
+
+def _dra_ok(fleet: Fleet, scheduler: str) -> bool:
+    from gpukit.dra.schedulers import schedules_dra  # lazy: gpukit.dra reads the advisor
+
+    return schedules_dra(fleet, scheduler)
 
 
 _QUEUE_KINDS = {"kueue": "Kueue LocalQueue", "volcano": "Volcano Queue"}
@@ -137,6 +143,11 @@ def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoic
 
     ``workers`` is the plan's (the model may spread a single-worker job over nodes).
     """
+    from gpukit.dra.schedulers import (
+        dra_scheduler_skipped,
+        schedules_dra,
+    )  # lazy: dra reads advisor
+
     w, fleet = ctx.workload, ctx.fleet
     workers = w.workers if workers is None else workers
     gang = workers > 1
@@ -144,11 +155,14 @@ def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoic
     reasons: list[Reason] = []
     warnings: list[Reason] = []
     scheduler, queue_name, queue_ns = "default", None, None
-    past_kai = _named_past_kai(fleet, w, gang) if installed.kai else None
+    # On a DRA fleet, KAI and Volcano only from the release that allocates claims.
+    kai = installed.kai and schedules_dra(fleet, "kai")
+    volcano = installed.volcano and schedules_dra(fleet, "volcano")
+    past_kai = _named_past_kai(fleet, w, gang) if kai else None
 
-    if installed.kai and past_kai is None:
+    if kai and past_kai is None:
         scheduler, queue_name = "kai", _kai_choice(ctx, workers, reasons, warnings)
-    elif gang and installed.volcano and past_kai in (None, "volcano"):
+    elif gang and volcano and past_kai in (None, "volcano"):
         queue = fleet.queue_for("volcano", w.team, w.queue)
         scheduler, queue_name = "volcano", queue.name if queue else (w.queue or "default")
         reasons.append(
@@ -206,6 +220,10 @@ def choose_scheduler(ctx: Context, workers: int | None = None) -> SchedulerChoic
                 "first come, first served and one team can take them all",
             )
         )
+    instead = "the default scheduler" if scheduler == "default" else scheduler.title()
+    for skipped in ("kai", "volcano") if gang else ("kai",):
+        if getattr(installed, skipped) and not schedules_dra(fleet, skipped):
+            warnings.append(dra_scheduler_skipped(fleet, skipped, instead))
     if past_kai is not None and scheduler == past_kai:
         warnings.append(
             reason(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gpukit.dra.names import GPU_DEVICE_CLASS, MIG_DEVICE_CLASS
+from gpukit.dra.settings import KUEUE_GATES, _version
 
 if TYPE_CHECKING:  # pragma: no cover
     from gpukit.fleet import Fleet, NodePool
@@ -26,9 +27,12 @@ __all__ = [
     "DRA_GPU_RESOURCE",
     "DRA_MIG_RESOURCE",
     "KUEUE_CONFIG_API",
+    "KUEUE_DRA_SINCE",
     "config_files",
     "configuration",
     "device_class_mappings",
+    "feature_gates",
+    "helm_values",
     "pool_devices",
 ]
 
@@ -38,7 +42,28 @@ Obj = dict[str, Any]
 DRA_GPU_RESOURCE = "nvidia.com/dra-gpu"
 DRA_MIG_RESOURCE = "nvidia.com/dra-mig"
 KUEUE_CONFIG_API = "config.kueue.x-k8s.io/v1beta2"
-CONFIG_PATH = "helm/kueue-dra-configuration.yaml"
+CONFIG_PATH = "helm/kueue-values.yaml"
+#: The Kueue release whose DRA integration (KEP 2941) is on by default: deviceClassMappings.
+KUEUE_DRA_SINCE = "0.18"
+#: The chart's default ``integrations.frameworks`` (kubernetes-sigs/kueue charts/kueue/values.yaml).
+CHART_FRAMEWORKS = (
+    "batch/job",
+    "kubeflow.org/mpijob",
+    "ray.io/rayjob",
+    "ray.io/raycluster",
+    "jobset.x-k8s.io/jobset",
+    "trainer.kubeflow.org/trainjob",
+    "kubeflow.org/paddlejob",
+    "kubeflow.org/pytorchjob",
+    "kubeflow.org/tfjob",
+    "kubeflow.org/xgboostjob",
+    "kubeflow.org/jaxjob",
+    "workload.codeflare.dev/appwrapper",
+    "pod",
+    "deployment",
+    "statefulset",
+    "leaderworkerset.x-k8s.io/leaderworkerset",
+)
 
 
 def device_class_mappings() -> list[Obj]:
@@ -61,11 +86,33 @@ def pool_devices(pool: NodePool, fleet: Fleet) -> dict[str, int]:
 
 
 def configuration() -> Obj:
-    """The part of Kueue's Configuration gpukit needs: the device class mappings."""
+    """Kueue's whole Configuration (controller_manager_config.yaml): the chart's defaults
+    (kubernetes-sigs/kueue charts/kueue/values.yaml) plus the device class mappings. Whole,
+    because the chart writes ``managerConfig.controllerManagerConfigYaml`` as given."""
     return {
         "apiVersion": KUEUE_CONFIG_API,
         "kind": "Configuration",
+        "health": {"healthProbeBindAddress": ":8081"},
+        "metrics": {"bindAddress": ":8443"},
+        "webhook": {"port": 9443},
+        "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
+        "integrations": {"frameworks": list(CHART_FRAMEWORKS)},
         "resources": {"deviceClassMappings": device_class_mappings()},
+    }
+
+
+def feature_gates(fleet: Fleet) -> list[Obj]:
+    """The chart's ``controllerManager.featureGates``: Kueue's DRA gates as the fleet sets them."""
+    return [{"name": gate, "enabled": fleet.dra.kueue_gate(gate)} for gate in KUEUE_GATES]
+
+
+def helm_values(fleet: Fleet) -> Obj:
+    """Values for the Kueue chart: its feature gates and the whole manager Configuration."""
+    from gpukit.manifests.yaml import to_yaml
+
+    return {
+        "controllerManager": {"featureGates": feature_gates(fleet)},
+        "managerConfig": {"controllerManagerConfigYaml": to_yaml(configuration())},
     }
 
 
@@ -74,37 +121,48 @@ def quota_note(pp: PlatformPlan) -> list[str]:
     if not pp.dra:
         return []
     return [
-        f"  DRA claims (Kueue 0.18+, deviceClassMappings in {CONFIG_PATH}):",
+        f"  DRA claims (Kueue {KUEUE_DRA_SINCE}+, deviceClassMappings in {CONFIG_PATH}):",
         f"  {GPU_DEVICE_CLASS} devices count as {DRA_GPU_RESOURCE}, {MIG_DEVICE_CLASS} as {DRA_MIG_RESOURCE};",
         "  a claim counts its device count, a share claim 1 (quota: GPUs x shares on shared pools).",
     ]
 
 
 def config_files(pp: PlatformPlan) -> list[PlatformFile]:
-    """Kueue's deviceClassMappings, for a DRA fleet whose workloads Kueue queues."""
+    """Kueue's Helm values with deviceClassMappings, for a DRA fleet whose workloads Kueue queues."""
     from gpukit.manifests.yaml import to_yaml
     from gpukit.platform.files import PlatformFile
 
     if not pp.dra or not pp.fleet.installed.kueue or not pp.cluster_queues:
         return []
+    fleet = pp.fleet
+    runs = fleet.version("kueue")
+    purpose = [
+        f"Kueue {KUEUE_DRA_SINCE}+ (its DRA integration, gate KueueDRAIntegration, is on from",
+        "there) admits a workload whose ResourceClaimTemplates name a DeviceClass only if the",
+        "class is mapped in resources.deviceClassMappings; the ClusterQueues' quotas use the",
+        "mapped names. The chart writes managerConfig.controllerManagerConfigYaml whole into",
+        "ConfigMap kueue-manager-config (controller_manager_config.yaml), so it is the whole",
+        "Configuration: the chart's defaults plus the mappings (keep your own changes in it).",
+        "controllerManager.featureGates becomes the manager's --feature-gates.",
+    ]
+    if runs is not None and runs < _version(KUEUE_DRA_SINCE):
+        purpose.append(
+            f"The fleet runs Kueue {fleet.versions['kueue']}: upgrade to {KUEUE_DRA_SINCE}+ "
+            "first, older releases do not count DRA claims."
+        )
     return [
         PlatformFile(
             CONFIG_PATH,
-            "Kueue Configuration for DRA: the DeviceClasses its quotas count.",
+            "Kueue Helm values for DRA: the DeviceClasses its quotas count, its DRA gates.",
+            tuple(purpose),
             (
-                "Kueue 0.18+ admits a workload whose ResourceClaimTemplates name a DeviceClass only",
-                "if the class is mapped here; the ClusterQueues' quotas use the mapped names.",
-                "A fragment of Kueue's Configuration, not a Kubernetes object: merge resources: into",
-                "the controller_manager_config.yaml of ConfigMap kueue-manager-config (kueue-system),",
-                "or the chart's managerConfig.controllerManagerConfigYaml.",
-            ),
-            (
-                f"merge {CONFIG_PATH} into Kueue's configuration (kueue-config.yaml), then",
                 (
-                    "helm upgrade kueue <kueue chart> -n kueue-system --reuse-values "
-                    "--set-file managerConfig.controllerManagerConfigYaml=kueue-config.yaml"
+                    "helm upgrade --install kueue <kueue chart> "
+                    f"-n kueue-system --create-namespace -f {CONFIG_PATH}"
                 ),
+                "without Helm: put managerConfig.controllerManagerConfigYaml into ConfigMap",
+                "kueue-manager-config (key controller_manager_config.yaml), restart the manager",
             ),
-            text=to_yaml(configuration()),
+            text=to_yaml(helm_values(fleet)),
         )
     ]

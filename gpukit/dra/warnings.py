@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from gpukit.advisor.reasons import Reason, ReasonCode, reason
 from gpukit.dra.claims import claim_mode, fallbacks
+from gpukit.dra.schedulers import dra_scheduler_warnings
 from gpukit.dra.settings import CONSUMABLE_SHARES, DYNAMIC_MIG, KUEUE_PRIORITIZED_LIST, MPS_SUPPORT
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -104,6 +105,7 @@ def dra_warnings(plan: Plan) -> list[Reason]:
                     f"set dra.kueue_feature_gates.{KUEUE_PRIORITIZED_LIST}: true once Kueue has it on",
                 )
             )
+    out += dra_scheduler_warnings(fleet, plan.scheduler, mode, len(fallbacks(plan)))
     if plan.choice.mig_profile is not None and dra.gate(DYNAMIC_MIG):
         out.append(
             reason(

@@ -33,6 +33,52 @@ def _body(file) -> list[dict]:
     return [d for d in yaml.safe_load_all(file.content()) if d]
 
 
+def _kueue_config(files) -> dict:
+    """The Configuration the Kueue chart writes into ConfigMap kueue-manager-config."""
+    (values,) = _body(files["helm/kueue-values.yaml"])
+    return yaml.safe_load(values["managerConfig"]["controllerManagerConfigYaml"])
+
+
+def test_kueue_values_carry_the_whole_manager_configuration(fleet):
+    files = _files(fleet("dra"))
+    (values,) = _body(files["helm/kueue-values.yaml"])
+    assert set(values) == {"controllerManager", "managerConfig"}
+    config = _kueue_config(files)
+    assert config["kind"] == "Configuration"
+    # the chart writes the string whole: the defaults it would otherwise have stay in it
+    assert config["leaderElection"] == {
+        "leaderElect": True,
+        "resourceName": "c1f6bfd2.kueue.x-k8s.io",
+    }
+    assert config["health"] == {"healthProbeBindAddress": ":8081"}
+    frameworks = config["integrations"]["frameworks"]
+    for framework in (
+        "batch/job",
+        "jobset.x-k8s.io/jobset",
+        "leaderworkerset.x-k8s.io/leaderworkerset",
+    ):
+        assert framework in frameworks
+    assert "Kueue 0.18+" in files["helm/kueue-values.yaml"].content()
+
+
+@pytest.mark.parametrize("gate", [False, True])
+def test_kueue_feature_gates_follow_the_fleet(dra_fleet, gate):
+    settings = {"kueue_feature_gates": {"KueueDRAIntegrationPrioritizedList": gate}}
+    (values,) = _body(_files(dra_fleet(**settings))["helm/kueue-values.yaml"])
+    assert values["controllerManager"]["featureGates"] == [
+        {"name": "KueueDRAIntegration", "enabled": True},
+        {"name": "KueueDRAIntegrationPrioritizedList", "enabled": gate},
+    ]
+
+
+@pytest.mark.parametrize(("runs", "told"), [("0.17", True), ("0.18", False), (None, False)])
+def test_an_older_kueue_is_told_to_upgrade(fleet, runs, told):
+    data = fleet("dra").model_dump()
+    data["versions"] = {} if runs is None else {"kueue": runs}
+    content = _files(gk.Fleet.model_validate(data))["helm/kueue-values.yaml"].content()
+    assert ("upgrade to 0.18+" in content) is told
+
+
 def test_driver_values_turn_on_the_gates_the_plans_need(dra_fleet):
     f = dra_fleet("default")  # no gates set: MPS needs MPSSupport
     files = _files(f, [MPS])
@@ -59,13 +105,13 @@ def test_a_gate_the_driver_refuses_beside_another_stays_off(dra_fleet):
 def test_no_dra_files_off_dra(fleet):
     paths = set(_files(fleet("no-volcano")))
     assert "helm/nvidia-dra-driver-values.yaml" not in paths
-    assert "helm/kueue-dra-configuration.yaml" not in paths
+    assert "helm/kueue-values.yaml" not in paths
 
 
 def test_kueue_maps_every_device_class_the_queued_claims_use(fleet):
     f = fleet("dra")
     files = _files(f)
-    (config,) = _body(files["helm/kueue-dra-configuration.yaml"])
+    config = _kueue_config(files)
     assert config["apiVersion"] == "config.kueue.x-k8s.io/v1beta2"
     mappings = {
         c: m["name"]
