@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +166,25 @@ def _duplicate_key(root: Node) -> tuple[str, int] | None:
     return None
 
 
+@contextmanager
+def loading_errors(label: str, what: str = "YAML or JSON") -> Iterator[None]:
+    """One line for whatever stops a load: a broken limit, bad syntax, undecodable text, or a
+    constructor failing on a pathological scalar (huge timestamps, odd tags)."""
+    try:
+        yield
+    except _LimitError as exc:
+        raise ManifestError(f"{label}: refused: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ManifestError(f"{label}: not valid {what}{where}: {problem}") from None
+    except UnicodeDecodeError:
+        raise ManifestError(f"{label}: not UTF-8 text; give a {what} file") from None
+    except (RecursionError, MemoryError, OverflowError, ValueError, TypeError) as exc:
+        raise ManifestError(f"{label}: cannot be loaded: {type(exc).__name__}: {exc}") from None
+
+
 def load_text(label: str, text: str, *, duplicate_keys: bool = True) -> list[Loaded]:
     """Every document in ``text`` (empty ones included, value None), within the limits.
 
@@ -176,39 +197,30 @@ def load_text(label: str, text: str, *, duplicate_keys: bool = True) -> list[Loa
     loader = _Loader(text)
     docs: list[Loaded] = []
     total = 0
-    try:
-        while loader.check_node():
-            if len(docs) >= MAX_DOCUMENTS:
-                raise _LimitError(f"more than {MAX_DOCUMENTS} documents; split the file")
-            node = loader.get_node()
-            if node is None:
-                docs.append(Loaded(len(docs), None))
-                continue
-            total += _check_graph(node)
-            if not duplicate_keys:
-                repeated = _duplicate_key(node)
-                if repeated is not None:
+    with loading_errors(label):
+        try:
+            while loader.check_node():
+                if len(docs) >= MAX_DOCUMENTS:
+                    raise _LimitError(f"more than {MAX_DOCUMENTS} documents; split the file")
+                node = loader.get_node()
+                if node is None:
+                    docs.append(Loaded(len(docs), None))
+                    continue
+                total += _check_graph(node)
+                if not duplicate_keys:
+                    repeated = _duplicate_key(node)
+                    if repeated is not None:
+                        raise _LimitError(
+                            f"key {repeated[0]!r} appears twice in one mapping (line {repeated[1]}); "
+                            "keep one"
+                        )
+                if total > MAX_NODES:
                     raise _LimitError(
-                        f"key {repeated[0]!r} appears twice in one mapping (line {repeated[1]}); "
-                        "keep one"
+                        f"more than {MAX_NODES} values once aliases are expanded; split the file"
                     )
-            if total > MAX_NODES:
-                raise _LimitError(
-                    f"more than {MAX_NODES} values once aliases are expanded; split the file"
-                )
-            docs.append(Loaded(len(docs), loader.construct_document(node), node))
-    except _LimitError as exc:
-        raise ManifestError(f"{label}: refused: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestError(f"{label}: not valid YAML or JSON{where}: {problem}") from None
-    except (RecursionError, MemoryError, OverflowError, ValueError, TypeError) as exc:
-        # Constructors raise these on pathological scalars (huge timestamps, odd tags).
-        raise ManifestError(f"{label}: cannot be loaded: {type(exc).__name__}: {exc}") from None
-    finally:
-        loader.dispose()
+                docs.append(Loaded(len(docs), loader.construct_document(node), node))
+        finally:
+            loader.dispose()
     return docs
 
 
@@ -282,31 +294,23 @@ def load_reporting(
     loader = _Reporting(text, by_value=keys == "value", timestamps=timestamps)
     docs: list[Reported] = []
     total = 0
-    try:
-        while loader.check_node():
-            if len(docs) >= MAX_DOCUMENTS:
-                raise _LimitError(f"more than {MAX_DOCUMENTS} documents; split the file")
-            node = loader.get_node()
-            if node is None:
-                docs.append(Reported(len(docs), None))
-                continue
-            total += _check_graph(node)
-            if total > MAX_NODES:
-                raise _LimitError(
-                    f"more than {MAX_NODES} values once aliases are expanded; split the file"
-                )
-            loader.duplicates = []
-            value = loader.construct_document(node)
-            docs.append(Reported(len(docs), value, loader.duplicates))
-    except _LimitError as exc:
-        raise ManifestError(f"{label}: refused: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestError(f"{label}: not valid {what}{where}: {problem}") from None
-    except (RecursionError, MemoryError, OverflowError, ValueError, TypeError) as exc:
-        raise ManifestError(f"{label}: cannot be loaded: {type(exc).__name__}: {exc}") from None
-    finally:
-        loader.dispose()
+    with loading_errors(label, what):
+        try:
+            while loader.check_node():
+                if len(docs) >= MAX_DOCUMENTS:
+                    raise _LimitError(f"more than {MAX_DOCUMENTS} documents; split the file")
+                node = loader.get_node()
+                if node is None:
+                    docs.append(Reported(len(docs), None))
+                    continue
+                total += _check_graph(node)
+                if total > MAX_NODES:
+                    raise _LimitError(
+                        f"more than {MAX_NODES} values once aliases are expanded; split the file"
+                    )
+                loader.duplicates = []
+                value = loader.construct_document(node)
+                docs.append(Reported(len(docs), value, loader.duplicates))
+        finally:
+            loader.dispose()
     return docs

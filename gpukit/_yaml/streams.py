@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gpukit._yaml.bounded import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -22,6 +20,7 @@ from gpukit._yaml.bounded import (
     _duplicate_key,
     _LimitError,
     _Loader,
+    loading_errors,
 )
 from gpukit.errors import ManifestError
 
@@ -67,43 +66,33 @@ def stream_documents(label: str, handle: Any, *, duplicate_keys: bool = True) ->
     stream = _BoundedStream(handle)
     loader = _Loader(stream)  # type: ignore[arg-type]
     index = 0
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                yield Loaded(index, None)
-                index += 1
-                continue
-            start, end = node.start_mark.index, node.end_mark.index
-            if end - start > MAX_DOCUMENT_BYTES:
-                raise _LimitError(
-                    f"document {index + 1} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} "
-                    "MiB; split it"
-                )
-            stream.document_start = end
-            _check_graph(node)
-            if not duplicate_keys:
-                repeated = _duplicate_key(node)
-                if repeated is not None:
+    with loading_errors(label):
+        try:
+            while loader.check_node():
+                node = loader.get_node()
+                if node is None:
+                    yield Loaded(index, None)
+                    index += 1
+                    continue
+                start, end = node.start_mark.index, node.end_mark.index
+                if end - start > MAX_DOCUMENT_BYTES:
                     raise _LimitError(
-                        f"key {repeated[0]!r} appears twice in one mapping (line {repeated[1]}); "
-                        "keep one"
+                        f"document {index + 1} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} "
+                        "MiB; split it"
                     )
-            yield Loaded(index, loader.construct_document(node), node)
-            index += 1
-    except _LimitError as exc:
-        raise ManifestError(f"{label}: refused: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestError(f"{label}: not valid YAML or JSON{where}: {problem}") from None
-    except UnicodeDecodeError:
-        raise ManifestError(f"{label}: not UTF-8 text; give a YAML or JSON file") from None
-    except (RecursionError, MemoryError, OverflowError, ValueError, TypeError) as exc:
-        raise ManifestError(f"{label}: cannot be loaded: {type(exc).__name__}: {exc}") from None
-    finally:
-        loader.dispose()
+                stream.document_start = end
+                _check_graph(node)
+                if not duplicate_keys:
+                    repeated = _duplicate_key(node)
+                    if repeated is not None:
+                        raise _LimitError(
+                            f"key {repeated[0]!r} appears twice in one mapping (line {repeated[1]}); "
+                            "keep one"
+                        )
+                yield Loaded(index, loader.construct_document(node), node)
+                index += 1
+        finally:
+            loader.dispose()
 
 
 def _json_depth_ok(value: Any) -> bool:
