@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict
 from gpukit.models import Architecture
 from gpukit.models import estimate as llm
 from gpukit.models.params_sharding import params_training_need
-from gpukit.quantity import GIB, format_gib, parse_quantity
+from gpukit.quantity import GIB, format_gib, format_gib_float, parse_quantity
 from gpukit.workload import ModelSpec, Workload
 
 __all__ = [
@@ -118,12 +118,7 @@ class MemoryNeed(BaseModel):
             return "no GPU memory need given"
         how = "given" if self.source == "given" else f"estimated: {self.formula}"
         under = f", under {self.strategy}" if self.strategy else ""
-        return f"{_gib(self.bytes)}{under} ({how})"
-
-
-def _gib(n_bytes: int) -> str:
-    # format_gib's output without its exact Fraction arithmetic: plan() calls this per workload.
-    return f"{n_bytes / GIB:.1f} GiB".replace(".0 GiB", " GiB")
+        return f"{format_gib_float(self.bytes)}{under} ({how})"
 
 
 @functools.lru_cache(maxsize=1024)
